@@ -1,0 +1,27 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Attaché: Ambassador Mappings in, Envoy v3 config out.
+/// No package dependencies: Foundation, XCTest, and libyaml through the CYAML system library.
+let package = Package(
+    name: "Attache",
+    products: [
+        .executable(name: "attache", targets: ["attache"]),
+        .library(name: "Attache", targets: ["Attache"]),
+    ],
+    targets: [
+        /// libyaml, found through pkg-config (`apt-get install libyaml-dev`).
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]
+        ),
+        /// YAML text → node tree with positions. The only module that imports CYAML.
+        .target(name: "YAML", dependencies: ["CYAML"]),
+        /// The whole pipeline: Kubernetes objects → Ambassador resources → routing model → Envoy resources.
+        .target(name: "Attache", dependencies: ["YAML"]),
+        /// The command-line entry point: a few lines that call into the library.
+        .executableTarget(name: "attache", dependencies: ["Attache"]),
+        .testTarget(name: "AttacheTests", dependencies: ["Attache", "YAML"]),
+    ]
+)

@@ -1,0 +1,64 @@
+import YAML
+
+/// The `ambassador` Module's settings that change routing. Everything else in it is warned about and ignored.
+public struct AmbassadorModule: Sendable {
+    /// Default resolver for Mappings that name none.
+    public var resolver: String?
+    /// Default route timeout; Ambassador's own default is 3000 ms.
+    public var clusterRequestTimeoutMs: Int?
+    /// When true, unqualified service names resolve in Ambassador's namespace instead of the Mapping's.
+    public var useAmbassadorNamespaceForServiceResolution = false
+    /// `defaults.httpmapping`: header settings every Mapping gets unless it sets its own.
+    public var defaultAddRequestHeaders: [HeaderAddition] = []
+    public var defaultAddResponseHeaders: [HeaderAddition] = []
+    public var defaultRemoveRequestHeaders: [String]?
+    public var defaultRemoveResponseHeaders: [String]?
+    /// Ambassador resolves service names over IPv4 only unless `enable_ipv6` is true.
+    public var enableIPv6 = false
+
+    public init() {}
+}
+
+private let readModuleSettings: Set<String> = [
+    "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults", "enable_ipv6",
+]
+
+/// Stage: the `ambassador` Module object → its settings. Settings Attaché does not implement get a warning each.
+func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> AmbassadorModule? {
+    var module = AmbassadorModule()
+    guard let config = object.fields["config"], config.resolved != .null else { return module }
+    var reader = FieldReader(object: object, node: config)
+    guard config.mapping != nil else {
+        reader.error(.moduleFieldType, "the Module's `config` must be a mapping, but it is \(config.typeDescription)", at: config)
+        log.add(contentsOf: reader.log)
+        return nil
+    }
+    for pair in config.mapping ?? [] {
+        if let key = pair.key.scalar?.text, !readModuleSettings.contains(key) {
+            reader.warning(.moduleSettingIgnored, "Module setting `\(key)` is not supported by Attaché and is ignored", at: pair.key)
+        }
+    }
+    module.resolver = reader.string("resolver")
+    module.clusterRequestTimeoutMs = reader.integer("cluster_request_timeout_ms", range: 0...86_400_000)
+    module.useAmbassadorNamespaceForServiceResolution = reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
+    module.enableIPv6 = reader.bool("enable_ipv6") ?? false
+    if let defaults = config["defaults"], defaults.resolved != .null {
+        // Defaults may sit directly under `defaults` (every class) or under `defaults.httpmapping`; the latter wins.
+        for scope in [defaults, defaults["httpmapping"]].compactMap({ $0 }) {
+            var scoped = FieldReader(object: object, node: scope)
+            if scope.mapping == nil {
+                scoped.error(.moduleFieldType, "`defaults` must be a mapping, but it is \(scope.typeDescription)", at: scope)
+            } else {
+                let request = scoped.headerAdditions("add_request_headers")
+                let response = scoped.headerAdditions("add_response_headers")
+                if !request.isEmpty { module.defaultAddRequestHeaders = request }
+                if !response.isEmpty { module.defaultAddResponseHeaders = response }
+                if let list = scoped.stringList("remove_request_headers") { module.defaultRemoveRequestHeaders = list }
+                if let list = scoped.stringList("remove_response_headers") { module.defaultRemoveResponseHeaders = list }
+            }
+            reader.log.add(contentsOf: scoped.log)
+        }
+    }
+    log.add(contentsOf: reader.log)
+    return module
+}

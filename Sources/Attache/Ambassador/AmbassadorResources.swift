@@ -1,0 +1,158 @@
+import YAML
+
+/// Options that decide which objects are ours and how names qualify.
+public struct TranslationOptions: Sendable, Equatable {
+    /// Objects whose `ambassador_id` does not name this id (or `_automatic_`) are someone else's.
+    public var ambassadorID = "default"
+    /// The namespace Ambassador itself runs in; unqualified service names resolve there.
+    public var ambassadorNamespace = "default"
+    public var listenAddress = "0.0.0.0"
+    public var listenPort = 8080
+    public var adminAddress = "127.0.0.1"
+    public var adminPort = 9901
+
+    public init() {}
+}
+
+/// Everything the routing model is built from: Mappings in Emissary's processing order, the Module, and the
+/// Kubernetes objects that describe services.
+public struct AmbassadorResources: Sendable {
+    public var mappings: [Mapping] = []
+    public var module = AmbassadorModule()
+    /// `v1 Service` objects by `namespace/name`, for port names.
+    public var services: [String: KubernetesObject] = [:]
+}
+
+/// What Attaché does with an object of a given apiVersion and kind.
+enum ObjectRole {
+    case mapping, module, service
+    /// An Ambassador kind Attaché does not implement: skipped with one notice.
+    case unsupportedAmbassadorKind
+    /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...): skipped quietly.
+    case ignored
+
+    init(apiVersion: String, kind: String) {
+        if apiVersion == "v1" && kind == "Service" {
+            self = .service
+            return
+        }
+        guard isAmbassadorResource(apiVersion: apiVersion) else {
+            self = .ignored
+            return
+        }
+        switch kind {
+        case "Mapping", "AmbassadorMapping": self = .mapping
+        case "Module": self = .module
+        default: self = .unsupportedAmbassadorKind
+        }
+    }
+}
+
+/// apiVersions accepted inside a `getambassador.io/config` annotation. `ambassador/vN` means
+/// `getambassador.io/vN`; v0 is read as v2 (Emissary 3 refuses it, the seed blog uses it).
+private let annotationVersions: Set<String> = [
+    "ambassador/v0", "ambassador/v1", "ambassador/v2", "ambassador/v3alpha1",
+    "getambassador.io/v0", "getambassador.io/v1", "getambassador.io/v2", "getambassador.io/v3alpha1",
+    "x.getambassador.io/v3alpha1",
+]
+
+/// Stage: Kubernetes objects → Ambassador resources.
+///
+/// Keeps the objects that are ours (`ambassador_id`), resolves duplicates (Emissary: the last annotation wins,
+/// the first resource wins), decodes each Mapping on its own so that a bad one is dropped alone, and sorts
+/// Mappings into Emissary's processing order.
+public func collectAmbassadorResources(
+    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog
+) -> AmbassadorResources {
+    var resources = AmbassadorResources()
+    var kept: [String: KubernetesObject] = [:]  // "Kind namespace/name" → object
+    var keptOrder: [String] = []
+
+    for object in objects {
+        if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
+            log.error(
+                .annotationUnsupportedVersion,
+                "apiVersion \"\(object.apiVersion)\" is not an Ambassador version (use getambassador.io/v2 or v3alpha1); document skipped",
+                at: object.location, object: object.reference)
+            continue
+        }
+        let role = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind)
+        switch role {
+        case .ignored:
+            continue
+        case .service:
+            resources.services["\(object.namespace)/\(object.name)"] = object
+            continue
+        case .unsupportedAmbassadorKind:
+            if isOurs(object, options: options, log: &log) {
+                log.note(.unsupportedKind, "\(object.kind) is not supported by Attaché yet; skipped", at: object.location, object: object.reference)
+            }
+            continue
+        case .mapping, .module:
+            break
+        }
+        guard isOurs(object, options: options, log: &log) else { continue }
+
+        let kind = role == .mapping ? "Mapping" : object.kind
+        let key = "\(kind) \(object.namespace)/\(object.name)"
+        if let first = kept[key] {
+            // Emissary: a repeated annotation replaces the earlier one; a repeated resource is refused.
+            let laterWins: Bool
+            if case .annotation = object.origin { laterWins = true } else { laterWins = false }
+            log.error(
+                .duplicateObject,
+                "\(kind) \(object.namespace)/\(object.name) is defined twice (first at \(first.location)); \(laterWins ? "this one replaces it" : "this one is ignored")",
+                at: object.location, object: ObjectReference(kind: kind, namespace: object.namespace, name: object.name))
+            if laterWins { kept[key] = object }
+            continue
+        }
+        kept[key] = object
+        keptOrder.append(key)
+    }
+
+    var mappings: [(Mapping, Int)] = []
+    for key in keptOrder {
+        guard let object = kept[key] else { continue }
+        if ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) == .module {
+            guard object.name == "ambassador" else {
+                log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
+                continue
+            }
+            if let module = decodeModule(object, log: &log) { resources.module = module }
+        } else if let mapping = decodeMapping(object, log: &log) {
+            mappings.append((mapping, object.inputOrder))
+        }
+    }
+    // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it.
+    mappings.sort { a, b in
+        if a.0.processingKey != b.0.processingKey {
+            return a.0.processingKey.utf8.lexicographicallyPrecedes(b.0.processingKey.utf8)
+        }
+        return a.1 < b.1
+    }
+    resources.mappings = mappings.map(\.0)
+    return resources
+}
+
+/// `ambassador/vN` is the annotation spelling of `getambassador.io/vN`.
+private func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
+    object.apiVersion.hasPrefix("ambassador/") ? "getambassador.io/" + object.apiVersion.dropFirst("ambassador/".count) : object.apiVersion
+}
+
+/// `ambassador_id` (or `ambassadorId`): a string or a list. Ours when it names our id or `_automatic_`; absent means
+/// `default`; an empty string or list means nobody's.
+func isOurs(_ object: KubernetesObject, options: TranslationOptions, log: inout DiagnosticLog) -> Bool {
+    guard let node = object.fields["ambassador_id"] ?? object.fields["ambassadorId"], node.resolved != .null else {
+        return options.ambassadorID == "default"
+    }
+    let ids: [String]
+    if let items = node.sequence {
+        ids = items.compactMap { $0.scalar?.text }
+    } else if let text = node.scalar?.text {
+        ids = text.isEmpty ? [] : [text]
+    } else {
+        log.error(.ambassadorIDInvalid, "`ambassador_id` must be a string or a list of strings, but it is \(node.typeDescription); object skipped", at: object.location(of: node), object: object.reference)
+        return false
+    }
+    return ids.contains(options.ambassadorID) || ids.contains("_automatic_")
+}

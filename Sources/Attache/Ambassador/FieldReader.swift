@@ -1,0 +1,174 @@
+// Ambassador resources: Kubernetes objects → typed Mappings, the `ambassador` Module, Services and endpoints.
+//
+// Decoding is by hand from the node tree, not Codable: every problem must carry its line and column, and
+// Ambassador's loose typing (`weight: "20"`, `headers: {gray: true}`) needs explicit rules.
+
+import YAML
+
+/// Reads the fields of one object, reporting each problem at the node that caused it.
+///
+/// An error marks the object as rejected (`isValid` false); the caller drops it and keeps the rest of the input.
+struct FieldReader {
+    let object: KubernetesObject
+    let node: Node
+    var log = DiagnosticLog()
+    private(set) var isValid = true
+
+    init(object: KubernetesObject, node: Node? = nil) {
+        self.object = object
+        self.node = node ?? object.fields
+    }
+
+    func location(_ node: Node) -> SourceLocation { object.location(of: node) }
+
+    /// Where a field's value is, or the object itself when the field is missing.
+    func location(of key: String) -> SourceLocation {
+        location(node[key] ?? node)
+    }
+
+    mutating func error(_ code: DiagnosticCode, _ message: String, at node: Node) {
+        log.error(code, message, at: location(node), object: object.reference)
+        isValid = false
+    }
+
+    mutating func warning(_ code: DiagnosticCode, _ message: String, at node: Node) {
+        log.warning(code, message, at: location(node), object: object.reference)
+    }
+
+    mutating func note(_ code: DiagnosticCode, _ message: String, at node: Node) {
+        log.note(code, message, at: location(node), object: object.reference)
+    }
+
+    /// True when the field is present with a non-null value.
+    func has(_ key: String) -> Bool {
+        guard let value = node[key] else { return false }
+        return value.resolved != .null
+    }
+
+    mutating func typeError(_ key: String, expected: String, got value: Node) {
+        error(.mappingFieldType, "`\(key)` must be \(expected), but it is \(value.typeDescription)", at: value)
+    }
+
+    /// A string field. Numbers written plainly are read as their text (`prefix: 2024`); booleans, lists and
+    /// mappings are type errors.
+    mutating func string(_ key: String, required: Bool = false) -> String? {
+        guard let value = node[key], value.resolved != .null else {
+            if required { error(.mappingMissingField, "required field `\(key)` is missing", at: node) }
+            return nil
+        }
+        return scalarText(value, key: key)
+    }
+
+    mutating func scalarText(_ value: Node, key: String) -> String? {
+        switch value.resolved {
+        case .string(let s)?: return s
+        case .int?, .float?: return value.scalar?.text
+        default:
+            typeError(key, expected: "a string", got: value)
+            return nil
+        }
+    }
+
+    mutating func bool(_ key: String) -> Bool? {
+        guard let value = node[key], value.resolved != .null else { return nil }
+        if case .bool(let b)? = value.resolved { return b }
+        // Hand-written manifests quote booleans often enough (`"true"`); Kubernetes would reject it, we accept it.
+        if case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve(tag: nil).boolValue { return b }
+        typeError(key, expected: "true or false", got: value)
+        return nil
+    }
+
+    /// An integer field; a string of digits (`"3000"`) is accepted, as Ambassador's Python did.
+    mutating func integer(_ key: String, range: ClosedRange<Int>? = nil) -> Int? {
+        guard let value = node[key], value.resolved != .null else { return nil }
+        var result: Int?
+        switch value.resolved {
+        case .int(let i)?: result = i
+        case .float(let d)? where d == d.rounded() && abs(d) < 1e15: result = Int(d)
+        case .string(let s)?: result = Int(s.trimmingSpaces)
+        default: break
+        }
+        guard let result else {
+            typeError(key, expected: "an integer", got: value)
+            return nil
+        }
+        if let range, !range.contains(result) {
+            error(.mappingFieldValue, "`\(key)` must be between \(range.lowerBound) and \(range.upperBound), but it is \(result)", at: value)
+            return nil
+        }
+        return result
+    }
+
+    /// A mapping of names to scalar values, in document order, with the value nodes kept for the caller.
+    mutating func entries(_ key: String) -> [(name: String, value: Node)]? {
+        guard let value = node[key], value.resolved != .null else { return nil }
+        guard let pairs = value.mapping else {
+            typeError(key, expected: "a mapping", got: value)
+            return nil
+        }
+        var result: [(String, Node)] = []
+        for pair in pairs {
+            guard case .string(let name)? = pair.key.resolved ?? nil, !name.isEmpty else {
+                error(.mappingFieldType, "keys of `\(key)` must be non-empty strings, but one is \(pair.key.typeDescription)", at: pair.key)
+                continue
+            }
+            result.append((name, pair.value))
+        }
+        return result
+    }
+
+    /// A list of strings; a single string is a list of one (Ambassador's StringOrStringList).
+    mutating func stringList(_ key: String) -> [String]? {
+        guard let value = node[key], value.resolved != .null else { return nil }
+        if value.scalar != nil { return scalarText(value, key: key).map { [$0] } }
+        guard let items = value.sequence else {
+            typeError(key, expected: "a string or a list of strings", got: value)
+            return nil
+        }
+        var result: [String] = []
+        for item in items {
+            if let text = scalarText(item, key: key) { result.append(text) }
+        }
+        return result
+    }
+}
+
+extension FieldReader {
+    /// `add_request_headers`/`add_response_headers`: name → string, or name → `{value, append}` (append defaults
+    /// to true).
+    mutating func headerAdditions(_ key: String) -> [HeaderAddition] {
+        var result: [HeaderAddition] = []
+        for (name, value) in entries(key) ?? [] {
+            if value.mapping != nil {
+                var inner = FieldReader(object: object, node: value)
+                let text = inner.string("value", required: true)
+                let append = inner.bool("append") ?? true
+                log.add(contentsOf: inner.log)
+                if inner.isValid, let text {
+                    result.append(HeaderAddition(name: name, value: text, append: append))
+                } else {
+                    isValid = false
+                }
+            } else if let text = scalarText(value, key: "\(key).\(name)") {
+                result.append(HeaderAddition(name: name, value: text, append: true))
+            }
+        }
+        return result
+    }
+}
+
+extension ResolvedScalar {
+    var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+}
+
+extension String {
+    var trimmingSpaces: Substring {
+        var s = self[...]
+        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
+        while let c = s.last, c == " " || c == "\t" { s = s.dropLast() }
+        return s
+    }
+}

@@ -1,0 +1,40 @@
+// Commands: thin fronts over the pipeline in Translation.swift. Argument parsing, help and exit statuses live
+// here, in the library, so that tests call commands directly; `main.swift` only hands over the arguments.
+
+/// The `attache` command line.
+public enum AttacheCLI {
+    static let usage = """
+        usage: attache COMMAND [options] ...
+
+        Attaché reads Ambassador/Emissary-ingress routing config (Mapping CRDs and getambassador.io/config
+        annotations) and writes the Envoy v3 config that routes exactly as Emissary would.
+
+        commands:
+          translate PATH...   print (or --output DIR: write) the Envoy bootstrap for the Mappings in PATH
+
+        Run `attache COMMAND --help` for a command's options.
+        """
+
+    static let commands = ["translate"]
+
+    /// Runs one command line (without the program name) and returns the exit status.
+    public static func main(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
+        guard let command = arguments.first else {
+            io.writeErr(usage)
+            return ExitStatus.failure
+        }
+        let rest = Array(arguments.dropFirst())
+        switch command {
+        case "translate":
+            return TranslateCommand.run(rest, io: io)
+        case "--help", "-h", "help":
+            io.out(usage)
+            return ExitStatus.success
+        default:
+            let best = commands.min { editDistance($0, command) < editDistance($1, command) }
+            let hint = best.flatMap { editDistance($0, command) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            io.writeErr("attache: unknown command \(command)\(hint)\n\(usage)")
+            return ExitStatus.failure
+        }
+    }
+}

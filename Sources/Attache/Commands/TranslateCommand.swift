@@ -1,0 +1,105 @@
+/// Options every pipeline command accepts (translate, and the commands built on it).
+let translationOptionTable: [ArgumentParser.Option] = [
+    .init(name: "--listen-address", takesValue: true, help: "address of Envoy's HTTP listener (default 0.0.0.0)", valueName: "ADDR"),
+    .init(name: "--listen-port", takesValue: true, help: "port of Envoy's HTTP listener (default 8080)", valueName: "PORT"),
+    .init(name: "--admin-port", takesValue: true, help: "port of Envoy's admin listener on 127.0.0.1 (default 9901)", valueName: "PORT"),
+    .init(name: "--ambassador-id", takesValue: true, help: "read objects whose ambassador_id names this id (default \"default\")", valueName: "ID"),
+    .init(name: "--ambassador-namespace", takesValue: true, help: "namespace Ambassador runs in; bare service names resolve there (default \"default\")", valueName: "NS"),
+]
+
+extension TranslationOptions {
+    /// Reads the shared translation options from parsed arguments.
+    init(_ arguments: ArgumentParser) throws(UsageError) {
+        self.init()
+        listenAddress = arguments.value("--listen-address") ?? listenAddress
+        listenPort = try arguments.port("--listen-port", default: listenPort)
+        adminPort = try arguments.port("--admin-port", default: adminPort)
+        ambassadorID = arguments.value("--ambassador-id") ?? ambassadorID
+        ambassadorNamespace = arguments.value("--ambassador-namespace") ?? ambassadorNamespace
+    }
+}
+
+/// The files `translate --output DIR` writes, in writing order: what routes point at is written first.
+public enum OutputFiles {
+    public static let clusters = "clusters.json"
+    public static let routes = "routes.json"
+    public static let bootstrap = "bootstrap.json"
+
+    /// File name → bytes for one translation.
+    public static func contents(of envoy: EnvoyConfig) -> [(name: String, bytes: [UInt8])] {
+        [
+            (clusters, JSONWriter.bytes(.array(envoy.clusters.map(\.json)))),
+            (routes, JSONWriter.bytes(envoy.routeConfiguration.json)),
+            (bootstrap, JSONWriter.bytes(envoy.bootstrap.json)),
+        ]
+    }
+}
+
+/// `attache translate [options] PATH...`: Ambassador YAML in, Envoy v3 bootstrap JSON out.
+enum TranslateCommand {
+    static let options: [ArgumentParser.Option] =
+        [.init(name: "--output", takesValue: true, help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap", valueName: "DIR")]
+        + translationOptionTable
+        + [.init(name: "--help", takesValue: false, help: "show this help")]
+
+    static let usage = """
+        usage: attache translate [options] PATH...
+
+        Reads Ambassador Mappings (CRDs, and getambassador.io/config annotations on Services) from each PATH
+        (a file, a directory read recursively for *.yaml, *.yml and *.json, or - for standard input) and
+        prints the Envoy v3 bootstrap that routes as Emissary-ingress would.
+
+        Exit status: 0 translated, 1 some objects were rejected (the rest was translated), 2 nothing translated.
+
+        options:
+        \(ArgumentParser.help(options))
+        """
+
+    static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        let parsed: ArgumentParser
+        let options: TranslationOptions
+        do {
+            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
+            options = try TranslationOptions(parsed)
+        } catch {
+            io.writeErr("attache translate: \(error.message)\n\(usage)")
+            return ExitStatus.failure
+        }
+        if parsed.has("--help") {
+            io.out(usage)
+            return ExitStatus.success
+        }
+        guard !parsed.positional.isEmpty else {
+            io.writeErr("attache translate: no input paths\n\(usage)")
+            return ExitStatus.failure
+        }
+        let outputDirectory = parsed.value("--output")
+        if let outputDirectory {
+            // Fail before translating: a wrong directory is a usage problem, not something to find out last.
+            do { try AtomicFile.prepareDirectory(outputDirectory) } catch {
+                io.writeErr("attache translate: \(error)")
+                return ExitStatus.failure
+            }
+        }
+
+        let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
+        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+        guard translation.isComplete else { return ExitStatus.failure }
+
+        if let outputDirectory {
+            do {
+                for file in OutputFiles.contents(of: translation.envoy) {
+                    try AtomicFile.write(file.bytes, to: file.name, in: outputDirectory)
+                }
+            } catch {
+                io.writeErr("attache translate: \(error)")
+                return ExitStatus.failure
+            }
+            io.out("wrote \(outputDirectory)/{bootstrap,routes,clusters}.json: \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters")
+        } else {
+            io.writeOut(JSONWriter.bytes(translation.envoy.bootstrap.json))
+        }
+        return translation.exitStatus
+    }
+}

@@ -1,0 +1,51 @@
+/// Stable codes for every diagnostic. Users grep for them and CI filters on them: never rename one.
+public enum DiagnosticCode: String, Sendable, CaseIterable {
+    // Input: files and YAML
+    case unreadablePath = "UnreadablePath"
+    case yamlSyntax = "YAMLSyntax"
+    case yamlDuplicateKey = "YAMLDuplicateKey"
+    case documentNotMapping = "DocumentNotMapping"
+    case objectMissingKind = "ObjectMissingKind"
+
+    // Kubernetes objects and annotations
+    case annotationNotString = "AnnotationNotString"
+    case annotationSyntax = "AnnotationSyntax"
+    case annotationMissingName = "AnnotationMissingName"
+    case annotationUnsupportedVersion = "AnnotationUnsupportedVersion"
+    case annotationInAnnotation = "AnnotationInAnnotation"
+    case objectMissingName = "ObjectMissingName"
+    case duplicateObject = "DuplicateObject"
+    case unsupportedKind = "UnsupportedKind"
+    case ambassadorIDInvalid = "AmbassadorIDInvalid"
+
+    // Mapping fields
+    case mappingMissingField = "MappingMissingField"
+    case mappingFieldType = "MappingFieldType"
+    case mappingFieldValue = "MappingFieldValue"
+    case mappingUnsupportedField = "MappingUnsupportedField"
+    case mappingWeightOutOfRange = "MappingWeightOutOfRange"
+    case mappingWeightNotNumber = "MappingWeightNotNumber"
+    case mappingHostWildcard = "MappingHostWildcard"
+    case serviceInvalid = "ServiceInvalid"
+    case fieldsShareLine = "FieldsShareLine"
+    case unrenderedTemplate = "UnrenderedTemplate"
+    case v3MappingWithoutHostname = "V3MappingWithoutHostname"
+
+    // Canary groups and routing
+    case groupWeightsExceed100 = "GroupWeightsExceed100"
+    case groupWeightsBelow100 = "GroupWeightsBelow100"
+    case groupSettingConflict = "GroupSettingConflict"
+
+    // Module
+    case moduleSettingIgnored = "ModuleSettingIgnored"
+    case moduleFieldType = "ModuleFieldType"
+
+    // Resolvers and endpoints
+    case resolverUnknown = "ResolverUnknown"
+    case resolverUnsupported = "ResolverUnsupported"
+    case endpointsMissing = "EndpointsMissing"
+    case endpointPortUnmatched = "EndpointPortUnmatched"
+
+    // Output
+    case nothingToRoute = "NothingToRoute"
+}

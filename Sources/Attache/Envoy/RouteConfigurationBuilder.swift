@@ -1,0 +1,57 @@
+/// Stage (part): routing model → Envoy RouteConfiguration. One virtual host for every domain; host matching is
+/// done with `:authority` header matchers on each route, so that a single ordered route list decides, as in
+/// Emissary's route table.
+public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfiguration {
+    Envoy.RouteConfiguration(
+        name: "attache-routes",
+        virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: model.routes.map(envoyRoute))])
+}
+
+/// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative
+/// threshold: Envoy draws one random number per request and the first route whose threshold exceeds it wins.
+func envoyRoute(_ route: Route) -> Envoy.Route {
+    let path: Envoy.RouteMatch.Path
+    switch route.pathMatch {
+    case .prefix: path = .prefix(route.prefix)
+    case .exact: path = .path(route.prefix)
+    // Envoy's `case_sensitive` does not apply to regexes; RE2's inline flag does the same job.
+    case .regex: path = .safeRegex(route.caseSensitive ? route.prefix : "(?i)" + route.prefix)
+    }
+    let match = Envoy.RouteMatch(
+        path: path, caseSensitive: route.caseSensitive,
+        runtimeFraction: route.cumulativeWeight < 100 ? (route.cumulativeWeight, "routing.traffic_shift.\(route.cluster)") : nil,
+        headers: route.headers.compactMap(envoyHeaderMatcher),
+        queryParameters: route.queryParameters.compactMap(envoyHeaderMatcher))
+    return Envoy.Route(
+        name: "\(route.mapping.namespace)/\(route.mapping.name)",
+        match: match,
+        route: Envoy.RouteAction(
+            cluster: route.cluster, prefixRewrite: route.rewrite, hostRewriteLiteral: route.hostRewrite,
+            timeoutMs: route.timeoutMs, idleTimeoutMs: route.idleTimeoutMs),
+        requestHeadersToAdd: route.addRequestHeaders.map { Envoy.HeaderValueOption(key: $0.name, value: $0.value, append: $0.append) },
+        requestHeadersToRemove: route.removeRequestHeaders,
+        responseHeadersToAdd: route.addResponseHeaders.map { Envoy.HeaderValueOption(key: $0.name, value: $0.value, append: $0.append) },
+        responseHeadersToRemove: route.removeResponseHeaders)
+}
+
+/// A header matcher in Envoy terms. Host names compare without case; a `hostname` glob becomes a suffix
+/// (`*.example.com`) or prefix (`example.*`) match, and `*` needs no matcher at all.
+func envoyHeaderMatcher(_ matcher: HeaderMatcher) -> Envoy.HeaderMatcher? {
+    let stringMatch: Envoy.StringMatcher
+    switch matcher.value {
+    case .exact(let value):
+        stringMatch = .exact(value, ignoreCase: matcher.name == ":authority")
+    case .regex(let regex):
+        stringMatch = .regex(regex)
+    case .hostGlob(let glob):
+        if glob == "*" { return nil }
+        if glob.hasPrefix("*") {
+            stringMatch = .suffix(String(glob.dropFirst()), ignoreCase: true)
+        } else if glob.hasSuffix("*") {
+            stringMatch = .prefix(String(glob.dropLast()), ignoreCase: true)
+        } else {
+            stringMatch = .exact(glob, ignoreCase: true)
+        }
+    }
+    return Envoy.HeaderMatcher(name: matcher.name, stringMatch: stringMatch)
+}

@@ -1,0 +1,165 @@
+import YAML
+
+/// The namespace an object without `metadata.namespace` lands in, as `kubectl apply` would place it.
+let defaultNamespace = "default"
+
+/// The annotation that carries Ambassador configuration on Services and Ingresses.
+let ambassadorConfigAnnotation = "getambassador.io/config"
+
+/// Stage: one input file → Kubernetes objects (annotation documents included).
+///
+/// Returns nil when the file is not valid YAML: that stops the run, because nothing in the file can be trusted.
+/// Anything wrong with one object is reported and only that object is dropped.
+public func readKubernetesObjects(from source: SourceFile, log: inout DiagnosticLog) -> [KubernetesObject]? {
+    let stream: YAMLStream
+    do {
+        stream = try parseYAML(source.bytes)
+    } catch {
+        log.error(.yamlSyntax, error.message, at: SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column))
+        return nil
+    }
+    for warning in stream.warnings {
+        log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
+    }
+    var reader = ObjectReader(source: source)
+    var objects: [KubernetesObject] = []
+    for document in stream.documents {
+        reader.readDocument(document.root, into: &objects, log: &log)
+    }
+    return objects
+}
+
+/// Reads documents of one file into objects; keeps the file's line index for placing annotation contents.
+struct ObjectReader {
+    let source: SourceFile
+    private var lineStarts: [Int]? = nil
+
+    init(source: SourceFile) {
+        self.source = source
+    }
+
+    func location(_ node: Node) -> SourceLocation {
+        SourceLocation(file: source.name, line: node.mark.line, column: node.mark.column)
+    }
+
+    mutating func readDocument(_ root: Node, into objects: inout [KubernetesObject], log: inout DiagnosticLog) {
+        // `---` with nothing after it, or a comment-only document: nothing to read.
+        if root.resolved == .null { return }
+        guard root.mapping != nil else {
+            log.error(.documentNotMapping, "a Kubernetes object must be a mapping, but this document is \(root.typeDescription)", at: location(root))
+            return
+        }
+        let kind = root["kind"]?.scalar?.text ?? ""
+        let apiVersion = root["apiVersion"]?.scalar?.text ?? ""
+        if kind.isEmpty {
+            log.warning(.objectMissingKind, "document has no `kind`; skipped", at: location(root))
+            return
+        }
+        // `kind: List` (what `kubectl get -o yaml` prints) wraps objects in `items`.
+        if kind == "List" || (kind.hasSuffix("List") && root["items"]?.sequence != nil) {
+            for item in root["items"]?.sequence ?? [] {
+                readDocument(item, into: &objects, log: &log)
+            }
+            return
+        }
+        let metadata = root["metadata"]
+        let name = metadata?["name"]?.scalar?.text ?? ""
+        let namespace = metadata?["namespace"]?.scalar?.text ?? defaultNamespace
+        let object = KubernetesObject(
+            apiVersion: apiVersion, kind: kind, name: name, namespace: namespace.isEmpty ? defaultNamespace : namespace,
+            body: root, fields: root["spec"] ?? Node(.mapping([]), mark: root.mark), file: source.name, origin: .document)
+        if name.isEmpty {
+            if isAmbassadorResource(apiVersion: apiVersion) {
+                log.error(.objectMissingName, "\(kind) has no metadata.name; skipped", at: location(root))
+            }
+            return
+        }
+        objects.append(object)
+        if let annotation = metadata?["annotations"]?[ambassadorConfigAnnotation], kind == "Service" || kind == "Ingress" {
+            readAnnotation(annotation, owner: object.reference, into: &objects, log: &log)
+        }
+    }
+
+    /// The documents of a `getambassador.io/config` annotation, each an object of its own.
+    mutating func readAnnotation(_ annotation: Node, owner: ObjectReference, into objects: inout [KubernetesObject], log: inout DiagnosticLog) {
+        guard let scalar = annotation.scalar, case .string(let text) = annotation.resolved ?? .null else {
+            log.error(.annotationNotString, "the \(ambassadorConfigAnnotation) annotation must be a string holding YAML, but it is \(annotation.typeDescription)", at: location(annotation), object: owner)
+            return
+        }
+        let placement = placementOfBlock(annotation, style: scalar.style)
+        let stream: YAMLStream
+        do {
+            stream = try parseYAML(Array(text.utf8), placement: placement)
+        } catch {
+            log.error(.annotationSyntax, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column), object: owner)
+            return
+        }
+        for warning in stream.warnings {
+            log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column), object: owner)
+        }
+        for document in stream.documents {
+            let root = document.root
+            if root.resolved == .null { continue }
+            guard root.mapping != nil else {
+                log.error(.documentNotMapping, "annotation document \(document.index) must be a mapping, but it is \(root.typeDescription)", at: location(root), object: owner)
+                continue
+            }
+            let kind = root["kind"]?.scalar?.text ?? ""
+            let name = root["name"]?.scalar?.text ?? ""
+            guard !kind.isEmpty else {
+                log.error(.objectMissingKind, "annotation document \(document.index) has no `kind`; skipped", at: location(root), object: owner)
+                continue
+            }
+            guard !name.isEmpty else {
+                log.error(.annotationMissingName, "annotation document \(document.index) (\(kind)) has no `name`; skipped", at: location(root), object: owner)
+                continue
+            }
+            if root["metadata"]?["annotations"]?[ambassadorConfigAnnotation] != nil {
+                log.error(.annotationInAnnotation, "an annotation document cannot carry a \(ambassadorConfigAnnotation) annotation of its own; skipped", at: location(root), object: owner)
+                continue
+            }
+            let namespace = root["namespace"]?.scalar?.text ?? owner.namespace
+            let object = KubernetesObject(
+                apiVersion: root["apiVersion"]?.scalar?.text ?? "", kind: kind, name: name,
+                namespace: namespace.isEmpty ? owner.namespace : namespace,
+                body: root, fields: root, file: source.name,
+                origin: .annotation(owner: owner, index: document.index))
+            objects.append(object)
+        }
+    }
+
+    /// Where the lines of an annotation's text sit in the file. A literal block (`|`) keeps its lines, so inner
+    /// line L is L lines below the indicator and indented by the block's indentation; other styles fold or
+    /// escape lines, so their contents point at the scalar itself.
+    mutating func placementOfBlock(_ node: Node, style: ScalarStyle) -> MarkPlacement {
+        guard style == .literal else { return .fixed(node.mark) }
+        if lineStarts == nil {
+            var starts = [0]
+            for (offset, byte) in source.bytes.enumerated() where byte == UInt8(ascii: "\n") {
+                starts.append(offset + 1)
+            }
+            lineStarts = starts
+        }
+        guard let starts = lineStarts else { return .fixed(node.mark) }
+        // Find the first non-blank line after the indicator: its indentation is the block's.
+        var line = node.mark.line  // 1-based line of `|`; index `line` is the next line, 0-based
+        while line < starts.count {
+            var offset = starts[line]
+            var spaces = 0
+            while offset < source.bytes.count, source.bytes[offset] == UInt8(ascii: " ") {
+                offset += 1
+                spaces += 1
+            }
+            if offset < source.bytes.count, source.bytes[offset] != UInt8(ascii: "\n"), source.bytes[offset] != UInt8(ascii: "\r") {
+                return .shifted(lines: node.mark.line, columns: spaces)
+            }
+            line += 1
+        }
+        return .fixed(node.mark)
+    }
+}
+
+/// The API groups whose objects Attaché reads or reports on.
+func isAmbassadorResource(apiVersion: String) -> Bool {
+    apiVersion.hasPrefix("getambassador.io/") || apiVersion.hasPrefix("x.getambassador.io/") || apiVersion.hasPrefix("ambassador/")
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Why an output file could not be written.
+public struct OutputError: Error, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// Writes files so that a reader (Envoy) sees either the old file or the new one, never a partial one.
+public enum AtomicFile {
+    /// Creates `directory` (and parents) if needed and checks that it is a writable directory.
+    public static func prepareDirectory(_ directory: String) throws(OutputError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw OutputError(path: directory, reason: "exists and is not a directory") }
+        } else {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            } catch {
+                throw OutputError(path: directory, reason: "cannot create directory")
+            }
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw OutputError(path: directory, reason: "directory is not writable")
+        }
+    }
+
+    /// Writes `bytes` to `directory/name`: a temp file in the same directory, created exclusively (a planted
+    /// symlink or file at that name makes it fail instead of being followed), flushed, then renamed over the
+    /// target. `name` must be a plain file name: nothing is ever written outside `directory`.
+    public static func write(_ bytes: [UInt8], to name: String, in directory: String) throws(OutputError) {
+        let target = directory + "/" + name
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw OutputError(path: target, reason: "refusing to write outside the output directory")
+        }
+        let temp = directory + "/." + name + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw OutputError(path: temp, reason: "cannot create temp file: \(String(cString: strerror(errno)))")
+        }
+        var ok = true
+        bytes.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    ok = false
+                    return
+                }
+                offset += written
+            }
+        }
+        if ok { ok = fsync(fd) == 0 }
+        close(fd)
+        guard ok, rename(temp, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw OutputError(path: target, reason: "cannot write: \(reason)")
+        }
+    }
+}

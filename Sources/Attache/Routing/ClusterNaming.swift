@@ -1,0 +1,62 @@
+/// Cluster names: readable, unique, at most 60 characters, and the same on every run.
+///
+/// A cluster is `cluster_<host with dots as _>`, plus `_<port>` when the port is not the scheme's default and
+/// `_tls` for https. Which fields make two clusters different is `UpstreamCluster.Identity`. A cluster whose
+/// settings differ from Ambassador's defaults, a name longer than 60 characters, and names that would collide all
+/// get an 8-hex-digit hash of the identity, so that adding a Mapping never renames an existing cluster.
+func clusterNames(for identities: [UpstreamCluster.Identity]) -> [UpstreamCluster.Identity: String] {
+    let maxLength = 60
+    var base: [UpstreamCluster.Identity: String] = [:]
+    var uses: [String: Int] = [:]
+    for identity in identities where base[identity] == nil {
+        let name = readableClusterName(identity)
+        base[identity] = name
+        uses[name, default: 0] += 1
+    }
+    var result: [UpstreamCluster.Identity: String] = [:]
+    for (identity, name) in base {
+        let nonDefault = identity.connectTimeoutMs != AmbassadorDefaults.connectTimeoutMs || identity.ipv6
+        if name.count <= maxLength, uses[name] == 1, !nonDefault {
+            result[identity] = name
+        } else {
+            let suffix = "_" + stableHash(identityText(identity))
+            result[identity] = String(name.prefix(maxLength - suffix.count)) + suffix
+        }
+    }
+    return result
+}
+
+private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String {
+    switch identity.discovery {
+    case .dns(let host, let port):
+        var name = "cluster_" + sanitized(host)
+        if port != (identity.tls ? 443 : 80) { name += "_\(port)" }
+        if identity.tls { name += "_tls" }
+        return name
+    }
+}
+
+/// Lowercase letters and digits stay; everything else becomes `_`.
+private func sanitized(_ text: String) -> String {
+    String(text.lowercased().unicodeScalars.map { scalar -> Character in
+        (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
+    })
+}
+
+private func identityText(_ identity: UpstreamCluster.Identity) -> String {
+    switch identity.discovery {
+    case .dns(let host, let port):
+        return "dns|\(host)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
+    }
+}
+
+/// FNV-1a, 32 bits, as 8 hex digits. Swift's `Hasher` is seeded per process and would rename clusters every run.
+func stableHash(_ text: String) -> String {
+    var hash: UInt32 = 0x811c_9dc5
+    for byte in text.utf8 {
+        hash ^= UInt32(byte)
+        hash = hash &* 0x0100_0193
+    }
+    let hex = String(hash, radix: 16)
+    return String(repeating: "0", count: 8 - hex.count) + hex
+}

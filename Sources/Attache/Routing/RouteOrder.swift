@@ -1,0 +1,47 @@
+/// A canary group's place in the route table, Emissary's `route_weight`:
+/// `[precedence, len(prefix), Σ header lengths, Σ query-parameter lengths, prefix, header keys..., query keys...]`,
+/// compared element by element as Python compares lists, higher first.
+public struct RouteOrderKey: Sendable, Comparable, Equatable {
+    public var precedence: Int
+    public var prefixLength: Int
+    public var headerLength: Int
+    public var queryLength: Int
+    public var prefix: String
+    /// `name-value` of each header matcher, then of each query parameter.
+    public var keys: [String]
+
+    init(_ mapping: Mapping) {
+        precedence = mapping.precedence
+        prefixLength = mapping.prefix.unicodeScalars.count
+        headerLength = mapping.headers.reduce(0) { $0 + $1.sortLength }
+        queryLength = mapping.queryParameters.reduce(0) { $0 + $1.sortLength }
+        prefix = mapping.prefix
+        keys = mapping.headers.map(\.sortKey) + mapping.queryParameters.map(\.sortKey)
+    }
+
+    public static func < (a: RouteOrderKey, b: RouteOrderKey) -> Bool {
+        if a.precedence != b.precedence { return a.precedence < b.precedence }
+        if a.prefixLength != b.prefixLength { return a.prefixLength < b.prefixLength }
+        if a.headerLength != b.headerLength { return a.headerLength < b.headerLength }
+        if a.queryLength != b.queryLength { return a.queryLength < b.queryLength }
+        if a.prefix != b.prefix { return codePointLess(a.prefix, b.prefix) }
+        for (x, y) in zip(a.keys, b.keys) where x != y { return codePointLess(x, y) }
+        return a.keys.count < b.keys.count
+    }
+}
+
+/// Python's string order: by code point, which is UTF-8 byte order.
+func codePointLess(_ a: String, _ b: String) -> Bool {
+    a.utf8.lexicographicallyPrecedes(b.utf8)
+}
+
+/// Puts groups in route-table order: highest key first; equal keys keep the **reverse** of the order in which the
+/// groups were formed. This mirrors Emissary's `reversed(sorted(groups, key=route_weight))`: a stable ascending
+/// sort, then reversed.
+func orderedGroups(_ groups: [CanaryGroup]) -> [CanaryGroup] {
+    let ascending = groups.enumerated().sorted { a, b in
+        if a.element.order != b.element.order { return a.element.order < b.element.order }
+        return a.offset < b.offset
+    }
+    return ascending.reversed().map(\.element)
+}

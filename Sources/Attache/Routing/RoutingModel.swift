@@ -1,0 +1,81 @@
+// Routing model: what Envoy must do, in Attaché's own terms, before any Envoy object exists.
+//
+// Built from the Ambassador resources by `buildRoutingModel`: Mappings are qualified and given clusters
+// (ServiceQualification, ClusterNaming), gathered into canary groups (CanaryGroup), their weights normalised
+// (WeightNormalization), and the groups put in Emissary's route order (RouteOrder). Plain data: `explain` and
+// `diff` read it directly.
+
+/// The routes in the order Envoy tries them, and the clusters they send traffic to.
+public struct RoutingModel: Sendable {
+    /// Canary groups, highest route order first. Envoy takes the first route that matches, so order is meaning.
+    public var groups: [CanaryGroup] = []
+    /// Clusters sorted by name.
+    public var clusters: [UpstreamCluster] = []
+
+    /// Every route, in Envoy order.
+    public var routes: [Route] { groups.flatMap(\.routes) }
+}
+
+/// One route: one Mapping's match, the share of its group's traffic it takes, and where that traffic goes.
+public struct Route: Sendable, Equatable {
+    public var mapping: ObjectReference
+    public var location: SourceLocation
+
+    public var pathMatch: Mapping.PathMatch
+    public var prefix: String
+    public var caseSensitive: Bool
+    /// Header matchers including `:authority` (host/hostname) and `:method`.
+    public var headers: [HeaderMatcher]
+    public var queryParameters: [HeaderMatcher]
+
+    /// Envoy draws one random number r in 0..<100 per request; this route takes it when r < threshold (and no
+    /// earlier route did). 100 means "always".
+    public var cumulativeWeight: Int
+    /// The share of the group's traffic this route takes: its threshold minus the previous route's.
+    public var share: Int
+
+    public var cluster: String
+    /// Replacement for the matched prefix (or whole path, for regex and exact matches); nil leaves the path.
+    public var rewrite: String?
+    public var hostRewrite: String?
+    public var timeoutMs: Int
+    public var idleTimeoutMs: Int?
+    public var addRequestHeaders: [HeaderAddition]
+    public var addResponseHeaders: [HeaderAddition]
+    public var removeRequestHeaders: [String]
+    public var removeResponseHeaders: [String]
+}
+
+/// Where a cluster finds its members.
+public enum ClusterDiscovery: Sendable, Hashable {
+    /// Resolve the service's DNS name (KubernetesServiceResolver): Envoy's STRICT_DNS.
+    case dns(host: String, port: Int)
+}
+
+/// One upstream cluster. Mappings with the same `identity` share it.
+public struct UpstreamCluster: Sendable, Equatable {
+    public var name: String
+    public var discovery: ClusterDiscovery
+    public var tls: Bool
+    public var connectTimeoutMs: Int
+    public var ipv6: Bool
+    /// The Mappings that send traffic here, for diagnostics and `explain`.
+    public var mappings: [ObjectReference]
+
+    /// Everything that makes two clusters different. Two Mappings whose identities are equal share a cluster;
+    /// any difference (unlike Emissary, where the first Mapping's settings silently win) makes a new one.
+    public struct Identity: Hashable, Sendable {
+        public var discovery: ClusterDiscovery
+        public var tls: Bool
+        public var connectTimeoutMs: Int
+        public var ipv6: Bool
+    }
+
+    public var identity: Identity { Identity(discovery: discovery, tls: tls, connectTimeoutMs: connectTimeoutMs, ipv6: ipv6) }
+}
+
+/// Ambassador's defaults where neither the Mapping nor the Module says otherwise.
+enum AmbassadorDefaults {
+    static let requestTimeoutMs = 3000
+    static let connectTimeoutMs = 3000
+}

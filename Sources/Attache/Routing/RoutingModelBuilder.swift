@@ -1,0 +1,194 @@
+import YAML
+
+/// Stage: Ambassador resources → routing model.
+///
+/// One pass over the Mappings (already in processing order) gives each its upstream; a second groups them; each
+/// group is checked, normalised and turned into routes; one sort puts the groups in route order. No step looks at
+/// all routes per route, so the cost grows with the number of Mappings.
+public func buildRoutingModel(
+    _ resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+) -> RoutingModel {
+    // 1. Each Mapping's upstream.
+    var candidates: [(mapping: Mapping, upstream: UpstreamCluster.Identity)] = []
+    candidates.reserveCapacity(resources.mappings.count)
+    for mapping in resources.mappings {
+        if let upstream = upstreamIdentity(for: mapping, resources: resources, options: options, log: &log) {
+            candidates.append((mapping, upstream))
+        }
+    }
+
+    // 2. Canary groups, in the order they were formed (it breaks route-order ties).
+    var groupIndex: [String: Int] = [:]
+    var members: [[Int]] = []
+    for (index, candidate) in candidates.enumerated() {
+        let key = canaryGroupKey(candidate.mapping)
+        if let existing = groupIndex[key] {
+            members[existing].append(index)
+        } else {
+            groupIndex[key] = members.count
+            members.append([index])
+        }
+    }
+
+    // 3. Reject what cannot join its group, then name the clusters the survivors use.
+    var accepted: [[Int]] = []
+    var identities: [UpstreamCluster.Identity] = []
+    var clusterMappings: [UpstreamCluster.Identity: [ObjectReference]] = [:]
+    for group in members {
+        let survivors = admitToGroup(group.map { candidates[$0].mapping }, log: &log).map { group[$0] }
+        for index in survivors {
+            let identity = candidates[index].upstream
+            if clusterMappings[identity] == nil { identities.append(identity) }
+            clusterMappings[identity, default: []].append(candidates[index].mapping.reference)
+        }
+        if !survivors.isEmpty { accepted.append(survivors) }
+    }
+    let names = clusterNames(for: identities)
+
+    // 4. Routes.
+    let module = resources.module
+    var groups: [CanaryGroup] = []
+    groups.reserveCapacity(accepted.count)
+    for group in accepted {
+        let mappings = group.map { candidates[$0].mapping }
+        let weights = normalizedWeights(mappings.map(\.weight))
+        if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
+            log.warning(
+                .groupWeightsBelow100,
+                "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
+                at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
+        }
+        // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
+        // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
+        let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.addRequestHeaders))
+        let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.addResponseHeaders))
+        let lastMapping = mappings[mappings.count - 1]
+        let removeRequest = lastMapping.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
+        let removeResponse = lastMapping.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+
+        var routes: [Route] = []
+        var previous = 0
+        for (position, memberIndex) in weights.order.enumerated() {
+            let mapping = mappings[memberIndex]
+            let threshold = weights.cumulative[position]
+            routes.append(Route(
+                mapping: mapping.reference, location: mapping.location,
+                pathMatch: mapping.pathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive,
+                headers: mapping.headers, queryParameters: mapping.queryParameters,
+                cumulativeWeight: threshold, share: max(0, threshold - previous),
+                cluster: names[candidates[group[memberIndex]].upstream] ?? "",
+                rewrite: mapping.rewrite.isEmpty ? nil : mapping.rewrite,
+                hostRewrite: mapping.hostRewrite,
+                timeoutMs: mapping.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs,
+                idleTimeoutMs: mapping.idleTimeoutMs,
+                addRequestHeaders: addRequest, addResponseHeaders: addResponse,
+                removeRequestHeaders: removeRequest, removeResponseHeaders: removeResponse))
+            previous = max(previous, threshold)
+        }
+        groups.append(CanaryGroup(routes: routes, order: RouteOrderKey(mappings[0])))
+    }
+
+    var model = RoutingModel()
+    model.groups = orderedGroups(groups)
+    model.clusters = identities.map { identity in
+        UpstreamCluster(
+            name: names[identity] ?? "", discovery: identity.discovery, tls: identity.tls,
+            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, mappings: clusterMappings[identity] ?? [])
+    }.sorted { codePointLess($0.name, $1.name) }
+    if model.groups.isEmpty {
+        log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
+    }
+    return model
+}
+
+/// Checks a canary group's Mappings against each other and returns the indices of those that may stay.
+///
+/// A Mapping whose path-match kind differs from the group's first is rejected (Emissary would silently build a
+/// group that cannot agree on how to match). A weight that would push the group's sum above 100 is rejected
+/// (Emissary would emit broken thresholds); the rest of the group still routes.
+func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
+    guard let first = mappings.first else { return [] }
+    var survivors: [Int] = []
+    var weightSum = 0
+    for (index, mapping) in mappings.enumerated() {
+        if mapping.pathMatch != first.pathMatch {
+            log.error(
+                .groupSettingConflict,
+                "Mapping shares prefix \(mapping.prefix) and matchers with \(first.reference) but uses a \(mapping.pathMatch.rawValue) match where it uses a \(first.pathMatch.rawValue) match; rejected",
+                at: mapping.location, object: mapping.reference)
+            continue
+        }
+        if let weight = mapping.weight {
+            if weightSum + weight > 100 {
+                log.error(
+                    .groupWeightsExceed100,
+                    "weight \(weight) brings the weights on prefix \(mapping.prefix) to \(weightSum + weight), above 100; this Mapping is rejected",
+                    at: mapping.weightLocation ?? mapping.location, object: mapping.reference)
+                continue
+            }
+            weightSum += weight
+        }
+        survivors.append(index)
+    }
+    return survivors
+}
+
+/// Header additions merged in order: a later entry for the same name replaces an earlier one in place.
+func mergedAdditions(_ lists: [[HeaderAddition]]) -> [HeaderAddition] {
+    var result: [HeaderAddition] = []
+    var position: [String: Int] = [:]
+    for list in lists {
+        for addition in list {
+            let key = addition.name.lowercased()
+            if let at = position[key] {
+                result[at] = addition
+            } else {
+                position[key] = result.count
+                result.append(addition)
+            }
+        }
+    }
+    return result
+}
+
+/// Where a Mapping's traffic goes: the qualified service host and port, and the cluster settings that matter.
+func upstreamIdentity(
+    for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+) -> UpstreamCluster.Identity? {
+    let service = mapping.service
+    let host = qualifiedServiceHost(
+        service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: options.ambassadorNamespace,
+        useAmbassadorNamespace: resources.module.useAmbassadorNamespaceForServiceResolution)
+    var port = service.port ?? service.defaultPort
+    if let portName = service.portName {
+        guard let resolved = servicePort(named: portName, serviceHost: service.host, mappingNamespace: mapping.reference.namespace, resources: resources) else {
+            log.error(
+                .serviceInvalid,
+                "port name \"\(portName)\" in `service` needs a v1 Service \(serviceObjectName(service.host, mapping.reference.namespace)) in the input with a port of that name; rejected",
+                at: mapping.serviceLocation, object: mapping.reference)
+            return nil
+        }
+        port = resolved
+    }
+    return UpstreamCluster.Identity(
+        discovery: .dns(host: host, port: port), tls: service.isTLS,
+        connectTimeoutMs: mapping.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
+        ipv6: resources.module.enableIPv6)
+}
+
+/// `namespace/name` of the Service a service host refers to: `svc` or `svc.ns[.svc.cluster.local]`.
+func serviceObjectName(_ host: String, _ mappingNamespace: String) -> String {
+    let labels = host.split(separator: ".")
+    let name = labels.first.map(String.init) ?? host
+    let namespace = labels.count > 1 ? String(labels[1]) : mappingNamespace
+    return "\(namespace)/\(name)"
+}
+
+/// The number of a Service port given its name (Attaché's extension: Emissary refuses named ports).
+func servicePort(named portName: String, serviceHost: String, mappingNamespace: String, resources: AmbassadorResources) -> Int? {
+    guard let service = resources.services[serviceObjectName(serviceHost, mappingNamespace)] else { return nil }
+    for port in service.body["spec"]?["ports"]?.sequence ?? [] where port["name"]?.scalar?.text == portName {
+        if case .int(let number)? = port["port"]?.resolved { return number }
+    }
+    return nil
+}

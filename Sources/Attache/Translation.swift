@@ -1,0 +1,49 @@
+// The pipeline every command shares:
+//
+//   SourceFile bytes → YAML nodes → Kubernetes objects → Ambassador resources → routing model → Envoy resources
+//
+// `translate(_:options:)` runs it; commands (translate, and later diff, explain, rollout, watch) are thin fronts.
+
+/// The result of one run of the pipeline.
+public struct Translation: Sendable {
+    /// False when the input could not be read at all (unreadable path, YAML syntax error): nothing was translated.
+    public var isComplete: Bool
+    public var resources: AmbassadorResources
+    public var model: RoutingModel
+    public var envoy: EnvoyConfig
+    public var diagnostics: [Diagnostic]
+
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    /// translate's exit status: 0 clean (warnings allowed), 1 some objects rejected, 2 nothing translated.
+    public var exitStatus: Int32 {
+        if !isComplete { return 2 }
+        return hasErrors ? 1 : 0
+    }
+}
+
+/// Runs the whole pipeline on already-loaded sources. Pure: no files, clocks or environment.
+public func translate(_ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> Translation {
+    var log = loadDiagnostics
+    var isComplete = !loadDiagnostics.hasErrors
+    var objects: [KubernetesObject] = []
+    for source in sources {
+        if let fileObjects = readKubernetesObjects(from: source, log: &log) {
+            objects.append(contentsOf: fileObjects)
+        } else {
+            isComplete = false
+        }
+    }
+    for index in objects.indices { objects[index].inputOrder = index + 1 }
+
+    guard isComplete else {
+        let model = RoutingModel()
+        return Translation(
+            isComplete: false, resources: AmbassadorResources(), model: model,
+            envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
+    }
+    let resources = collectAmbassadorResources(objects, options: options, log: &log)
+    let model = buildRoutingModel(resources, options: options, log: &log)
+    let envoy = buildEnvoyConfig(model, options: options)
+    return Translation(isComplete: true, resources: resources, model: model, envoy: envoy, diagnostics: log.sorted)
+}

@@ -1,0 +1,273 @@
+import CYAML
+
+/// One document of a YAML stream.
+public struct YAMLDocument: Sendable {
+    /// 1-based position of the document in its stream (what a `---` count would say).
+    public var index: Int
+    public var root: Node
+}
+
+/// A problem that does not stop parsing: a key given twice in one mapping.
+public struct YAMLWarning: Sendable, Equatable {
+    public var message: String
+    public var mark: Mark
+}
+
+/// A YAML text that could not be read: libyaml's syntax errors, and the limits below.
+public struct YAMLError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var mark: Mark
+
+    public var description: String { "\(mark.line):\(mark.column): \(message)" }
+}
+
+/// Bounds that keep hostile input from eating the stack or memory.
+public struct YAMLLimits: Sendable {
+    /// Deepest nesting of sequences and mappings. Kubernetes objects use a few dozen levels at most.
+    public var maxDepth: Int = 512
+    /// Nodes that aliases may add beyond the nodes actually written: a fixed allowance plus a multiple of the
+    /// written nodes. A "billion laughs" document needs exponentially more and fails at once.
+    public var aliasAllowance: Int = 10_000
+    public var aliasRatio: Int = 10
+
+    public init() {}
+}
+
+/// The result of parsing one stream: its documents and any warnings.
+public struct YAMLStream: Sendable {
+    public var documents: [YAMLDocument]
+    public var warnings: [YAMLWarning]
+}
+
+/// Parses a YAML stream (several `---` documents, block or flow style, JSON) into node trees.
+///
+/// `placement` maps libyaml's positions into the caller's coordinates; the annotation reader uses it so that
+/// nodes parsed from an embedded YAML text point into the enclosing file.
+public func parseYAML(
+    _ bytes: [UInt8],
+    limits: YAMLLimits = YAMLLimits(),
+    placement: MarkPlacement = .identity
+) throws(YAMLError) -> YAMLStream {
+    let markTransform = placement.apply
+    var builder = TreeBuilder(limits: limits, placement: placement)
+    var parser = yaml_parser_t()
+    guard yaml_parser_initialize(&parser) == 1 else {
+        throw YAMLError(message: "could not initialise the YAML parser", mark: markTransform(Mark(line: 1, column: 1)))
+    }
+    defer { yaml_parser_delete(&parser) }
+
+    // libyaml keeps a pointer to the input; it must stay alive for the whole parse.
+    let result: Result<Void, YAMLError> = bytes.withUnsafeBufferPointer { buffer in
+        let empty: [UInt8] = [0]
+        return empty.withUnsafeBufferPointer { fallback in
+            let base = buffer.baseAddress ?? fallback.baseAddress!
+            yaml_parser_set_input_string(&parser, base, buffer.count)
+            var event = yaml_event_t()
+            while true {
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    return .failure(libyamlError(parser, markTransform))
+                }
+                defer { yaml_event_delete(&event) }
+                if event.type == YAML_STREAM_END_EVENT { return .success(()) }
+                do throws(YAMLError) {
+                    try builder.consume(event)
+                } catch {
+                    return .failure(error)
+                }
+            }
+        }
+    }
+    try result.get()
+    return YAMLStream(documents: builder.documents, warnings: builder.warnings)
+}
+
+/// Where the marks of an embedded text land in the enclosing file.
+public enum MarkPlacement: Sendable {
+    /// The text is a file of its own.
+    case identity
+    /// The text is a literal block scalar: inner line L is `lines + L` outside, and every column moves right by
+    /// the block's indentation.
+    case shifted(lines: Int, columns: Int)
+    /// Inner positions cannot be mapped (a quoted or folded scalar): everything points at the scalar.
+    case fixed(Mark)
+
+    public func apply(_ mark: Mark) -> Mark {
+        switch self {
+        case .identity: return mark
+        case .shifted(let lines, let columns): return Mark(line: mark.line + lines, column: mark.column + columns)
+        case .fixed(let at): return at
+        }
+    }
+}
+
+private func libyamlError(_ parser: yaml_parser_t, _ transform: (Mark) -> Mark) -> YAMLError {
+    var parts: [String] = []
+    if let context = parser.context { parts.append(String(cString: context)) }
+    if let problem = parser.problem { parts.append(String(cString: problem)) }
+    let message = parts.isEmpty ? "invalid YAML" : parts.joined(separator: ", ")
+    let mark = Mark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+    return YAMLError(message: message, mark: transform(mark))
+}
+
+/// Turns libyaml events into nodes without recursion: open collections live on an explicit stack.
+private struct TreeBuilder {
+    struct Frame {
+        enum Kind { case sequence([Node]), mapping([Node.Pair], pendingKey: Node?) }
+        var kind: Kind
+        var mark: Mark
+        var tag: String?
+        var anchor: String?
+        /// Nodes in this subtree, aliases expanded; anchors remember it so that each use is charged in full.
+        var size: Int = 1
+    }
+
+    let limits: YAMLLimits
+    let placement: MarkPlacement
+    var documents: [YAMLDocument] = []
+    var warnings: [YAMLWarning] = []
+    var stack: [Frame] = []
+    var anchors: [String: (node: Node, size: Int)] = [:]
+    var writtenNodes = 0
+    var aliasNodes = 0
+
+    init(limits: YAMLLimits, placement: MarkPlacement) {
+        self.limits = limits
+        self.placement = placement
+    }
+
+    func mark(_ m: yaml_mark_t) -> Mark {
+        placement.apply(Mark(line: Int(m.line) + 1, column: Int(m.column) + 1))
+    }
+
+    mutating func consume(_ event: yaml_event_t) throws(YAMLError) {
+        switch event.type {
+        case YAML_DOCUMENT_START_EVENT:
+            anchors = [:]
+            writtenNodes = 0
+            aliasNodes = 0
+        case YAML_SCALAR_EVENT:
+            let s = event.data.scalar
+            let text = String(decoding: UnsafeBufferPointer(start: s.value, count: Int(s.length)), as: UTF8.self)
+            let style: ScalarStyle
+            switch s.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: style = .literal
+            case YAML_FOLDED_SCALAR_STYLE: style = .folded
+            default: style = .plain
+            }
+            let node = Node(.scalar(Scalar(text: text, style: style)), mark: mark(event.start_mark), tag: tagString(s.tag))
+            writtenNodes += 1
+            try complete(node, size: 1, anchor: anchorString(s.anchor))
+        case YAML_ALIAS_EVENT:
+            let name = anchorString(event.data.alias.anchor) ?? ""
+            guard let target = anchors[name] else {
+                throw YAMLError(message: "unknown alias *\(name)", mark: mark(event.start_mark))
+            }
+            aliasNodes += target.size
+            if aliasNodes > limits.aliasAllowance + limits.aliasRatio * writtenNodes {
+                throw YAMLError(
+                    message: "aliases expand to more than \(limits.aliasAllowance + limits.aliasRatio * writtenNodes) nodes (an alias bomb?); refusing to expand",
+                    mark: mark(event.start_mark))
+            }
+            try complete(target.node, size: target.size, anchor: nil)
+        case YAML_SEQUENCE_START_EVENT:
+            let s = event.data.sequence_start
+            try push(Frame(kind: .sequence([]), mark: mark(event.start_mark), tag: tagString(s.tag), anchor: anchorString(s.anchor)))
+        case YAML_MAPPING_START_EVENT:
+            let m = event.data.mapping_start
+            try push(Frame(kind: .mapping([], pendingKey: nil), mark: mark(event.start_mark), tag: tagString(m.tag), anchor: anchorString(m.anchor)))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let frame = stack.popLast() else { return }
+            writtenNodes += 1
+            let node: Node
+            switch frame.kind {
+            case .sequence(let items):
+                node = Node(.sequence(items), mark: frame.mark, tag: frame.tag)
+            case .mapping(let pairs, _):
+                node = Node(.mapping(resolveMergeKeys(pairs)), mark: frame.mark, tag: frame.tag)
+            }
+            try complete(node, size: frame.size, anchor: frame.anchor)
+        default:
+            break
+        }
+    }
+
+    mutating func push(_ frame: Frame) throws(YAMLError) {
+        guard stack.count < limits.maxDepth else {
+            throw YAMLError(message: "nesting is deeper than \(limits.maxDepth) levels", mark: frame.mark)
+        }
+        stack.append(frame)
+    }
+
+    /// Hands a finished node to its parent, or makes it a document's root.
+    mutating func complete(_ node: Node, size: Int, anchor: String?) throws(YAMLError) {
+        if let anchor { anchors[anchor] = (node, size) }
+        guard var top = stack.popLast() else {
+            documents.append(YAMLDocument(index: documents.count + 1, root: node))
+            return
+        }
+        top.size += size
+        switch top.kind {
+        case .sequence(var items):
+            top.kind = .sequence([])  // release the array so the append below does not copy it
+            items.append(node)
+            top.kind = .sequence(items)
+        case .mapping(var pairs, let pendingKey):
+            top.kind = .mapping([], pendingKey: nil)
+            if let key = pendingKey {
+                pairs.append(Node.Pair(key: key, value: node))
+                top.kind = .mapping(pairs, pendingKey: nil)
+            } else {
+                top.kind = .mapping(pairs, pendingKey: node)
+            }
+        }
+        stack.append(top)
+    }
+
+    /// Applies `<<` merge keys (explicit keys win over merged ones, earlier merge sources over later ones)
+    /// and reports keys written twice. The last of two equal keys wins, as PyYAML and Emissary read it.
+    mutating func resolveMergeKeys(_ pairs: [Node.Pair]) -> [Node.Pair] {
+        let hasMerge = pairs.contains { isMergeKey($0.key) }
+        var result: [Node.Pair] = []
+        result.reserveCapacity(pairs.count)
+        var seen: [String: Int] = [:]
+        for pair in pairs where !isMergeKey(pair.key) {
+            if let text = pair.key.scalar?.text {
+                if seen[text] != nil {
+                    warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark))
+                }
+                seen[text] = result.count
+            }
+            result.append(pair)
+        }
+        guard hasMerge else { return result }
+        for pair in pairs where isMergeKey(pair.key) {
+            let sources: [Node] = pair.value.sequence ?? [pair.value]
+            for source in sources {
+                for merged in source.mapping ?? [] {
+                    guard let text = merged.key.scalar?.text, seen[text] == nil else { continue }
+                    seen[text] = result.count
+                    result.append(merged)
+                }
+            }
+        }
+        return result
+    }
+
+    func isMergeKey(_ key: Node) -> Bool {
+        guard let s = key.scalar, s.text == "<<" else { return false }
+        return s.style == .plain || key.tag == "tag:yaml.org,2002:merge"
+    }
+
+    func tagString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        let tag = String(cString: pointer)
+        return tag == "!" ? nil : tag
+    }
+
+    func anchorString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: pointer)
+    }
+}

@@ -1,0 +1,4 @@
+import Attache
+import Foundation
+
+exit(AttacheCLI.main(Array(CommandLine.arguments.dropFirst())))
