@@ -111,6 +111,7 @@ public func collectAmbassadorResources(
     }
 
     var mappings: [(Mapping, Int)] = []
+    var v3NoticeGiven = false
     for key in keptOrder {
         guard let object = kept[key] else { continue }
         if ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) == .module {
@@ -119,8 +120,18 @@ public func collectAmbassadorResources(
                 continue
             }
             if let module = decodeModule(object, log: &log) { resources.module = module }
-        } else if let mapping = decodeMapping(object, log: &log) {
-            mappings.append((mapping, object.inputOrder))
+        } else {
+            var mappingLog = DiagnosticLog()
+            let mapping = decodeMapping(object, log: &mappingLog)
+            for diagnostic in mappingLog.items {
+                // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
+                if diagnostic.code == .v3MappingWithoutHostname {
+                    if v3NoticeGiven { continue }
+                    v3NoticeGiven = true
+                }
+                log.add(diagnostic)
+            }
+            if let mapping { mappings.append((mapping, object.inputOrder)) }
         }
     }
     // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it.

@@ -106,7 +106,7 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
         headers.append(HeaderMatcher(name: ":authority", value: hostIsRegex ? .regex(host) : .exact(host.lowercased())))
     } else {
         if isV3 {
-            reader.note(.v3MappingWithoutHostname, "a v3alpha1 Mapping without `hostname` is routed only through a Host in Emissary; Attaché has no Host support yet and treats it as hostname \"*\"", at: fields)
+            reader.note(.v3MappingWithoutHostname, "a v3alpha1 Mapping without `hostname` is routed only through a Host in Emissary; Attaché has no Host support yet and treats every such Mapping as hostname \"*\" (said once)", at: fields)
         }
         headers.append(HeaderMatcher(name: ":authority", value: .hostGlob("*")))
     }

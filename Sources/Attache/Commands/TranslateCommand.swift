@@ -19,6 +19,13 @@ extension TranslationOptions {
     }
 }
 
+/// Parses translation options alone (fixture `args` files use this).
+public func parseTranslationOptions(_ arguments: [String]) throws(UsageError) -> TranslationOptions {
+    let parsed = try ArgumentParser(options: translationOptionTable, arguments: arguments)
+    guard parsed.positional.isEmpty else { throw UsageError(message: "unexpected argument \(parsed.positional[0])") }
+    return try TranslationOptions(parsed)
+}
+
 /// The files `translate --output DIR` writes, in writing order: what routes point at is written first.
 public enum OutputFiles {
     public static let clusters = "clusters.json"

@@ -15,7 +15,12 @@ public func readKubernetesObjects(from source: SourceFile, log: inout Diagnostic
     do {
         stream = try parseYAML(source.bytes)
     } catch {
-        log.error(.yamlSyntax, error.message, at: SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column))
+        let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
+        if let hint = fieldsSharingLine(sourceLine(error.mark.line, of: source.bytes)) {
+            log.error(.fieldsShareLine, "\(hint) (YAML says: \(error.message))", at: at)
+        } else {
+            log.error(.yamlSyntax, error.message, at: at)
+        }
         return nil
     }
     for warning in stream.warnings {
@@ -91,7 +96,15 @@ struct ObjectReader {
         do {
             stream = try parseYAML(Array(text.utf8), placement: placement)
         } catch {
-            log.error(.annotationSyntax, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column), object: owner)
+            let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
+            if let hint = fieldsSharingLine(sourceLine(error.mark.line, of: source.bytes)) {
+                log.error(.fieldsShareLine, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))", at: at, object: owner)
+            } else if text.contains("{{") {
+                // `{{ .Values.x }}` is a YAML flow mapping: the parse error alone would not say what went wrong.
+                log.error(.unrenderedTemplate, "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)", at: at, object: owner)
+            } else {
+                log.error(.annotationSyntax, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: at, object: owner)
+            }
             return
         }
         for warning in stream.warnings {
@@ -162,4 +175,31 @@ struct ObjectReader {
 /// The API groups whose objects Attaché reads or reports on.
 func isAmbassadorResource(apiVersion: String) -> Bool {
     apiVersion.hasPrefix("getambassador.io/") || apiVersion.hasPrefix("x.getambassador.io/") || apiVersion.hasPrefix("ambassador/")
+}
+
+/// The text of a 1-based line of a file, without its line break ("" past the end).
+func sourceLine(_ line: Int, of bytes: [UInt8]) -> String {
+    var current = 1
+    var start = 0
+    var index = 0
+    while index < bytes.count, current < line {
+        if bytes[index] == UInt8(ascii: "\n") {
+            current += 1
+            start = index + 1
+        }
+        index += 1
+    }
+    guard current == line else { return "" }
+    var end = start
+    while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
+    return String(decoding: bytes[start..<end], as: UTF8.self)
+}
+
+/// Recognises a line where two `key: value` fields were run together (`service: service-gray  weight: 20`), the
+/// way a lost line break in a copied snippet looks, and says which field to move.
+func fieldsSharingLine(_ line: String) -> String? {
+    let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+    guard words.count >= 3, let first = words.first, first.hasSuffix(":"), first.count > 1 else { return nil }
+    guard let second = words.dropFirst(2).first(where: { $0.hasSuffix(":") && $0.count > 1 && $0.dropLast().allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else { return nil }
+    return "`\(first.dropLast())` and `\(second.dropLast())` seem to share one line (a lost line break?); put `\(second)` on a line of its own"
 }

@@ -8,15 +8,18 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [UpstreamCluste
     let maxLength = 60
     var base: [UpstreamCluster.Identity: String] = [:]
     var uses: [String: Int] = [:]
+    func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
+        identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
+    }
     for identity in identities where base[identity] == nil {
         let name = readableClusterName(identity)
         base[identity] = name
-        uses[name, default: 0] += 1
+        // Only clusters that would keep the plain name can collide; the others always carry a hash.
+        if hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
     }
     var result: [UpstreamCluster.Identity: String] = [:]
     for (identity, name) in base {
-        let nonDefault = identity.connectTimeoutMs != AmbassadorDefaults.connectTimeoutMs || identity.ipv6
-        if name.count <= maxLength, uses[name] == 1, !nonDefault {
+        if name.count <= maxLength, uses[name] == 1, hasDefaultSettings(identity) {
             result[identity] = name
         } else {
             let suffix = "_" + stableHash(identityText(identity))

@@ -1,0 +1,86 @@
+@testable import Attache
+import Foundation
+import XCTest
+
+/// The command line, called in-process: exit statuses, help, stdin, --output.
+final class CommandTests: XCTestCase {
+    final class Captured: @unchecked Sendable {
+        var out: [UInt8] = []
+        var err: [String] = []
+    }
+
+    func run(_ arguments: [String], stdin: String = "") -> (status: Int32, out: String, err: String) {
+        let captured = Captured()
+        let io = CommandIO(
+            writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { Array(stdin.utf8) })
+        let status = AttacheCLI.main(arguments, io: io)
+        return (status, String(decoding: captured.out, as: UTF8.self), captured.err.joined(separator: "\n"))
+    }
+
+    func testHelp() {
+        XCTAssertEqual(run(["--help"]).status, 0)
+        let help = run(["translate", "--help"])
+        XCTAssertEqual(help.status, 0)
+        XCTAssertTrue(help.out.contains("--ambassador-id"))
+        XCTAssertTrue(help.out.contains("--listen-port"))
+    }
+
+    func testUsageErrorsExitTwoWithSuggestions() {
+        let unknown = run(["translate", "--listen-prot", "1", "x.yaml"])
+        XCTAssertEqual(unknown.status, 2)
+        XCTAssertTrue(unknown.err.contains("did you mean --listen-port?"), unknown.err)
+        XCTAssertEqual(run(["tranlsate"]).status, 2)
+        XCTAssertTrue(run(["tranlsate"]).err.contains("did you mean translate?"))
+        XCTAssertEqual(run(["translate"]).status, 2)
+        XCTAssertEqual(run(["translate", "--listen-port", "http", "-"]).status, 2)
+    }
+
+    func testStdinAndExitStatuses() throws {
+        let good = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        let ok = run(["translate", "-"], stdin: good)
+        XCTAssertEqual(ok.status, 0, ok.err)
+        let json = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as? [String: Any]
+        XCTAssertNotNil(json?["static_resources"])
+
+        let partial = run(["translate", "-"], stdin: good + "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: b}\nspec: {prefix: /b/}\n")
+        XCTAssertEqual(partial.status, 1)
+        XCTAssertTrue(partial.err.contains("<stdin>:9:7: error: [MappingMissingField]"), partial.err)
+
+        XCTAssertEqual(run(["translate", "-"], stdin: "a: [\n").status, 2)
+        XCTAssertEqual(run(["translate", "/nonexistent/path.yaml"]).status, 2)
+    }
+
+    func testOutputDirectoryGetsThreeFilesAndIsDeterministic() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-out-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
+        XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, 0)
+        let first = try ["bootstrap.json", "routes.json", "clusters.json"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, 0)
+        let second = try ["bootstrap.json", "routes.json", "clusters.json"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        XCTAssertEqual(first, second)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [], "temp files must not be left behind")
+    }
+
+    func testUnwritableOutputIsAnErrorBeforeTranslating() {
+        let result = run(["translate", "--output", "/proc/attache-cannot-write", "-"], stdin: "")
+        XCTAssertEqual(result.status, 2)
+        XCTAssertTrue(result.err.contains("/proc/attache-cannot-write"), result.err)
+    }
+
+    func testDirectoryInputIsReadRecursivelyInSortedOrder() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-in-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+            .write(to: directory.appendingPathComponent("sub/a.yml"), atomically: true, encoding: .utf8)
+        try "{\"apiVersion\": \"getambassador.io/v2\", \"kind\": \"Mapping\", \"metadata\": {\"name\": \"b\"}, \"spec\": {\"prefix\": \"/b/\", \"service\": \"b\"}}"
+            .write(to: directory.appendingPathComponent("b.json"), atomically: true, encoding: .utf8)
+        try "not: [yaml".write(to: directory.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let loaded = SourceLoader.load(paths: [directory.path])
+        XCTAssertEqual(loaded.sources.map { ($0.name as NSString).lastPathComponent }, ["b.json", "a.yml"])
+        let translation = translate(loaded.sources, options: TranslationOptions())
+        XCTAssertEqual(translation.model.routes.count, 2)
+    }
+}

@@ -1,0 +1,142 @@
+@testable import Attache
+import XCTest
+
+/// The routing rules of SEMANTICS.md §2–§4, piece by piece.
+final class RoutingTests: XCTestCase {
+    func cumulative(_ weights: [Int?]) -> [Int] { normalizedWeights(weights).cumulative }
+
+    func testWeightNormalizationWorkedExamples() {
+        XCTAssertEqual(cumulative([20, 30]), [20, 50], "all weighted below 100: the rest falls through")
+        XCTAssertEqual(cumulative([20, 30, nil]), [20, 50, 100])
+        XCTAssertEqual(cumulative([0, nil]), [0, 100])
+        XCTAssertEqual(cumulative([nil, nil, nil]), [33, 66, 100])
+        XCTAssertEqual(cumulative([10, nil, nil, nil, nil, nil, nil]), [10, 25, 40, 55, 70, 85, 100])
+        XCTAssertEqual(cumulative([75]), [100], "a group of one takes everything")
+        XCTAssertEqual(cumulative([nil, 30]), [30, 100], "weighted Mappings come first")
+        XCTAssertEqual(normalizedWeights([nil, 30]).order, [1, 0])
+    }
+
+    func testRemainderRoundsHalfToEven() {
+        // 100 - 50 = 50 over 4 → 12.5 → 12 (half to even), last forced to 100.
+        XCTAssertEqual(cumulative([50, nil, nil, nil, nil]), [50, 62, 74, 86, 100])
+        // 100 - 70 = 30 over 4 → 7.5 → 8.
+        XCTAssertEqual(cumulative([70, nil, nil, nil, nil]), [70, 78, 86, 94, 100])
+    }
+
+    func testServiceQualification() {
+        func q(_ host: String, _ ns: String, ambassador: String = "default", off: Bool = false) -> String {
+            qualifiedServiceHost(host, mappingNamespace: ns, ambassadorNamespace: ambassador, useAmbassadorNamespace: off)
+        }
+        XCTAssertEqual(q("svc1", "prod"), "svc1.prod")
+        XCTAssertEqual(q("svc1", "default"), "svc1")
+        XCTAssertEqual(q("svc1.other", "prod"), "svc1.other")
+        XCTAssertEqual(q("localhost", "prod"), "localhost")
+        XCTAssertEqual(q("svc1", "prod", ambassador: "prod"), "svc1")
+        XCTAssertEqual(q("svc1", "prod", off: true), "svc1")
+    }
+
+    func testServiceParsing() throws {
+        func parse(_ text: String) -> ServiceReference? {
+            if case .success(let parsed) = parseServiceReference(text) { return parsed.reference }
+            return nil
+        }
+        XCTAssertEqual(parse("HTTPS://Svc.NS:8443/path"), ServiceReference(scheme: "https", host: "svc.ns", port: 8443, portName: nil))
+        XCTAssertEqual(parse("[::1]:9000"), ServiceReference(scheme: nil, host: "::1", port: 9000, portName: nil))
+        XCTAssertEqual(parse("websvc:http"), ServiceReference(scheme: nil, host: "websvc", port: nil, portName: "http"))
+        XCTAssertNil(parse("svc:0"))
+        XCTAssertNil(parse("ftp://svc"))
+        guard case .failure(let problem) = parseServiceReference("service-gray  weight: 20") else { return XCTFail() }
+        XCTAssertEqual(problem.code, .fieldsShareLine)
+        guard case .failure(let template) = parseServiceReference("{{ .Values.name }}") else { return XCTFail() }
+        XCTAssertEqual(template.code, .unrenderedTemplate)
+    }
+
+    func testRouteOrderKeyComparesLikePythonLists() {
+        func key(_ precedence: Int, _ prefix: String, _ keys: [String] = [], headerLength: Int = 11) -> RouteOrderKey {
+            var mapping = sampleMapping(prefix: prefix)
+            mapping.precedence = precedence
+            var k = RouteOrderKey(mapping)
+            k.keys = keys
+            k.headerLength = headerLength
+            return k
+        }
+        XCTAssertLessThan(key(0, "/long/prefix/"), key(1, "/"), "precedence first")
+        XCTAssertLessThan(key(0, "/a/"), key(0, "/ab/"), "then prefix length")
+        XCTAssertLessThan(key(0, "/a/", headerLength: 11), key(0, "/a/", headerLength: 18), "then header length")
+        XCTAssertLessThan(key(0, "/a/"), key(0, "/b/"), "then the prefix text")
+        XCTAssertLessThan(key(0, "/a/", ["x"]), key(0, "/a/", ["x", "y"]), "a shorter equal list is smaller")
+    }
+
+    func testTiesKeepReverseProcessingOrder() {
+        let mapping = sampleMapping(prefix: "/same/")
+        let groups = (0..<3).map { i -> CanaryGroup in
+            var route = sampleRoute()
+            route.cluster = "c\(i)"
+            return CanaryGroup(routes: [route], order: RouteOrderKey(mapping))
+        }
+        XCTAssertEqual(orderedGroups(groups).map { $0.routes[0].cluster }, ["c2", "c1", "c0"])
+    }
+
+    func testPresenceHeaderLengthCountsAsRegexDotStar() {
+        let gray = HeaderMatcher(name: "gray", value: .regex(".*"))
+        XCTAssertEqual(gray.sortLength, 7)
+        XCTAssertEqual(HeaderMatcher(name: ":authority", value: .hostGlob("*")).sortLength, 11)
+        XCTAssertEqual(HeaderMatcher(name: ":method", value: .exact("POST")).sortLength, 11)
+    }
+
+    func testClusterNamesAreStableShortAndUnique() {
+        let plain = UpstreamCluster.Identity(discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let slow = UpstreamCluster.Identity(discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 9000, ipv6: false)
+        let long = UpstreamCluster.Identity(discovery: .dns(host: String(repeating: "very-long-name.", count: 8) + "svc", port: 8080), tls: true, connectTimeoutMs: 3000, ipv6: false)
+        let names = clusterNames(for: [plain, slow, long])
+        XCTAssertEqual(names[plain], "cluster_svc1_prod")
+        XCTAssertNotEqual(names[slow], names[plain], "different settings, different cluster")
+        XCTAssertTrue(names[slow]!.hasPrefix("cluster_svc1_prod_"))
+        XCTAssertLessThanOrEqual(names[long]!.count, 60)
+        XCTAssertEqual(clusterNames(for: [long, slow, plain]), names, "names do not depend on order")
+        // Two hosts that sanitise to the same text still get different names.
+        let dotted = UpstreamCluster.Identity(discovery: .dns(host: "a.b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let underscored = UpstreamCluster.Identity(discovery: .dns(host: "a_b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let clash = clusterNames(for: [dotted, underscored])
+        XCTAssertNotEqual(clash[dotted], clash[underscored])
+    }
+
+    func testRE2Check() {
+        XCTAssertNil(RE2Check.problem(in: "^/api/v[0-9]+/.*$"))
+        XCTAssertNotNil(RE2Check.problem(in: "(?<=x)y"))
+        XCTAssertNotNil(RE2Check.problem(in: "(a)\\1"))
+        XCTAssertNotNil(RE2Check.problem(in: "a(b"))
+    }
+
+    func testJSONWriterEscapesAndKeepsOrder() {
+        let value = JSONValue.object([("z", .int(1)), ("a", .string("q\"\\\n\u{1}é"))])
+        XCTAssertEqual(JSONWriter.string(value), "{\n  \"z\": 1,\n  \"a\": \"q\\\"\\\\\\n\\u0001é\"\n}\n")
+    }
+
+    func testDurations() {
+        XCTAssertEqual(Envoy.duration(milliseconds: 3000), .string("3s"))
+        XCTAssertEqual(Envoy.duration(milliseconds: 250), .string("0.250s"))
+        XCTAssertEqual(Envoy.duration(milliseconds: 1005), .string("1.005s"))
+    }
+}
+
+func sampleMapping(prefix: String) -> Mapping {
+    Mapping(
+        reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
+        location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", isV3: false,
+        prefix: prefix, pathMatch: .prefix, caseSensitive: true, rewrite: "/",
+        service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
+        serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
+        headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: 0,
+        timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
+        addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil)
+}
+
+func sampleRoute() -> Route {
+    Route(
+        mapping: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
+        location: SourceLocation(file: "t.yaml", line: 1, column: 1), pathMatch: .prefix, prefix: "/", caseSensitive: true,
+        headers: [], queryParameters: [], cumulativeWeight: 100, share: 100, cluster: "c", rewrite: "/", hostRewrite: nil,
+        timeoutMs: 3000, idleTimeoutMs: nil, addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: [],
+        removeResponseHeaders: [])
+}
