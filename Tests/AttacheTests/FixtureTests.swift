@@ -40,15 +40,16 @@ final class FixtureTests: XCTestCase {
         }
     }
 
-    /// Every bootstrap in `expected/` passes `envoy --mode validate`.
+    /// Every bootstrap in `expected/` passes `envoy --mode validate`, run in the case directory so that
+    /// `expected/endpoints/...` paths resolve.
     func testEnvoyAcceptsEveryFixtureBootstrap() throws {
         let envoy = try EnvoyLocator.require()
-        let bootstraps = FixtureCase.all().map { $0.expectedDirectory.appendingPathComponent("bootstrap.json") }
-            .filter { FileManager.default.fileExists(atPath: $0.path) }
+        let cases = FixtureCase.all().filter { FileManager.default.fileExists(atPath: $0.expectedDirectory.appendingPathComponent("bootstrap.json").path) }
+        let bootstraps = cases.map { $0.expectedDirectory.appendingPathComponent("bootstrap.json") }
         XCTAssertGreaterThan(bootstraps.count, 0)
         let results = Results<(Int32, String)>(count: bootstraps.count)
         DispatchQueue.concurrentPerform(iterations: bootstraps.count) { index in
-            let outcome = (try? runProcess(envoy, ["--mode", "validate", "-c", bootstraps[index].path, "--log-level", "error"]))
+            let outcome = (try? runProcess(envoy, ["--mode", "validate", "-c", "expected/bootstrap.json", "--log-level", "error"], in: cases[index].directory))
                 ?? (-1, "could not start envoy")
             results.set(index, outcome)
         }

@@ -129,7 +129,7 @@ func sampleMapping(prefix: String) -> Mapping {
         serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
         headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: 0,
         timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
-        addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil)
+        addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil, resolverLocation: nil)
 }
 
 func sampleRoute() -> Route {

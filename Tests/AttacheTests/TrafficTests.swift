@@ -162,3 +162,82 @@ final class TrafficTests: XCTestCase {
         XCTAssertEqual(try seen("/default/x", host: "public.example.com")["host"] as? String, "public.example.com", "no host_rewrite keeps Host")
     }
 }
+
+/// Endpoint routing (`resolver: endpoint`) through a real Envoy reading its endpoints from EDS files: traffic
+/// reaches every ready pod listed in Endpoints / EndpointSlices and nothing else.
+final class EndpointTrafficTests: XCTestCase {
+    func testTrafficSpreadsOverEveryReadyEndpointAndNoOther() throws {
+        let yaml = """
+            apiVersion: getambassador.io/v2
+            kind: KubernetesEndpointResolver
+            metadata: {name: endpoint}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: echo}
+            spec: {prefix: /echo/, service: "echo:80", resolver: endpoint}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: sliced}
+            spec: {prefix: /sliced/, service: sliced, resolver: endpoint}
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: echo}
+            spec: {ports: [{name: http, port: 80, targetPort: 8080}, {name: admin, port: 9000, targetPort: 9000}]}
+            ---
+            apiVersion: v1
+            kind: Endpoints
+            metadata: {name: echo}
+            subsets:
+            - addresses: [{ip: 127.0.0.1}]
+              notReadyAddresses: [{ip: 127.0.0.2}]
+              ports: [{name: http, port: @pod1.port@}, {name: admin, port: @outsider.port@}]
+            - addresses: [{ip: 127.0.0.1}]
+              ports: [{name: admin, port: @outsider.port@}, {name: http, port: @pod2.port@}]
+            - addresses: [{ip: 127.0.0.1}]
+              ports: [{name: http, port: @pod3.port@}]
+            ---
+            apiVersion: v1
+            kind: Service
+            metadata: {name: sliced}
+            spec: {ports: [{port: 80, targetPort: 8080}]}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: sliced-a, labels: {kubernetes.io/service-name: sliced}}
+            addressType: IPv4
+            ports: [{port: @pod1.port@}]
+            endpoints:
+            - addresses: [127.0.0.1]
+              conditions: {ready: true}
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: sliced-b, labels: {kubernetes.io/service-name: sliced}}
+            addressType: IPv4
+            ports: [{port: @pod2.port@}]
+            endpoints:
+            - addresses: [127.0.0.1]
+            ---
+            apiVersion: discovery.k8s.io/v1
+            kind: EndpointSlice
+            metadata: {name: sliced-c, labels: {kubernetes.io/service-name: sliced}}
+            addressType: IPv4
+            ports: [{port: @outsider.port@}]
+            endpoints:
+            - addresses: [127.0.0.1]
+              conditions: {ready: false, terminating: true}
+            """
+        let harness = try TrafficHarness(backends: ["pod1", "pod2", "pod3", "outsider"], yaml: yaml)
+        defer { harness.stop() }
+        let n = 900
+        let echo = try harness.count(n, path: "/echo/")
+        XCTAssertEqual(Set(echo.keys), ["pod1", "pod2", "pod3"], "\(echo)")
+        for pod in ["pod1", "pod2", "pod3"] { assertShare(echo, pod, 1.0 / 3, of: n) }
+        let sliced = try harness.count(n, path: "/sliced/")
+        XCTAssertEqual(Set(sliced.keys), ["pod1", "pod2"], "\(sliced)")
+        for pod in ["pod1", "pod2"] { assertShare(sliced, pod, 0.5, of: n) }
+    }
+}

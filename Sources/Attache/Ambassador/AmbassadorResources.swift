@@ -10,8 +10,19 @@ public struct TranslationOptions: Sendable, Equatable {
     public var listenPort = 8080
     public var adminAddress = "127.0.0.1"
     public var adminPort = 9901
+    /// How endpoint clusters get their members; see `EndpointDelivery`.
+    public var endpointDelivery = EndpointDelivery.inline
 
     public init() {}
+}
+
+/// How endpoint-routed clusters receive their pod addresses.
+public enum EndpointDelivery: Sendable, Equatable {
+    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` prints.
+    case inline
+    /// From one file per cluster under `<directory>/endpoints/` (EDS), so that pod churn rewrites only those
+    /// files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per file.
+    case files(directory: String)
 }
 
 /// Everything the routing model is built from: Mappings in Emissary's processing order, the Module, and the
@@ -19,22 +30,34 @@ public struct TranslationOptions: Sendable, Equatable {
 public struct AmbassadorResources: Sendable {
     public var mappings: [Mapping] = []
     public var module = AmbassadorModule()
-    /// `v1 Service` objects by `namespace/name`, for port names.
-    public var services: [String: KubernetesObject] = [:]
+    /// `v1 Service` ports by `namespace/name`.
+    public var services: [String: KubernetesService] = [:]
+    /// Ready pod addresses by `namespace/name` of their Service. EndpointSlices win over Endpoints.
+    public var endpoints: [String: ServiceEndpoints] = [:]
+    /// Declared resolvers by name (besides the built-in ones).
+    public var resolvers: [String: ResolverKind] = [:]
 }
 
 /// What Attaché does with an object of a given apiVersion and kind.
 enum ObjectRole {
-    case mapping, module, service
+    case mapping, module, resolver(ResolverKind), service, endpoints, endpointSlice
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
     /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...): skipped quietly.
     case ignored
 
     init(apiVersion: String, kind: String) {
-        if apiVersion == "v1" && kind == "Service" {
+        switch (apiVersion, kind) {
+        case ("v1", "Service"):
             self = .service
             return
+        case ("v1", "Endpoints"):
+            self = .endpoints
+            return
+        case ("discovery.k8s.io/v1", "EndpointSlice"):
+            self = .endpointSlice
+            return
+        default: break
         }
         guard isAmbassadorResource(apiVersion: apiVersion) else {
             self = .ignored
@@ -43,6 +66,9 @@ enum ObjectRole {
         switch kind {
         case "Mapping", "AmbassadorMapping": self = .mapping
         case "Module": self = .module
+        case "KubernetesEndpointResolver": self = .resolver(.kubernetesEndpoint)
+        case "KubernetesServiceResolver": self = .resolver(.kubernetesService)
+        case "ConsulResolver": self = .resolver(.consul)
         default: self = .unsupportedAmbassadorKind
         }
     }
@@ -81,7 +107,25 @@ public func collectAmbassadorResources(
         case .ignored:
             continue
         case .service:
-            resources.services["\(object.namespace)/\(object.name)"] = object
+            resources.services["\(object.namespace)/\(object.name)"] = decodeService(object)
+            continue
+        case .endpoints:
+            let key = "\(object.namespace)/\(object.name)"
+            if resources.endpoints[key]?.source != .endpointSlices {
+                resources.endpoints[key] = decodeEndpoints(object)
+            }
+            continue
+        case .endpointSlice:
+            guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { continue }
+            let key = "\(object.namespace)/\(service)"
+            if resources.endpoints[key]?.source != .endpointSlices {
+                // The first slice replaces anything read from Endpoints: slices win.
+                resources.endpoints[key] = ServiceEndpoints(namespace: object.namespace, name: service, subsets: [], source: .endpointSlices)
+            }
+            resources.endpoints[key]?.subsets.append(subset)
+            continue
+        case .resolver(let kind):
+            if isOurs(object, options: options, log: &log) { resources.resolvers[object.name] = kind }
             continue
         case .unsupportedAmbassadorKind:
             if isOurs(object, options: options, log: &log) {
@@ -93,7 +137,8 @@ public func collectAmbassadorResources(
         }
         guard isOurs(object, options: options, log: &log) else { continue }
 
-        let kind = role == .mapping ? "Mapping" : object.kind
+        let kind: String
+        if case .mapping = role { kind = "Mapping" } else { kind = object.kind }
         let key = "\(kind) \(object.namespace)/\(object.name)"
         if let first = kept[key] {
             // Emissary: a repeated annotation replaces the earlier one; a repeated resource is refused.
@@ -114,7 +159,7 @@ public func collectAmbassadorResources(
     var v3NoticeGiven = false
     for key in keptOrder {
         guard let object = kept[key] else { continue }
-        if ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) == .module {
+        if case .module = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
             guard object.name == "ambassador" else {
                 log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
                 continue

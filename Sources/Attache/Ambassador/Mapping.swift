@@ -38,6 +38,7 @@ public struct Mapping: Sendable {
     public var removeRequestHeaders: [String]?
     public var removeResponseHeaders: [String]?
     public var resolver: String?
+    public var resolverLocation: SourceLocation?
 }
 
 /// A condition on one request header (or query parameter).

@@ -137,7 +137,8 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
         headers: headers, queryParameters: queryParameters, precedence: precedence,
         timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
         hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
-        removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver)
+        removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
+        resolverLocation: fields["resolver"].map { object.location(of: $0) })
 }
 
 /// `weight`: a number from 0 to 100. Emissary rounds it (half to even); above 100, below 0 or not a number is

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Options every pipeline command accepts (translate, and the commands built on it).
 let translationOptionTable: [ArgumentParser.Option] = [
     .init(name: "--listen-address", takesValue: true, help: "address of Envoy's HTTP listener (default 0.0.0.0)", valueName: "ADDR"),
@@ -32,13 +34,32 @@ public enum OutputFiles {
     public static let routes = "routes.json"
     public static let bootstrap = "bootstrap.json"
 
-    /// File name → bytes for one translation.
+    /// Relative path → bytes for one translation, in writing order: endpoints, clusters, routes, bootstrap.
     public static func contents(of envoy: EnvoyConfig) -> [(name: String, bytes: [UInt8])] {
-        [
+        let endpoints = envoy.endpointFiles.map { file in
+            (file.path, JSONWriter.bytes(Envoy.DiscoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment.json]).json))
+        }
+        return endpoints + [
             (clusters, JSONWriter.bytes(.array(envoy.clusters.map(\.json)))),
             (routes, JSONWriter.bytes(envoy.routeConfiguration.json)),
             (bootstrap, JSONWriter.bytes(envoy.bootstrap.json)),
         ]
+    }
+
+    /// Writes one translation into `directory` atomically file by file, and removes endpoint files that no
+    /// cluster uses any more.
+    public static func write(_ envoy: EnvoyConfig, to directory: String) throws(OutputError) {
+        let files = contents(of: envoy)
+        if !envoy.endpointFiles.isEmpty { try AtomicFile.prepareDirectory(directory + "/endpoints") }
+        for file in files {
+            let parts = file.name.split(separator: "/").map(String.init)
+            let subdirectory = parts.dropLast().reduce(directory) { $0 + "/" + $1 }
+            try AtomicFile.write(file.bytes, to: parts.last ?? file.name, in: subdirectory)
+        }
+        let current = Set(files.map(\.name))
+        let stale = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/endpoints")) ?? [])
+            .filter { $0.hasSuffix(".json") && !current.contains("endpoints/" + $0) }
+        for name in stale { try? FileManager.default.removeItem(atPath: directory + "/endpoints/" + name) }
     }
 }
 
@@ -64,7 +85,7 @@ enum TranslateCommand {
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         let parsed: ArgumentParser
-        let options: TranslationOptions
+        var options: TranslationOptions
         do {
             parsed = try ArgumentParser(options: Self.options, arguments: arguments)
             options = try TranslationOptions(parsed)
@@ -82,6 +103,8 @@ enum TranslateCommand {
         }
         let outputDirectory = parsed.value("--output")
         if let outputDirectory {
+            let absolute = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path
+            options.endpointDelivery = .files(directory: absolute)
             // Fail before translating: a wrong directory is a usage problem, not something to find out last.
             do { try AtomicFile.prepareDirectory(outputDirectory) } catch {
                 io.writeErr("attache translate: \(error)")
@@ -96,14 +119,13 @@ enum TranslateCommand {
 
         if let outputDirectory {
             do {
-                for file in OutputFiles.contents(of: translation.envoy) {
-                    try AtomicFile.write(file.bytes, to: file.name, in: outputDirectory)
-                }
+                try OutputFiles.write(translation.envoy, to: outputDirectory)
             } catch {
                 io.writeErr("attache translate: \(error)")
                 return ExitStatus.failure
             }
-            io.out("wrote \(outputDirectory)/{bootstrap,routes,clusters}.json: \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters")
+            let endpointCount = translation.model.clusters.reduce(0) { $0 + $1.members.count }
+            io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
         } else {
             io.writeOut(JSONWriter.bytes(translation.envoy.bootstrap.json))
         }

@@ -2,14 +2,30 @@
 public struct EnvoyConfig: Sendable, Equatable {
     public var routeConfiguration: Envoy.RouteConfiguration
     public var clusters: [Envoy.Cluster]
+    /// For `EndpointDelivery.files`: each EDS cluster's endpoint file (relative to the output directory) and
+    /// its ClusterLoadAssignment.
+    public var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)]
     public var bootstrap: Envoy.Bootstrap
+
+    public static func == (a: EnvoyConfig, b: EnvoyConfig) -> Bool {
+        a.routeConfiguration == b.routeConfiguration && a.clusters == b.clusters && a.bootstrap == b.bootstrap
+            && a.endpointFiles.map(\.path) == b.endpointFiles.map(\.path) && a.endpointFiles.map(\.assignment) == b.endpointFiles.map(\.assignment)
+    }
 }
 
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
 public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions) -> EnvoyConfig {
     let routes = buildRouteConfiguration(model)
-    let clusters = buildClusters(model)
+    let clusters = buildClusters(model, delivery: options.endpointDelivery)
+    var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
+    if case .files = options.endpointDelivery {
+        for cluster in model.clusters {
+            if case .endpoints = cluster.discovery {
+                endpointFiles.append((endpointFileName(forCluster: cluster.name), loadAssignment(cluster)))
+            }
+        }
+    }
     let listener = Envoy.Listener(
         name: "attache-http-\(options.listenPort)",
         address: Envoy.SocketAddress(address: options.listenAddress, port: options.listenPort),
@@ -17,5 +33,5 @@ public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions)
     let bootstrap = Envoy.Bootstrap(
         nodeID: "attache", listeners: [listener], clusters: clusters,
         admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort))
-    return EnvoyConfig(routeConfiguration: routes, clusters: clusters, bootstrap: bootstrap)
+    return EnvoyConfig(routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
 }

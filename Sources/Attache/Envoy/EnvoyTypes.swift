@@ -206,12 +206,15 @@ public enum Envoy {
 
     /// `envoy.config.cluster.v3.Cluster`.
     public struct Cluster: Sendable, Equatable, JSONRepresentable {
-        public enum DiscoveryType: String, Sendable { case STATIC, STRICT_DNS }
+        public enum DiscoveryType: String, Sendable { case STATIC, STRICT_DNS, EDS }
         public var name: String
         public var type: DiscoveryType
         public var connectTimeoutMs: Int
         public var dnsLookupFamily: String?
-        public var loadAssignment: ClusterLoadAssignment
+        /// Inline members (STATIC, STRICT_DNS); nil for EDS.
+        public var loadAssignment: ClusterLoadAssignment?
+        /// For EDS: the file Envoy reads this cluster's ClusterLoadAssignment from.
+        public var edsPath: String?
         public var upstreamTLS: Bool
 
         public var json: JSONValue {
@@ -221,6 +224,15 @@ public enum Envoy {
             o.set("connect_timeout", Envoy.duration(milliseconds: connectTimeoutMs))
             o.set("lb_policy", "ROUND_ROBIN")
             o.set("dns_lookup_family", dnsLookupFamily)
+            if let edsPath {
+                o.set("eds_cluster_config", .object([
+                    ("eds_config", .object([
+                        ("path_config_source", .object([("path", .string(edsPath))])),
+                        ("resource_api_version", .string("V3")),
+                    ])),
+                    ("service_name", .string(name)),
+                ]))
+            }
             o.set("load_assignment", loadAssignment)
             if upstreamTLS {
                 o.set("transport_socket", .object([
@@ -229,6 +241,25 @@ public enum Envoy {
                 ]))
             }
             return o.value
+        }
+    }
+
+    /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it.
+    public struct DiscoveryResponse: Sendable, Equatable, JSONRepresentable {
+        public var typeURL: String
+        public var resources: [JSONValue]
+
+        /// A hash of the content, so the same resources always carry the same version.
+        public var versionInfo: String { stableHash(JSONWriter.string(.array(resources))) }
+
+        public var json: JSONValue {
+            .object([
+                ("version_info", .string(versionInfo)),
+                ("resources", .array(resources.map { resource in
+                    guard case .object(let pairs) = resource else { return resource }
+                    return .object([("@type", .string(typeURL))] + pairs)
+                })),
+            ])
         }
     }
 

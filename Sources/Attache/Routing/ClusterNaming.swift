@@ -1,7 +1,7 @@
 /// Cluster names: readable, unique, at most 60 characters, and the same on every run.
 ///
-/// A cluster is `cluster_<host with dots as _>`, plus `_<port>` when the port is not the scheme's default and
-/// `_tls` for https. Which fields make two clusters different is `UpstreamCluster.Identity`. A cluster whose
+/// A DNS cluster is `cluster_<host with dots as _>`, plus `_<port>` when the port is not the scheme's default and
+/// `_tls` for https; an endpoint cluster is Emissary's `k8s/<namespace>/<service>/<port>`. Which fields make two clusters different is `UpstreamCluster.Identity`. A cluster whose
 /// settings differ from Ambassador's defaults, a name longer than 60 characters, and names that would collide all
 /// get an 8-hex-digit hash of the identity, so that adding a Mapping never renames an existing cluster.
 func clusterNames(for identities: [UpstreamCluster.Identity]) -> [UpstreamCluster.Identity: String] {
@@ -36,6 +36,9 @@ private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String
         if port != (identity.tls ? 443 : 80) { name += "_\(port)" }
         if identity.tls { name += "_tls" }
         return name
+    case .endpoints(let namespace, let service, let port):
+        // Emissary's name for an endpoint set; Envoy accepts `/` in cluster names.
+        return "k8s/\(namespace)/\(service)/\(port)" + (identity.tls ? "_tls" : "")
     }
 }
 
@@ -50,6 +53,8 @@ private func identityText(_ identity: UpstreamCluster.Identity) -> String {
     switch identity.discovery {
     case .dns(let host, let port):
         return "dns|\(host)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
+    case .endpoints(let namespace, let service, let port):
+        return "k8s|\(namespace)|\(service)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
     }
 }
 

@@ -50,6 +50,9 @@ public struct Route: Sendable, Equatable {
 public enum ClusterDiscovery: Sendable, Hashable {
     /// Resolve the service's DNS name (KubernetesServiceResolver): Envoy's STRICT_DNS.
     case dns(host: String, port: Int)
+    /// The ready pods of a Service port (KubernetesEndpointResolver). `port` is the Service port, as in
+    /// Emissary's endpoint-set name `k8s/<namespace>/<service>/<port>`.
+    case endpoints(namespace: String, service: String, port: Int)
 }
 
 /// One upstream cluster. Mappings with the same `identity` share it.
@@ -59,6 +62,8 @@ public struct UpstreamCluster: Sendable, Equatable {
     public var tls: Bool
     public var connectTimeoutMs: Int
     public var ipv6: Bool
+    /// For endpoint discovery: the pod addresses, sorted (empty when none are known: Envoy answers 503).
+    public var members: [EndpointAddress]
     /// The Mappings that send traffic here, for diagnostics and `explain`.
     public var mappings: [ObjectReference]
 

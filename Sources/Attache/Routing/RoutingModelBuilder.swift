@@ -34,11 +34,15 @@ public func buildRoutingModel(
     var accepted: [[Int]] = []
     var identities: [UpstreamCluster.Identity] = []
     var clusterMappings: [UpstreamCluster.Identity: [ObjectReference]] = [:]
+    var clusterMembers: [UpstreamCluster.Identity: [EndpointAddress]] = [:]
     for group in members {
         let survivors = admitToGroup(group.map { candidates[$0].mapping }, log: &log).map { group[$0] }
         for index in survivors {
             let identity = candidates[index].upstream
-            if clusterMappings[identity] == nil { identities.append(identity) }
+            if clusterMappings[identity] == nil {
+                identities.append(identity)
+                clusterMembers[identity] = resolveMembers(of: identity, firstMapping: candidates[index].mapping, resources: resources, log: &log)
+            }
             clusterMappings[identity, default: []].append(candidates[index].mapping.reference)
         }
         if !survivors.isEmpty { accepted.append(survivors) }
@@ -93,7 +97,8 @@ public func buildRoutingModel(
     model.clusters = identities.map { identity in
         UpstreamCluster(
             name: names[identity] ?? "", discovery: identity.discovery, tls: identity.tls,
-            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, mappings: clusterMappings[identity] ?? [])
+            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: clusterMembers[identity] ?? [],
+            mappings: clusterMappings[identity] ?? [])
     }.sorted { codePointLess($0.name, $1.name) }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
@@ -151,44 +156,88 @@ func mergedAdditions(_ lists: [[HeaderAddition]]) -> [HeaderAddition] {
     return result
 }
 
-/// Where a Mapping's traffic goes: the qualified service host and port, and the cluster settings that matter.
+/// Where a Mapping's traffic goes: the resolver's view of its service (a qualified DNS name and port, or a
+/// Service port's endpoint set) and the cluster settings that matter.
 func upstreamIdentity(
     for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
 ) -> UpstreamCluster.Identity? {
+    guard let resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
     let service = mapping.service
-    let host = qualifiedServiceHost(
-        service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: options.ambassadorNamespace,
-        useAmbassadorNamespace: resources.module.useAmbassadorNamespaceForServiceResolution)
-    var port = service.port ?? service.defaultPort
-    if let portName = service.portName {
-        guard let resolved = servicePort(named: portName, serviceHost: service.host, mappingNamespace: mapping.reference.namespace, resources: resources) else {
-            log.error(
-                .serviceInvalid,
-                "port name \"\(portName)\" in `service` needs a v1 Service \(serviceObjectName(service.host, mapping.reference.namespace)) in the input with a port of that name; rejected",
-                at: mapping.serviceLocation, object: mapping.reference)
-            return nil
+    let useAmbassadorNamespace = resources.module.useAmbassadorNamespaceForServiceResolution
+    let lookupNamespace = useAmbassadorNamespace ? options.ambassadorNamespace : mapping.reference.namespace
+    let serviceKey = serviceObjectKey(service.host, defaultNamespace: lookupNamespace)
+    let choice = chooseServicePort(resources.services[serviceKey], reference: service)
+
+    let discovery: ClusterDiscovery
+    switch (resolver, choice) {
+    case (_, .noMatch(let available)) where service.portName != nil:
+        log.error(
+            .serviceInvalid,
+            "port name \"\(service.portName ?? "")\" is not a port of Service \(serviceKey) (ports: \(describe(available))); rejected",
+            at: mapping.serviceLocation, object: mapping.reference)
+        return nil
+    case (_, .unknownService) where service.portName != nil:
+        log.error(
+            .serviceInvalid,
+            "port name \"\(service.portName ?? "")\" in `service` needs the v1 Service \(serviceKey) in the input to resolve it; rejected",
+            at: mapping.serviceLocation, object: mapping.reference)
+        return nil
+    case (.kubernetesEndpoint, _):
+        let port: Int
+        switch choice {
+        case .port(let p): port = p.port
+        case .unknownService, .noMatch: port = service.port ?? service.defaultPort
         }
-        port = resolved
+        let parts = serviceKey.split(separator: "/", maxSplits: 1).map(String.init)
+        discovery = .endpoints(namespace: parts[0], service: parts.count > 1 ? parts[1] : "", port: port)
+    default:
+        var port = service.port ?? service.defaultPort
+        if case .port(let p) = choice, service.portName != nil { port = p.port }
+        let host = qualifiedServiceHost(
+            service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: options.ambassadorNamespace,
+            useAmbassadorNamespace: useAmbassadorNamespace)
+        discovery = .dns(host: host, port: port)
     }
     return UpstreamCluster.Identity(
-        discovery: .dns(host: host, port: port), tls: service.isTLS,
+        discovery: discovery, tls: service.isTLS,
         connectTimeoutMs: mapping.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
         ipv6: resources.module.enableIPv6)
 }
 
-/// `namespace/name` of the Service a service host refers to: `svc` or `svc.ns[.svc.cluster.local]`.
-func serviceObjectName(_ host: String, _ mappingNamespace: String) -> String {
-    let labels = host.split(separator: ".")
-    let name = labels.first.map(String.init) ?? host
-    let namespace = labels.count > 1 ? String(labels[1]) : mappingNamespace
-    return "\(namespace)/\(name)"
+/// The members of an endpoint cluster, warning (once per cluster, at the first Mapping that uses it) when the
+/// Service or its endpoints are unknown or no endpoint port fits: such a cluster has no members and Envoy
+/// answers 503, which is what Emissary does too, and nothing crashes.
+func resolveMembers(
+    of identity: UpstreamCluster.Identity, firstMapping mapping: Mapping, resources: AmbassadorResources, log: inout DiagnosticLog
+) -> [EndpointAddress] {
+    guard case .endpoints(let namespace, let name, let port) = identity.discovery else { return [] }
+    let key = "\(namespace)/\(name)"
+    guard let endpoints = resources.endpoints[key], endpoints.subsets.contains(where: { !$0.addresses.isEmpty }) else {
+        log.warning(
+            .endpointsMissing,
+            "no ready endpoints are known for Service \(key) (no Endpoints or EndpointSlice in the input lists a ready address); cluster k8s/\(key)/\(port) has no members and Envoy answers 503",
+            at: mapping.serviceLocation, object: mapping.reference)
+        return []
+    }
+    let service = resources.services[key]
+    let servicePort = service?.ports.first { $0.port == port }
+    if let service, servicePort == nil {
+        log.warning(
+            .endpointPortUnmatched,
+            "port \(port) is not a port of Service \(key) (ports: \(describe(service.ports))); cluster has no members and Envoy answers 503",
+            at: mapping.serviceLocation, object: mapping.reference)
+        return []
+    }
+    let resolved = endpointMembers(endpoints, servicePort: servicePort, fallbackPort: port)
+    if !resolved.unmatchedPorts.isEmpty {
+        log.warning(
+            .endpointPortUnmatched,
+            "some \(endpoints.source.rawValue) of \(key) have no port matching Service port \(port) (their ports: \(resolved.unmatchedPorts.joined(separator: ", "))); those addresses are left out",
+            at: mapping.serviceLocation, object: mapping.reference)
+    }
+    return resolved.members
 }
 
-/// The number of a Service port given its name (Attaché's extension: Emissary refuses named ports).
-func servicePort(named portName: String, serviceHost: String, mappingNamespace: String, resources: AmbassadorResources) -> Int? {
-    guard let service = resources.services[serviceObjectName(serviceHost, mappingNamespace)] else { return nil }
-    for port in service.body["spec"]?["ports"]?.sequence ?? [] where port["name"]?.scalar?.text == portName {
-        if case .int(let number)? = port["port"]?.resolved { return number }
-    }
-    return nil
+private func describe(_ ports: [KubernetesService.Port]) -> String {
+    ports.isEmpty ? "none" : ports.map { p in p.name.map { "\($0):\(p.port)" } ?? "\(p.port)" }.joined(separator: ", ")
 }

@@ -32,10 +32,11 @@ enum EnvoyLocator {
 }
 
 /// Runs a command to completion and returns its exit status and combined output.
-func runProcess(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) throws -> (status: Int32, output: String) {
+func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 60) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
     let pipe = Pipe()
     process.standardOutput = pipe
     process.standardError = pipe

@@ -40,10 +40,16 @@ struct FixtureCase {
         }
     }
 
+    /// The case's options, with endpoint files delivered as `translate --output expected` would: paths in the
+    /// bootstrap are `expected/endpoints/...`, which Envoy resolves when it runs in the case directory.
     func options() throws -> TranslationOptions {
         let argsFile = directory.appendingPathComponent("args")
-        guard let text = try? String(contentsOf: argsFile, encoding: .utf8) else { return TranslationOptions() }
-        return try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+        var options = TranslationOptions()
+        if let text = try? String(contentsOf: argsFile, encoding: .utf8) {
+            options = try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+        }
+        options.endpointDelivery = .files(directory: "expected")
+        return options
     }
 
     /// What the case produces now: file name → bytes, exactly what `translate --output` would write, plus
@@ -59,12 +65,15 @@ struct FixtureCase {
         return files
     }
 
-    /// The files now in `expected/`.
+    /// The files now in `expected/` (relative paths, subdirectories included).
     func expected() -> [String: [UInt8]] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: expectedDirectory.path)) ?? []
+        let names = (FileManager.default.subpaths(atPath: expectedDirectory.path) ?? [])
         var files: [String: [UInt8]] = [:]
         for name in names {
-            if let data = try? Data(contentsOf: expectedDirectory.appendingPathComponent(name)) { files[name] = Array(data) }
+            var isDirectory: ObjCBool = false
+            let url = expectedDirectory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            if let data = try? Data(contentsOf: url) { files[name] = Array(data) }
         }
         return files
     }
@@ -76,7 +85,16 @@ struct FixtureCase {
             try FileManager.default.removeItem(at: expectedDirectory.appendingPathComponent(name))
         }
         for (name, bytes) in produced {
-            try Data(bytes).write(to: expectedDirectory.appendingPathComponent(name))
+            let url = expectedDirectory.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(bytes).write(to: url)
+        }
+        // Drop directories left empty.
+        for name in (FileManager.default.subpaths(atPath: expectedDirectory.path) ?? []).sorted().reversed() {
+            let url = expectedDirectory.appendingPathComponent(name)
+            if let children = try? FileManager.default.contentsOfDirectory(atPath: url.path), children.isEmpty {
+                try FileManager.default.removeItem(at: url)
+            }
         }
     }
 }

@@ -14,7 +14,7 @@ import Glibc
 //   assertShare(counts, "canary", 0.30, of: 2000)
 //
 // `@NAME@` in the YAML becomes the address of backend NAME (`127.0.0.1:port`, or `localhost:port` to go through
-// DNS). Everything listens on loopback only; every loop is bounded by a count and a deadline; `stop()` (and
+// DNS), and `@NAME.port@` its port alone (for Endpoints objects). Everything listens on loopback only; every loop is bounded by a count and a deadline; `stop()` (and
 // deinit) tears the processes down even when a test fails.
 
 /// Loopback HTTP backends (Tests/Harness/backends.py): one process, one port per name, each answering with JSON
@@ -272,6 +272,7 @@ final class TrafficHarness {
         backends = try LoopbackBackends(names: names)
         var input = yaml
         for (name, port) in backends.ports {
+            input = input.replacingOccurrences(of: "@\(name).port@", with: "\(port)")
             input = input.replacingOccurrences(of: "@\(name)@", with: "\(viaDNS ? "localhost" : "127.0.0.1"):\(port)")
         }
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-traffic-\(UUID().uuidString)")
