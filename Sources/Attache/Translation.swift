@@ -22,8 +22,16 @@ public struct Translation: Sendable {
     }
 }
 
-/// Runs the whole pipeline on already-loaded sources. Pure: no files, clocks or environment.
-public func translate(_ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> Translation {
+/// Kubernetes objects read from the inputs, and whether every input could be read.
+public struct ParsedInput: Sendable {
+    public var objects: [KubernetesObject]
+    /// False when a path was unreadable or a file was not valid YAML: then nothing is translated.
+    public var isComplete: Bool
+    public var log: DiagnosticLog
+}
+
+/// Stages 1–2: sources → YAML → Kubernetes objects (annotation documents included), numbered in input order.
+public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> ParsedInput {
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
     var objects: [KubernetesObject] = []
@@ -35,15 +43,25 @@ public func translate(_ sources: [SourceFile], options: TranslationOptions, load
         }
     }
     for index in objects.indices { objects[index].inputOrder = index + 1 }
+    return ParsedInput(objects: objects, isComplete: isComplete, log: log)
+}
 
-    guard isComplete else {
+/// Stages 3–5: Kubernetes objects → Ambassador resources → routing model → Envoy resources.
+public func translateObjects(_ input: ParsedInput, options: TranslationOptions) -> Translation {
+    var log = input.log
+    guard input.isComplete else {
         let model = RoutingModel()
         return Translation(
             isComplete: false, resources: AmbassadorResources(), model: model,
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
-    let resources = collectAmbassadorResources(objects, options: options, log: &log)
+    let resources = collectAmbassadorResources(input.objects, options: options, log: &log)
     let model = buildRoutingModel(resources, options: options, log: &log)
     let envoy = buildEnvoyConfig(model, options: options)
     return Translation(isComplete: true, resources: resources, model: model, envoy: envoy, diagnostics: log.sorted)
+}
+
+/// Runs the whole pipeline on already-loaded sources. Pure: no files, clocks or environment.
+public func translate(_ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> Translation {
+    translateObjects(parseSources(sources, loadDiagnostics: loadDiagnostics), options: options)
 }

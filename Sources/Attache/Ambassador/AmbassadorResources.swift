@@ -18,10 +18,12 @@ public struct TranslationOptions: Sendable, Equatable {
 
 /// How endpoint-routed clusters receive their pod addresses.
 public enum EndpointDelivery: Sendable, Equatable {
-    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` prints.
+    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` writes. A static bootstrap is
+    /// restarted to change anyway, and `envoy --mode validate` checks only what the bootstrap contains.
     case inline
-    /// From one file per cluster under `<directory>/endpoints/` (EDS), so that pod churn rewrites only those
-    /// files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per file.
+    /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
+    /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
+    /// file ("Unexpected EDS resource length: 2" otherwise).
     case files(directory: String)
 }
 

@@ -68,7 +68,10 @@ enum TranslateCommand {
     static let options: [ArgumentParser.Option] =
         [.init(name: "--output", takesValue: true, help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap", valueName: "DIR")]
         + translationOptionTable
-        + [.init(name: "--help", takesValue: false, help: "show this help")]
+        + [
+            .init(name: "--timings", takesValue: false, help: "print the time each stage took to stderr (read, parse, translate, write)"),
+            .init(name: "--help", takesValue: false, help: "show this help"),
+        ]
 
     static let usage = """
         usage: attache translate [options] PATH...
@@ -85,7 +88,7 @@ enum TranslateCommand {
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         let parsed: ArgumentParser
-        var options: TranslationOptions
+        let options: TranslationOptions
         do {
             parsed = try ArgumentParser(options: Self.options, arguments: arguments)
             options = try TranslationOptions(parsed)
@@ -103,8 +106,6 @@ enum TranslateCommand {
         }
         let outputDirectory = parsed.value("--output")
         if let outputDirectory {
-            let absolute = URL(fileURLWithPath: outputDirectory).standardizedFileURL.path
-            options.endpointDelivery = .files(directory: absolute)
             // Fail before translating: a wrong directory is a usage problem, not something to find out last.
             do { try AtomicFile.prepareDirectory(outputDirectory) } catch {
                 io.writeErr("attache translate: \(error)")
@@ -112,10 +113,18 @@ enum TranslateCommand {
             }
         }
 
+        var clock = StageClock()
         let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
-        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        clock.lap("read")
+        let input = parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
+        clock.lap("parse")
+        let translation = translateObjects(input, options: options)
+        clock.lap("translate")
         for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
         guard translation.isComplete else { return ExitStatus.failure }
+        defer {
+            if parsed.has("--timings") { io.writeErr("timings: " + clock.summary) }
+        }
 
         if let outputDirectory {
             do {
@@ -124,11 +133,29 @@ enum TranslateCommand {
                 io.writeErr("attache translate: \(error)")
                 return ExitStatus.failure
             }
+            clock.lap("write")
             let endpointCount = translation.model.clusters.reduce(0) { $0 + $1.members.count }
             io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
         } else {
             io.writeOut(JSONWriter.bytes(translation.envoy.bootstrap.json))
+            clock.lap("write")
         }
         return translation.exitStatus
+    }
+}
+
+/// Wall-clock time per stage, for `--timings` and the benchmark. Commands own the clock; the pipeline never reads it.
+struct StageClock {
+    private var last = DispatchTime.now().uptimeNanoseconds
+    private(set) var laps: [(stage: String, milliseconds: Double)] = []
+
+    mutating func lap(_ stage: String) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        laps.append((stage, Double(now - last) / 1_000_000))
+        last = now
+    }
+
+    var summary: String {
+        laps.map { "\($0.stage) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(separator: ", ")
     }
 }

@@ -40,16 +40,10 @@ struct FixtureCase {
         }
     }
 
-    /// The case's options, with endpoint files delivered as `translate --output expected` would: paths in the
-    /// bootstrap are `expected/endpoints/...`, which Envoy resolves when it runs in the case directory.
     func options() throws -> TranslationOptions {
         let argsFile = directory.appendingPathComponent("args")
-        var options = TranslationOptions()
-        if let text = try? String(contentsOf: argsFile, encoding: .utf8) {
-            options = try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
-        }
-        options.endpointDelivery = .files(directory: "expected")
-        return options
+        guard let text = try? String(contentsOf: argsFile, encoding: .utf8) else { return TranslationOptions() }
+        return try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
     }
 
     /// What the case produces now: file name → bytes, exactly what `translate --output` would write, plus
