@@ -114,9 +114,9 @@ final class RoutingTests: XCTestCase {
     }
 
     func testDurations() {
-        XCTAssertEqual(Envoy.duration(milliseconds: 3000), .string("3s"))
-        XCTAssertEqual(Envoy.duration(milliseconds: 250), .string("0.250s"))
-        XCTAssertEqual(Envoy.duration(milliseconds: 1005), .string("1.005s"))
+        XCTAssertEqual(Envoy.duration(milliseconds: 3000), "3s")
+        XCTAssertEqual(Envoy.duration(milliseconds: 250), "0.250s")
+        XCTAssertEqual(Envoy.duration(milliseconds: 1005), "1.005s")
     }
 }
 

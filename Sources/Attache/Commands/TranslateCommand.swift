@@ -37,12 +37,12 @@ public enum OutputFiles {
     /// Relative path → bytes for one translation, in writing order: endpoints, clusters, routes, bootstrap.
     public static func contents(of envoy: EnvoyConfig) -> [(name: String, bytes: [UInt8])] {
         let endpoints = envoy.endpointFiles.map { file in
-            (file.path, JSONWriter.bytes(Envoy.DiscoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment.json]).json))
+            (file.path, Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment]))
         }
         return endpoints + [
-            (clusters, JSONWriter.bytes(.array(envoy.clusters.map(\.json)))),
-            (routes, JSONWriter.bytes(envoy.routeConfiguration.json)),
-            (bootstrap, JSONWriter.bytes(envoy.bootstrap.json)),
+            (clusters, JSONWriter.render(JSONArray(envoy.clusters), capacity: 1 << 20)),
+            (routes, JSONWriter.render(envoy.routeConfiguration, capacity: 1 << 20)),
+            (bootstrap, JSONWriter.render(envoy.bootstrap, capacity: 1 << 21)),
         ]
     }
 
@@ -137,7 +137,7 @@ enum TranslateCommand {
             let endpointCount = translation.model.clusters.reduce(0) { $0 + $1.members.count }
             io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
         } else {
-            io.writeOut(JSONWriter.bytes(translation.envoy.bootstrap.json))
+            io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")
         }
         return translation.exitStatus

@@ -14,11 +14,11 @@ public enum Envoy {
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 
     /// A `google.protobuf.Duration` in its JSON form: "3s", "0.250s".
-    static func duration(milliseconds ms: Int) -> JSONValue {
+    static func duration(milliseconds ms: Int) -> String {
         let seconds = ms / 1000, rest = ms % 1000
-        if rest == 0 { return .string("\(seconds)s") }
+        if rest == 0 { return "\(seconds)s" }
         let fraction = String(rest)
-        return .string("\(seconds).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)s")
+        return "\(seconds).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)s"
     }
 
     /// `envoy.type.matcher.v3.StringMatcher`.
@@ -28,22 +28,22 @@ public enum Envoy {
         case suffix(String, ignoreCase: Bool)
         case regex(String)
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            switch self {
-            case .exact(let v, let ignoreCase):
-                o.set("exact", v)
-                o.set("ignore_case", ignoreCase ? true : nil)
-            case .prefix(let v, let ignoreCase):
-                o.set("prefix", v)
-                o.set("ignore_case", ignoreCase ? true : nil)
-            case .suffix(let v, let ignoreCase):
-                o.set("suffix", v)
-                o.set("ignore_case", ignoreCase ? true : nil)
-            case .regex(let v):
-                o.set("safe_regex", .object([("regex", .string(v))]))
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                switch self {
+                case .exact(let v, let ignoreCase):
+                    o.field("exact", v)
+                    o.field("ignore_case", ignoreCase ? true : nil)
+                case .prefix(let v, let ignoreCase):
+                    o.field("prefix", v)
+                    o.field("ignore_case", ignoreCase ? true : nil)
+                case .suffix(let v, let ignoreCase):
+                    o.field("suffix", v)
+                    o.field("ignore_case", ignoreCase ? true : nil)
+                case .regex(let v):
+                    o.field("safe_regex") { $0.field("regex", v) }
+                }
             }
-            return o.value
         }
     }
 
@@ -52,8 +52,11 @@ public enum Envoy {
         public var name: String
         public var stringMatch: StringMatcher
 
-        public var json: JSONValue {
-            .object([("name", .string(name)), ("string_match", stringMatch.json)])
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("name", name)
+                o.field("string_match", stringMatch)
+            }
         }
     }
 
@@ -76,23 +79,26 @@ public enum Envoy {
                 && a.runtimeFraction?.runtimeKey == b.runtimeFraction?.runtimeKey
         }
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            switch path {
-            case .prefix(let p): o.set("prefix", p)
-            case .path(let p): o.set("path", p)
-            case .safeRegex(let r): o.set("safe_regex", .object([("regex", .string(r))]))
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                switch path {
+                case .prefix(let p): o.field("prefix", p)
+                case .path(let p): o.field("path", p)
+                case .safeRegex(let r): o.field("safe_regex") { $0.field("regex", r) }
+                }
+                o.field("case_sensitive", caseSensitive ? nil : false)
+                if let fraction = runtimeFraction {
+                    o.field("runtime_fraction") { f in
+                        f.field("default_value") { d in
+                            d.field("numerator", fraction.percent)
+                            d.field("denominator", "HUNDRED")
+                        }
+                        f.field("runtime_key", fraction.runtimeKey)
+                    }
+                }
+                o.field("headers", array: headers)
+                o.field("query_parameters", array: queryParameters)
             }
-            o.set("case_sensitive", caseSensitive ? nil : false)
-            if let fraction = runtimeFraction {
-                o.set("runtime_fraction", .object([
-                    ("default_value", .object([("numerator", .int(fraction.percent)), ("denominator", .string("HUNDRED"))])),
-                    ("runtime_key", .string(fraction.runtimeKey)),
-                ]))
-            }
-            o.set("headers", headers)
-            o.set("query_parameters", queryParameters)
-            return o.value
         }
     }
 
@@ -104,14 +110,14 @@ public enum Envoy {
         public var timeoutMs: Int
         public var idleTimeoutMs: Int?
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            o.set("cluster", cluster)
-            o.set("prefix_rewrite", prefixRewrite)
-            o.set("host_rewrite_literal", hostRewriteLiteral)
-            o.set("timeout", Envoy.duration(milliseconds: timeoutMs))
-            o.set("idle_timeout", idleTimeoutMs.map { Envoy.duration(milliseconds: $0) })
-            return o.value
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("cluster", cluster)
+                o.field("prefix_rewrite", prefixRewrite)
+                o.field("host_rewrite_literal", hostRewriteLiteral)
+                o.field("timeout", Envoy.duration(milliseconds: timeoutMs))
+                o.field("idle_timeout", idleTimeoutMs.map { Envoy.duration(milliseconds: $0) })
+            }
         }
     }
 
@@ -121,11 +127,14 @@ public enum Envoy {
         public var value: String
         public var append: Bool
 
-        public var json: JSONValue {
-            .object([
-                ("header", .object([("key", .string(key)), ("value", .string(value))])),
-                ("append_action", .string(append ? "APPEND_IF_EXISTS_OR_ADD" : "OVERWRITE_IF_EXISTS_OR_ADD")),
-            ])
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("header") { h in
+                    h.field("key", key)
+                    h.field("value", value)
+                }
+                o.field("append_action", append ? "APPEND_IF_EXISTS_OR_ADD" : "OVERWRITE_IF_EXISTS_OR_ADD")
+            }
         }
     }
 
@@ -139,16 +148,16 @@ public enum Envoy {
         public var responseHeadersToAdd: [HeaderValueOption]
         public var responseHeadersToRemove: [String]
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            o.set("name", name)
-            o.set("match", match)
-            o.set("route", route)
-            o.set("request_headers_to_add", requestHeadersToAdd)
-            o.set("request_headers_to_remove", strings: requestHeadersToRemove)
-            o.set("response_headers_to_add", responseHeadersToAdd)
-            o.set("response_headers_to_remove", strings: responseHeadersToRemove)
-            return o.value
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("name", name)
+                o.field("match", match)
+                o.field("route", route)
+                o.field("request_headers_to_add", array: requestHeadersToAdd)
+                o.field("request_headers_to_remove", strings: requestHeadersToRemove)
+                o.field("response_headers_to_add", array: responseHeadersToAdd)
+                o.field("response_headers_to_remove", strings: responseHeadersToRemove)
+            }
         }
     }
 
@@ -158,25 +167,23 @@ public enum Envoy {
         public var domains: [String]
         public var routes: [Route]
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            o.set("name", name)
-            o.set("domains", .array(domains.map(JSONValue.string)))
-            o.set("routes", .array(routes.map(\.json)))
-            return o.value
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("name", name)
+                o.field("domains", strings: domains, keepEmpty: true)
+                o.field("routes", array: routes, keepEmpty: true)
+            }
         }
     }
 
     /// `envoy.config.route.v3.RouteConfiguration`.
-    public struct RouteConfiguration: Sendable, Equatable, JSONRepresentable {
+    public struct RouteConfiguration: Sendable, Equatable, JSONObjectRepresentable {
         public var name: String
         public var virtualHosts: [VirtualHost]
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            o.set("name", name)
-            o.set("virtual_hosts", .array(virtualHosts.map(\.json)))
-            return o.value
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("name", name)
+            o.field("virtual_hosts", array: virtualHosts, keepEmpty: true)
         }
     }
 
@@ -185,27 +192,42 @@ public enum Envoy {
         public var address: String
         public var port: Int
 
-        public var json: JSONValue {
-            .object([("socket_address", .object([("address", .string(address)), ("port_value", .int(port))]))])
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("socket_address") { s in
+                    s.field("address", address)
+                    s.field("port_value", port)
+                }
+            }
         }
     }
 
     /// `envoy.config.endpoint.v3.ClusterLoadAssignment` with one locality.
-    public struct ClusterLoadAssignment: Sendable, Equatable, JSONRepresentable {
+    public struct ClusterLoadAssignment: Sendable, Equatable, JSONObjectRepresentable {
         public var clusterName: String
         public var endpoints: [SocketAddress]
 
-        public var json: JSONValue {
-            let lbEndpoints = endpoints.map { JSONValue.object([("endpoint", .object([("address", $0.json)]))]) }
-            var o = JSONObject()
-            o.set("cluster_name", clusterName)
-            o.set("endpoints", .array(lbEndpoints.isEmpty ? [] : [.object([("lb_endpoints", .array(lbEndpoints))])]))
-            return o.value
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("cluster_name", clusterName)
+            o.key("endpoints")
+            o.array { list in
+                guard !endpoints.isEmpty else { return }
+                list.object { locality in
+                    locality.key("lb_endpoints")
+                    locality.array { lb in
+                        for endpoint in endpoints {
+                            lb.object { e in
+                                e.field("endpoint") { $0.field("address", endpoint) }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
     /// `envoy.config.cluster.v3.Cluster`.
-    public struct Cluster: Sendable, Equatable, JSONRepresentable {
+    public struct Cluster: Sendable, Equatable, JSONObjectRepresentable {
         public enum DiscoveryType: String, Sendable { case STATIC, STRICT_DNS, EDS }
         public var name: String
         public var type: DiscoveryType
@@ -217,74 +239,89 @@ public enum Envoy {
         public var edsPath: String?
         public var upstreamTLS: Bool
 
-        public var json: JSONValue {
-            var o = JSONObject()
-            o.set("name", name)
-            o.set("type", type.rawValue)
-            o.set("connect_timeout", Envoy.duration(milliseconds: connectTimeoutMs))
-            o.set("lb_policy", "ROUND_ROBIN")
-            o.set("dns_lookup_family", dnsLookupFamily)
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("name", name)
+            o.field("type", type.rawValue)
+            o.field("connect_timeout", Envoy.duration(milliseconds: connectTimeoutMs))
+            o.field("lb_policy", "ROUND_ROBIN")
+            o.field("dns_lookup_family", dnsLookupFamily)
             if let edsPath {
-                o.set("eds_cluster_config", .object([
-                    ("eds_config", .object([
-                        ("path_config_source", .object([("path", .string(edsPath))])),
-                        ("resource_api_version", .string("V3")),
-                    ])),
-                    ("service_name", .string(name)),
-                ]))
+                o.field("eds_cluster_config") { eds in
+                    eds.field("eds_config") { config in
+                        config.field("path_config_source") { $0.field("path", edsPath) }
+                        config.field("resource_api_version", "V3")
+                    }
+                    eds.field("service_name", name)
+                }
             }
-            o.set("load_assignment", loadAssignment)
+            o.field("load_assignment", loadAssignment)
             if upstreamTLS {
-                o.set("transport_socket", .object([
-                    ("name", .string("envoy.transport_sockets.tls")),
-                    ("typed_config", .object([("@type", .string(Envoy.upstreamTLSType))])),
-                ]))
+                o.field("transport_socket") { t in
+                    t.field("name", "envoy.transport_sockets.tls")
+                    t.field("typed_config") { $0.field("@type", Envoy.upstreamTLSType) }
+                }
             }
-            return o.value
         }
     }
 
-    /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it.
-    public struct DiscoveryResponse: Sendable, Equatable, JSONRepresentable {
-        public var typeURL: String
-        public var resources: [JSONValue]
-
-        /// A hash of the content, so the same resources always carry the same version.
-        public var versionInfo: String { stableHash(JSONWriter.string(.array(resources))) }
-
-        public var json: JSONValue {
-            .object([
-                ("version_info", .string(versionInfo)),
-                ("resources", .array(resources.map { resource in
-                    guard case .object(let pairs) = resource else { return resource }
-                    return .object([("@type", .string(typeURL))] + pairs)
-                })),
-            ])
+    /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it, with
+    /// `version_info` a hash of the resources: the same content always carries the same version.
+    public static func discoveryResponse<Resource: JSONObjectRepresentable>(typeURL: String, resources: [Resource]) -> [UInt8] {
+        let placeholder = "00000000"
+        var json = JSONWriter(capacity: 1 << 16)
+        json.object { o in
+            o.field("version_info", placeholder)
+            o.key("resources")
+            o.array { list in
+                for resource in resources {
+                    list.object { r in
+                        r.field("@type", typeURL)
+                        resource.writeFields(to: &r)
+                    }
+                }
+            }
         }
+        var bytes = json.bytes
+        bytes.append(UInt8(ascii: "\n"))
+        // The version hashes everything after itself, then takes the placeholder's place (same length).
+        let versionStart = Array("{\n  \"version_info\": \"".utf8).count
+        let version = Array(stableHash(bytes[(versionStart + placeholder.count)...]).utf8)
+        bytes.replaceSubrange(versionStart..<(versionStart + placeholder.count), with: version)
+        return bytes
     }
 
     /// `envoy.config.listener.v3.Listener` with one HTTP connection manager.
-    public struct Listener: Sendable, Equatable, JSONRepresentable {
+    public struct Listener: Sendable, Equatable, JSONObjectRepresentable {
         public var name: String
         public var address: SocketAddress
         public var routeConfiguration: RouteConfiguration
 
-        public var json: JSONValue {
-            let manager: JSONValue = .object([
-                ("@type", .string(Envoy.httpConnectionManagerType)),
-                ("stat_prefix", .string("ingress_http")),
-                ("route_config", routeConfiguration.json),
-                ("http_filters", .array([
-                    .object([("name", .string("envoy.filters.http.router")), ("typed_config", .object([("@type", .string(Envoy.routerType))]))]),
-                ])),
-            ])
-            return .object([
-                ("name", .string(name)),
-                ("address", address.json),
-                ("filter_chains", .array([.object([("filters", .array([
-                    .object([("name", .string("envoy.filters.network.http_connection_manager")), ("typed_config", manager)]),
-                ]))])])),
-            ])
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("name", name)
+            o.field("address", address)
+            o.key("filter_chains")
+            o.array { chains in
+                chains.object { chain in
+                    chain.key("filters")
+                    chain.array { filters in
+                        filters.object { filter in
+                            filter.field("name", "envoy.filters.network.http_connection_manager")
+                            filter.field("typed_config") { manager in
+                                manager.field("@type", Envoy.httpConnectionManagerType)
+                                manager.field("stat_prefix", "ingress_http")
+                                manager.field("route_config", routeConfiguration)
+                                manager.key("http_filters")
+                                manager.array { list in
+                                    list.object { router in
+                                        router.field("name", "envoy.filters.http.router")
+                                        router.field("typed_config") { $0.field("@type", Envoy.routerType) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -295,15 +332,18 @@ public enum Envoy {
         public var clusters: [Cluster]
         public var admin: SocketAddress
 
-        public var json: JSONValue {
-            .object([
-                ("node", .object([("id", .string(nodeID)), ("cluster", .string(nodeID))])),
-                ("static_resources", .object([
-                    ("listeners", .array(listeners.map(\.json))),
-                    ("clusters", .array(clusters.map(\.json))),
-                ])),
-                ("admin", .object([("address", admin.json)])),
-            ])
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("node") { n in
+                    n.field("id", nodeID)
+                    n.field("cluster", nodeID)
+                }
+                o.field("static_resources") { r in
+                    r.field("listeners", array: listeners, keepEmpty: true)
+                    r.field("clusters", array: clusters, keepEmpty: true)
+                }
+                o.field("admin") { $0.field("address", admin) }
+            }
         }
     }
 }

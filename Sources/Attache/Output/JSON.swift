@@ -1,8 +1,214 @@
 // Output: Envoy resources → bytes. One writer for every file Attaché produces, so that identical input gives
-// byte-identical output: keys in the order the types list them, no dictionaries, no timestamps.
+// byte-identical output: keys in the order the types write them, no dictionaries, no timestamps.
+//
+// The writer streams: types write their fields straight into one byte buffer, with no tree of values in
+// between (at 10,000 Mappings the output is tens of megabytes; building a tree first cost more than writing it).
 
-/// A JSON value whose objects keep their keys in the order they were built.
-public indirect enum JSONValue: Sendable, Equatable {
+/// Something that writes itself as JSON: each Envoy type writes its fields in proto order.
+public protocol JSONRepresentable {
+    func write(to json: inout JSONWriter)
+}
+
+/// A JSON object whose fields can also be written into another object (a DiscoveryResponse adds `@type`).
+public protocol JSONObjectRepresentable: JSONRepresentable {
+    func writeFields(to json: inout JSONWriter)
+}
+
+extension JSONObjectRepresentable {
+    public func write(to json: inout JSONWriter) {
+        json.object { writeFields(to: &$0) }
+    }
+}
+
+/// A streaming JSON writer: two-space indentation, `"key": value`, a final newline from `render`.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
+    private var indent = 0
+    private var depth = 0
+    /// No element has been written yet in the innermost open container.
+    private var isFirst = true
+    /// A key was just written: the next value follows it on the same line.
+    private var afterKey = false
+
+    public init(capacity: Int = 1 << 12) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The bytes of one value, with a final newline.
+    public static func render(_ value: some JSONRepresentable, capacity: Int = 1 << 12) -> [UInt8] {
+        var writer = JSONWriter(capacity: capacity)
+        value.write(to: &writer)
+        writer.bytes.append(UInt8(ascii: "\n"))
+        return writer.bytes
+    }
+
+    public static func string(_ value: some JSONRepresentable) -> String {
+        String(decoding: render(value), as: UTF8.self)
+    }
+
+    // MARK: values
+
+    /// Starts a value: after a key, nothing; in a container, a comma (unless first) and a new indented line.
+    private mutating func beginValue() {
+        if afterKey {
+            afterKey = false
+            return
+        }
+        guard depth > 0 else { return }
+        if !isFirst { bytes.append(UInt8(ascii: ",")) }
+        isFirst = false
+        newline()
+    }
+
+    private mutating func newline() {
+        bytes.append(UInt8(ascii: "\n"))
+        for _ in 0..<indent { bytes.append(UInt8(ascii: " ")) }
+    }
+
+    public mutating func object(_ body: (inout JSONWriter) -> Void) {
+        container(open: UInt8(ascii: "{"), close: UInt8(ascii: "}"), body)
+    }
+
+    public mutating func array(_ body: (inout JSONWriter) -> Void) {
+        container(open: UInt8(ascii: "["), close: UInt8(ascii: "]"), body)
+    }
+
+    private mutating func container(open: UInt8, close: UInt8, _ body: (inout JSONWriter) -> Void) {
+        beginValue()
+        bytes.append(open)
+        indent += 2
+        depth += 1
+        isFirst = true
+        body(&self)
+        indent -= 2
+        depth -= 1
+        if !isFirst { newline() }
+        bytes.append(close)
+        isFirst = false
+    }
+
+    public mutating func key(_ name: String) {
+        beginValue()
+        writeEscaped(name)
+        bytes.append(UInt8(ascii: ":"))
+        bytes.append(UInt8(ascii: " "))
+        afterKey = true
+    }
+
+    public mutating func string(_ value: String) {
+        beginValue()
+        writeEscaped(value)
+    }
+
+    public mutating func int(_ value: Int) {
+        beginValue()
+        if value == 0 {
+            bytes.append(UInt8(ascii: "0"))
+            return
+        }
+        var digits: [UInt8] = []
+        var rest = value.magnitude
+        while rest > 0 {
+            digits.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        bytes.append(contentsOf: digits.reversed())
+    }
+
+    public mutating func bool(_ value: Bool) {
+        beginValue()
+        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+    }
+
+    public mutating func null() {
+        beginValue()
+        bytes.append(contentsOf: "null".utf8)
+    }
+
+    public mutating func value(_ value: some JSONRepresentable) {
+        value.write(to: &self)
+    }
+
+    // MARK: fields, leaving out what is nil or empty (as proto3 JSON does)
+
+    public mutating func field(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        string(value)
+    }
+
+    public mutating func field(_ name: String, _ value: Int?) {
+        guard let value else { return }
+        key(name)
+        int(value)
+    }
+
+    public mutating func field(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        bool(value)
+    }
+
+    public mutating func field(_ name: String, _ value: (some JSONRepresentable)?) {
+        guard let value else { return }
+        key(name)
+        value.write(to: &self)
+    }
+
+    /// An object-valued field written by `body`.
+    public mutating func field(_ name: String, object body: (inout JSONWriter) -> Void) {
+        key(name)
+        object(body)
+    }
+
+    /// An array field; left out when empty unless `keepEmpty`.
+    public mutating func field<T: JSONRepresentable>(_ name: String, array values: [T], keepEmpty: Bool = false) {
+        guard keepEmpty || !values.isEmpty else { return }
+        key(name)
+        array { writer in
+            for value in values { value.write(to: &writer) }
+        }
+    }
+
+    public mutating func field(_ name: String, strings values: [String], keepEmpty: Bool = false) {
+        guard keepEmpty || !values.isEmpty else { return }
+        key(name)
+        array { writer in
+            for value in values { writer.string(value) }
+        }
+    }
+
+    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private mutating func writeEscaped(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var start = 0
+            for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5c || byte == 0x7f {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): bytes.append(contentsOf: [0x5c, 0x22])
+                case UInt8(ascii: "\\"): bytes.append(contentsOf: [0x5c, 0x5c])
+                case UInt8(ascii: "\n"): bytes.append(contentsOf: [0x5c, UInt8(ascii: "n")])
+                case UInt8(ascii: "\r"): bytes.append(contentsOf: [0x5c, UInt8(ascii: "r")])
+                case UInt8(ascii: "\t"): bytes.append(contentsOf: [0x5c, UInt8(ascii: "t")])
+                default:
+                    bytes.append(contentsOf: Array("\\u00".utf8))
+                    bytes.append(JSONWriter.hex[Int(byte >> 4)])
+                    bytes.append(JSONWriter.hex[Int(byte & 0xf)])
+                }
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A JSON value built at run time, for the few places that are not typed (tests, `--format json` reports).
+public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
     case object([(String, JSONValue)])
     case array([JSONValue])
     case string(String)
@@ -23,122 +229,40 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
-    /// The value under a key of an object, for tests and readers.
     public subscript(key: String) -> JSONValue? {
         if case .object(let pairs) = self { return pairs.first(where: { $0.0 == key })?.1 }
         return nil
     }
-}
 
-/// Something that has a JSON form: each Envoy type lists its fields in proto order.
-public protocol JSONRepresentable {
-    var json: JSONValue { get }
-}
-
-/// Builds a JSON object field by field, leaving out fields that are nil or empty.
-struct JSONObject {
-    private(set) var pairs: [(String, JSONValue)] = []
-
-    mutating func set(_ key: String, _ value: JSONValue?) {
-        if let value { pairs.append((key, value)) }
-    }
-    mutating func set(_ key: String, _ value: String?) {
-        if let value { pairs.append((key, .string(value))) }
-    }
-    mutating func set(_ key: String, _ value: Int?) {
-        if let value { pairs.append((key, .int(value))) }
-    }
-    mutating func set(_ key: String, _ value: Bool?) {
-        if let value { pairs.append((key, .bool(value))) }
-    }
-    mutating func set(_ key: String, _ value: (any JSONRepresentable)?) {
-        if let value { pairs.append((key, value.json)) }
-    }
-    /// An array field, left out when empty (proto3 JSON does the same).
-    mutating func set(_ key: String, _ values: [any JSONRepresentable]) {
-        if !values.isEmpty { pairs.append((key, .array(values.map(\.json)))) }
-    }
-    mutating func set(_ key: String, strings values: [String]) {
-        if !values.isEmpty { pairs.append((key, .array(values.map(JSONValue.string)))) }
-    }
-
-    var value: JSONValue { .object(pairs) }
-}
-
-/// Writes JSON with two-space indentation and a final newline.
-public enum JSONWriter {
-    public static func bytes(_ value: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(4096)
-        write(value, indent: 0, into: &out)
-        out.append(UInt8(ascii: "\n"))
-        return out
-    }
-
-    public static func string(_ value: JSONValue) -> String {
-        String(decoding: bytes(value), as: UTF8.self)
-    }
-
-    private static func newline(_ indent: Int, _ out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\n"))
-        for _ in 0..<indent { out.append(UInt8(ascii: " ")) }
-    }
-
-    private static func write(_ value: JSONValue, indent: Int, into out: inout [UInt8]) {
-        switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-        case .int(let i): out.append(contentsOf: String(i).utf8)
-        case .string(let s): writeString(s, into: &out)
-        case .array(let items):
-            if items.isEmpty {
-                out.append(contentsOf: "[]".utf8)
-                return
-            }
-            out.append(UInt8(ascii: "["))
-            for (i, item) in items.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent + 2, &out)
-                write(item, indent: indent + 2, into: &out)
-            }
-            newline(indent, &out)
-            out.append(UInt8(ascii: "]"))
+    public func write(to json: inout JSONWriter) {
+        switch self {
         case .object(let pairs):
-            if pairs.isEmpty {
-                out.append(contentsOf: "{}".utf8)
-                return
+            json.object { writer in
+                for (key, value) in pairs {
+                    writer.key(key)
+                    value.write(to: &writer)
+                }
             }
-            out.append(UInt8(ascii: "{"))
-            for (i, pair) in pairs.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                newline(indent + 2, &out)
-                writeString(pair.0, into: &out)
-                out.append(contentsOf: ": ".utf8)
-                write(pair.1, indent: indent + 2, into: &out)
+        case .array(let items):
+            json.array { writer in
+                for item in items { item.write(to: &writer) }
             }
-            newline(indent, &out)
-            out.append(UInt8(ascii: "}"))
+        case .string(let s): json.string(s)
+        case .int(let i): json.int(i)
+        case .bool(let b): json.bool(b)
+        case .null: json.null()
         }
     }
+}
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+/// An array of values as one JSON value.
+public struct JSONArray<Element: JSONRepresentable>: JSONRepresentable {
+    public var elements: [Element]
+    public init(_ elements: [Element]) { self.elements = elements }
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: "\\n".utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: "\\r".utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: "\\t".utf8)
-            case 0..<0x20, 0x7f:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xf)])
-            default: out.append(byte)
-            }
+    public func write(to json: inout JSONWriter) {
+        json.array { writer in
+            for element in elements { element.write(to: &writer) }
         }
-        out.append(UInt8(ascii: "\""))
     }
 }
