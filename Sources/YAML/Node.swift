@@ -14,16 +14,17 @@ public struct Mark: Hashable, Sendable, Comparable {
 }
 
 /// How a scalar was written. Only plain scalars are typed (YAML 1.1 rules); quoted and block scalars are strings.
-public enum ScalarStyle: Sendable, Equatable {
+public enum ScalarStyle: UInt8, Sendable, Equatable {
     case plain, singleQuoted, doubleQuoted, literal, folded
 }
 
 /// One YAML node: a scalar, a sequence or a mapping, with the position where it starts.
 ///
 /// Positions travel with the node but take no part in equality, so two trees written differently compare equal.
+/// Stored compactly (32-bit positions, one-byte style and tag): a large input holds millions of nodes.
 public struct Node: Sendable {
     public enum Content: Sendable {
-        case scalar(Scalar)
+        case scalar(String)
         case sequence([Node])
         case mapping([Pair])
     }
@@ -38,24 +39,60 @@ public struct Node: Sendable {
         }
     }
 
-    public var content: Content
-    public var mark: Mark
-    /// The explicit tag, if the document wrote one (`!!str`, `!!int`, ...), in its long form.
-    public var tag: String?
+    /// The explicit tags Attaché acts on; any other tag is `.other` and does not change how a scalar is read.
+    public enum Tag: UInt8, Sendable {
+        case none, string, int, float, bool, null, merge, other
 
-    public init(_ content: Content, mark: Mark, tag: String? = nil) {
+        init(_ text: String?) {
+            switch text {
+            case nil: self = .none
+            case "tag:yaml.org,2002:str"?: self = .string
+            case "tag:yaml.org,2002:int"?: self = .int
+            case "tag:yaml.org,2002:float"?: self = .float
+            case "tag:yaml.org,2002:bool"?: self = .bool
+            case "tag:yaml.org,2002:null"?: self = .null
+            case "tag:yaml.org,2002:merge"?: self = .merge
+            default: self = .other
+            }
+        }
+    }
+
+    public var content: Content
+    private var line: Int32
+    private var column: Int32
+    /// How a scalar was written (`.plain` for collections).
+    public var style: ScalarStyle
+    public var tag: Tag
+
+    public init(_ content: Content, mark: Mark, style: ScalarStyle = .plain, tag: Tag = .none) {
         self.content = content
-        self.mark = mark
+        line = Int32(clamping: mark.line)
+        column = Int32(clamping: mark.column)
+        self.style = style
         self.tag = tag
     }
 
     /// A scalar node, mostly for tests.
     public init(scalar text: String, style: ScalarStyle = .plain, mark: Mark = Mark(line: 1, column: 1)) {
-        self.init(.scalar(Scalar(text: text, style: style)), mark: mark)
+        self.init(.scalar(text), mark: mark, style: style)
+    }
+
+    public var mark: Mark {
+        get { Mark(line: Int(line), column: Int(column)) }
+        set {
+            line = Int32(clamping: newValue.line)
+            column = Int32(clamping: newValue.column)
+        }
+    }
+
+    /// The text of a scalar node, or nil.
+    public var scalarText: String? {
+        if case .scalar(let text) = content { return text }
+        return nil
     }
 
     public var scalar: Scalar? {
-        if case .scalar(let s) = content { return s }
+        if case .scalar(let text) = content { return Scalar(text: text, style: style) }
         return nil
     }
 
@@ -72,8 +109,10 @@ public struct Node: Sendable {
     /// The value under a string key of a mapping node (the last one if the key is repeated), or nil.
     public subscript(key: String) -> Node? {
         guard case .mapping(let pairs) = content else { return nil }
-        for pair in pairs.reversed() where pair.key.scalar?.text == key {
-            return pair.value
+        var index = pairs.count
+        while index > 0 {
+            index -= 1
+            if case .scalar(let text) = pairs[index].key.content, text == key { return pairs[index].value }
         }
         return nil
     }
@@ -81,13 +120,13 @@ public struct Node: Sendable {
     /// The key node under which `key` appears, for diagnostics that point at the key rather than the value.
     public func keyNode(_ key: String) -> Node? {
         guard case .mapping(let pairs) = content else { return nil }
-        return pairs.last(where: { $0.key.scalar?.text == key })?.key
+        return pairs.last(where: { $0.key.scalarText == key })?.key
     }
 
     /// The resolved value of a scalar: its YAML 1.1 type when plain (or explicitly tagged), else a string.
     public var resolved: ResolvedScalar? {
-        guard let s = scalar else { return nil }
-        return s.resolve(tag: tag)
+        guard case .scalar(let text) = content else { return nil }
+        return Scalar(text: text, style: style).resolve(tag: tag)
     }
 
     /// A short name for the node's type, for messages: "a string", "a list", ...
@@ -113,7 +152,7 @@ extension Node: Equatable {
     public static func == (a: Node, b: Node) -> Bool {
         guard a.tag == b.tag else { return false }
         switch (a.content, b.content) {
-        case (.scalar(let x), .scalar(let y)): return x == y
+        case (.scalar(let x), .scalar(let y)): return x == y && a.style == b.style
         case (.sequence(let x), .sequence(let y)): return x == y
         case (.mapping(let x), .mapping(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
@@ -122,7 +161,7 @@ extension Node: Equatable {
     }
 }
 
-/// The text of a scalar and the style it was written in.
+/// The text of a scalar and the style it was written in (a view of a scalar node).
 public struct Scalar: Sendable, Equatable {
     public var text: String
     public var style: ScalarStyle
@@ -136,32 +175,39 @@ public struct Scalar: Sendable, Equatable {
     /// common cases: `true/false/yes/no/on/off` in their three casings are booleans, `~`/`null`/empty is null,
     /// decimal, `0x`, `0o` and leading-zero octal integers, and floats including `.inf`/`.nan`.
     /// Quoted and block scalars are always strings: that is what makes `"true"` differ from `true`.
-    public func resolve(tag: String?) -> ResolvedScalar {
-        if let tag {
-            switch tag {
-            case "tag:yaml.org,2002:str": return .string(text)
-            case "tag:yaml.org,2002:int":
-                if let i = Scalar.parseInt(text) { return .int(i) }
-                return .string(text)
-            case "tag:yaml.org,2002:float":
-                if let d = Scalar.parseFloat(text) ?? Scalar.parseInt(text).map(Double.init) { return .float(d) }
-                return .string(text)
-            case "tag:yaml.org,2002:bool":
-                if let b = Scalar.parseBool(text) { return .bool(b) }
-                return .string(text)
-            case "tag:yaml.org,2002:null": return .null
-            default: break
-            }
+    public func resolve(tag: Node.Tag = .none) -> ResolvedScalar {
+        switch tag {
+        case .string: return .string(text)
+        case .int:
+            if let i = Scalar.parseInt(text) { return .int(i) }
+            return .string(text)
+        case .float:
+            if let d = Scalar.parseFloat(text) ?? Scalar.parseInt(text).map(Double.init) { return .float(d) }
+            return .string(text)
+        case .bool:
+            if let b = Scalar.parseBool(text) { return .bool(b) }
+            return .string(text)
+        case .null: return .null
+        case .none, .merge, .other: break
         }
         guard style == .plain else { return .string(text) }
-        if text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
-        if let b = Scalar.parseBool(text) { return .bool(b) }
-        if let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-            || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
-        {
+        // Fast path: most plain scalars are names and paths, and YAML 1.1 can only type a plain scalar that starts
+        // with one of these characters.
+        guard let first = text.utf8.first else { return .null }
+        switch first {
+        case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"):
+            if text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"),
+            UInt8(ascii: "o"), UInt8(ascii: "O"):
+            break
+        case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"):
             if let i = Scalar.parseInt(text) { return .int(i) }
             if let d = Scalar.parseFloat(text) { return .float(d) }
+            return .string(text)
+        default:
+            return .string(text)
         }
+        if let b = Scalar.parseBool(text) { return .bool(b) }
         return .string(text)
     }
 
@@ -173,28 +219,47 @@ public struct Scalar: Sendable, Equatable {
         }
     }
 
+    /// YAML 1.1 integers: decimal, `0x`, `0o`, `0b`, leading-zero octal, `_` separators, a sign. No allocation:
+    /// this runs for every plain scalar that starts like a number.
     static func parseInt(_ text: String) -> Int? {
-        var body = Substring(text).filter { $0 != "_" }[...]
+        var utf8 = Substring(text).utf8[...]
         var negative = false
-        if body.first == "-" || body.first == "+" {
-            negative = body.first == "-"
-            body = body.dropFirst()
+        if let sign = utf8.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            negative = sign == UInt8(ascii: "-")
+            utf8 = utf8.dropFirst()
         }
-        guard !body.isEmpty, !body.contains(where: { $0 == "-" || $0 == "+" }) else { return nil }
-        let magnitude: Int?
-        if body.hasPrefix("0x") {
-            magnitude = Int(body.dropFirst(2), radix: 16)
-        } else if body.hasPrefix("0o") {
-            magnitude = Int(body.dropFirst(2), radix: 8)
-        } else if body.hasPrefix("0b") {
-            magnitude = Int(body.dropFirst(2), radix: 2)
-        } else if body.count > 1, body.hasPrefix("0") {
-            magnitude = Int(body.dropFirst(), radix: 8)
-        } else {
-            magnitude = Int(body, radix: 10)
+        guard !utf8.isEmpty else { return nil }
+        var radix = 10
+        if utf8.count > 1, utf8.first == UInt8(ascii: "0") {
+            let second = utf8[utf8.index(after: utf8.startIndex)]
+            switch second {
+            case UInt8(ascii: "x"): radix = 16; utf8 = utf8.dropFirst(2)
+            case UInt8(ascii: "o"): radix = 8; utf8 = utf8.dropFirst(2)
+            case UInt8(ascii: "b"): radix = 2; utf8 = utf8.dropFirst(2)
+            default: radix = 8; utf8 = utf8.dropFirst()
+            }
+            guard !utf8.isEmpty else { return nil }
         }
-        guard let magnitude else { return nil }
-        return negative ? -magnitude : magnitude
+        var value = 0
+        var sawDigit = false
+        for byte in utf8 {
+            if byte == UInt8(ascii: "_") { continue }
+            let digit: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = Int(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            guard digit < radix else { return nil }
+            let (shifted, overflow1) = value.multipliedReportingOverflow(by: radix)
+            let (sum, overflow2) = shifted.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            value = sum
+            sawDigit = true
+        }
+        guard sawDigit else { return nil }
+        return negative ? -value : value
     }
 
     static func parseFloat(_ text: String) -> Double? {

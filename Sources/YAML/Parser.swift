@@ -109,13 +109,16 @@ private func libyamlError(_ parser: yaml_parser_t, _ transform: (Mark) -> Mark) 
     return YAMLError(message: message, mark: transform(mark))
 }
 
-/// Turns libyaml events into nodes without recursion: open collections live on an explicit stack.
+/// Turns libyaml events into nodes without recursion: open collections live on an explicit stack, and children
+/// are appended to them in place.
 private struct TreeBuilder {
     struct Frame {
-        enum Kind { case sequence([Node]), mapping([Node.Pair], pendingKey: Node?) }
-        var kind: Kind
+        var isMapping: Bool
+        var items: [Node] = []
+        var pairs: [Node.Pair] = []
+        var pendingKey: Node?
         var mark: Mark
-        var tag: String?
+        var tag: Node.Tag
         var anchor: String?
         /// Nodes in this subtree, aliases expanded; anchors remember it so that each use is charged in full.
         var size: Int = 1
@@ -142,7 +145,7 @@ private struct TreeBuilder {
     mutating func consume(_ event: yaml_event_t) throws(YAMLError) {
         switch event.type {
         case YAML_DOCUMENT_START_EVENT:
-            anchors = [:]
+            if !anchors.isEmpty { anchors = [:] }
             writtenNodes = 0
             aliasNodes = 0
         case YAML_SCALAR_EVENT:
@@ -156,7 +159,7 @@ private struct TreeBuilder {
             case YAML_FOLDED_SCALAR_STYLE: style = .folded
             default: style = .plain
             }
-            let node = Node(.scalar(Scalar(text: text, style: style)), mark: mark(event.start_mark), tag: tagString(s.tag))
+            let node = Node(.scalar(text), mark: mark(event.start_mark), style: style, tag: tag(s.tag))
             writtenNodes += 1
             try complete(node, size: 1, anchor: anchorString(s.anchor))
         case YAML_ALIAS_EVENT:
@@ -173,19 +176,18 @@ private struct TreeBuilder {
             try complete(target.node, size: target.size, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
             let s = event.data.sequence_start
-            try push(Frame(kind: .sequence([]), mark: mark(event.start_mark), tag: tagString(s.tag), anchor: anchorString(s.anchor)))
+            try push(Frame(isMapping: false, mark: mark(event.start_mark), tag: tag(s.tag), anchor: anchorString(s.anchor)))
         case YAML_MAPPING_START_EVENT:
             let m = event.data.mapping_start
-            try push(Frame(kind: .mapping([], pendingKey: nil), mark: mark(event.start_mark), tag: tagString(m.tag), anchor: anchorString(m.anchor)))
+            try push(Frame(isMapping: true, mark: mark(event.start_mark), tag: tag(m.tag), anchor: anchorString(m.anchor)))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return }
             writtenNodes += 1
             let node: Node
-            switch frame.kind {
-            case .sequence(let items):
-                node = Node(.sequence(items), mark: frame.mark, tag: frame.tag)
-            case .mapping(let pairs, _):
-                node = Node(.mapping(resolveMergeKeys(pairs)), mark: frame.mark, tag: frame.tag)
+            if frame.isMapping {
+                node = Node(.mapping(resolveMergeKeys(frame.pairs)), mark: frame.mark, tag: frame.tag)
+            } else {
+                node = Node(.sequence(frame.items), mark: frame.mark, tag: frame.tag)
             }
             try complete(node, size: frame.size, anchor: frame.anchor)
         default:
@@ -203,51 +205,39 @@ private struct TreeBuilder {
     /// Hands a finished node to its parent, or makes it a document's root.
     mutating func complete(_ node: Node, size: Int, anchor: String?) throws(YAMLError) {
         if let anchor { anchors[anchor] = (node, size) }
-        guard var top = stack.popLast() else {
+        let top = stack.count - 1
+        guard top >= 0 else {
             documents.append(YAMLDocument(index: documents.count + 1, root: node))
             return
         }
-        top.size += size
-        switch top.kind {
-        case .sequence(var items):
-            top.kind = .sequence([])  // release the array so the append below does not copy it
-            items.append(node)
-            top.kind = .sequence(items)
-        case .mapping(var pairs, let pendingKey):
-            top.kind = .mapping([], pendingKey: nil)
-            if let key = pendingKey {
-                pairs.append(Node.Pair(key: key, value: node))
-                top.kind = .mapping(pairs, pendingKey: nil)
-            } else {
-                top.kind = .mapping(pairs, pendingKey: node)
-            }
+        stack[top].size += size
+        if !stack[top].isMapping {
+            stack[top].items.append(node)
+        } else if let key = stack[top].pendingKey {
+            stack[top].pairs.append(Node.Pair(key: key, value: node))
+            stack[top].pendingKey = nil
+        } else {
+            stack[top].pendingKey = node
         }
-        stack.append(top)
     }
 
     /// Applies `<<` merge keys (explicit keys win over merged ones, earlier merge sources over later ones)
     /// and reports keys written twice. The last of two equal keys wins, as PyYAML and Emissary read it.
     mutating func resolveMergeKeys(_ pairs: [Node.Pair]) -> [Node.Pair] {
-        let hasMerge = pairs.contains { isMergeKey($0.key) }
-        var result: [Node.Pair] = []
-        result.reserveCapacity(pairs.count)
-        var seen: [String: Int] = [:]
-        for pair in pairs where !isMergeKey(pair.key) {
-            if let text = pair.key.scalar?.text {
-                if seen[text] != nil {
-                    warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark))
-                }
-                seen[text] = result.count
-            }
-            result.append(pair)
+        var hasMerge = false
+        for pair in pairs where isMergeKey(pair.key) {
+            hasMerge = true
+            break
         }
-        guard hasMerge else { return result }
+        reportDuplicateKeys(pairs)
+        guard hasMerge else { return pairs }
+        var result = pairs.filter { !isMergeKey($0.key) }
+        var seen = Set(result.compactMap { $0.key.scalarText })
         for pair in pairs where isMergeKey(pair.key) {
             let sources: [Node] = pair.value.sequence ?? [pair.value]
             for source in sources {
                 for merged in source.mapping ?? [] {
-                    guard let text = merged.key.scalar?.text, seen[text] == nil else { continue }
-                    seen[text] = result.count
+                    guard let text = merged.key.scalarText, seen.insert(text).inserted else { continue }
                     result.append(merged)
                 }
             }
@@ -255,15 +245,37 @@ private struct TreeBuilder {
         return result
     }
 
-    func isMergeKey(_ key: Node) -> Bool {
-        guard let s = key.scalar, s.text == "<<" else { return false }
-        return s.style == .plain || key.tag == "tag:yaml.org,2002:merge"
+    /// Warns about scalar keys that appear twice. Small mappings (nearly all of them) are checked pairwise;
+    /// hashing every key of every mapping cost more than the parse itself.
+    mutating func reportDuplicateKeys(_ pairs: [Node.Pair]) {
+        guard pairs.count > 1 else { return }
+        if pairs.count <= 16 {
+            for i in 1..<pairs.count {
+                guard let text = pairs[i].key.scalarText, !isMergeKey(pairs[i].key) else { continue }
+                for j in 0..<i where pairs[j].key.scalarText == text {
+                    warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pairs[i].key.mark))
+                    break
+                }
+            }
+            return
+        }
+        var seen = Set<String>()
+        for pair in pairs where !isMergeKey(pair.key) {
+            if let text = pair.key.scalarText, !seen.insert(text).inserted {
+                warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark))
+            }
+        }
     }
 
-    func tagString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
-        guard let pointer else { return nil }
-        let tag = String(cString: pointer)
-        return tag == "!" ? nil : tag
+    func isMergeKey(_ key: Node) -> Bool {
+        guard case .scalar(let text) = key.content, text == "<<" else { return false }
+        return key.style == .plain || key.tag == .merge
+    }
+
+    func tag(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> Node.Tag {
+        guard let pointer else { return .none }
+        let text = String(cString: pointer)
+        return text == "!" ? .none : Node.Tag(text)
     }
 
     func anchorString(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {

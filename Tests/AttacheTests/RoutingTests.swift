@@ -53,9 +53,7 @@ final class RoutingTests: XCTestCase {
 
     func testRouteOrderKeyComparesLikePythonLists() {
         func key(_ precedence: Int, _ prefix: String, _ keys: [String] = [], headerLength: Int = 11) -> RouteOrderKey {
-            var mapping = sampleMapping(prefix: prefix)
-            mapping.precedence = precedence
-            var k = RouteOrderKey(mapping)
+            var k = RouteOrderKey(sampleMapping(prefix: prefix, precedence: precedence))
             k.keys = keys
             k.headerLength = headerLength
             return k
@@ -120,14 +118,14 @@ final class RoutingTests: XCTestCase {
     }
 }
 
-func sampleMapping(prefix: String) -> Mapping {
+func sampleMapping(prefix: String, precedence: Int = 0) -> Mapping {
     Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
         location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", isV3: false,
         prefix: prefix, pathMatch: .prefix, caseSensitive: true, rewrite: "/",
         service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
         serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
-        headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: 0,
+        headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: precedence,
         timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
         addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil, resolverLocation: nil)
 }

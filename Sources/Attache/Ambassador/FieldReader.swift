@@ -73,7 +73,7 @@ struct FieldReader {
         guard let value = node[key], value.resolved != .null else { return nil }
         if case .bool(let b)? = value.resolved { return b }
         // Hand-written manifests quote booleans often enough (`"true"`); Kubernetes would reject it, we accept it.
-        if case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve(tag: nil).boolValue { return b }
+        if case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve().boolValue { return b }
         typeError(key, expected: "true or false", got: value)
         return nil
     }

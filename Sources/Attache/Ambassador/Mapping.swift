@@ -1,44 +1,101 @@
 /// One HTTP Mapping, decoded and checked: everything the routing model needs, nothing Envoy-specific.
-public struct Mapping: Sendable {
+///
+/// A class with constant fields: the routing stage passes Mappings around by the thousand, and copying a struct
+/// of thirty fields each time cost more than using them.
+public final class Mapping: @unchecked Sendable {
     /// How `prefix` matches the path.
     public enum PathMatch: String, Sendable {
         case prefix, regex, exact
     }
 
-    public var reference: ObjectReference
-    public var location: SourceLocation
+    public let reference: ObjectReference
+    public let location: SourceLocation
     /// Emissary's processing order key (`name.namespace.N`); see `KubernetesObject.processingKey`.
-    public var processingKey: String
-    public var isV3: Bool
+    public let processingKey: String
+    public let isV3: Bool
 
-    public var prefix: String
-    public var pathMatch: PathMatch
-    public var caseSensitive: Bool
+    public let prefix: String
+    public let pathMatch: PathMatch
+    public let caseSensitive: Bool
     /// The replacement for the matched prefix; "" leaves the path alone. Ambassador's default is "/".
-    public var rewrite: String
+    public let rewrite: String
 
-    public var service: ServiceReference
-    public var serviceLocation: SourceLocation
+    public let service: ServiceReference
+    public let serviceLocation: SourceLocation
     /// The canary share as written (0–100, rounded half to even as Emissary's `round()` does); nil when absent.
-    public var weight: Int?
-    public var weightLocation: SourceLocation?
+    public let weight: Int?
+    public let weightLocation: SourceLocation?
 
     /// Header matchers in Emissary's order: `headers`, `regex_headers`, then `:authority` (host/hostname) and
     /// `:method`. They decide the canary group and the route order as well as matching.
-    public var headers: [HeaderMatcher]
-    public var queryParameters: [HeaderMatcher]
-    public var precedence: Int
+    public let headers: [HeaderMatcher]
+    public let queryParameters: [HeaderMatcher]
+    public let precedence: Int
 
-    public var timeoutMs: Int?
-    public var idleTimeoutMs: Int?
-    public var connectTimeoutMs: Int?
-    public var hostRewrite: String?
-    public var addRequestHeaders: [HeaderAddition]
-    public var addResponseHeaders: [HeaderAddition]
-    public var removeRequestHeaders: [String]?
-    public var removeResponseHeaders: [String]?
-    public var resolver: String?
-    public var resolverLocation: SourceLocation?
+    public let timeoutMs: Int?
+    public let idleTimeoutMs: Int?
+    public let connectTimeoutMs: Int?
+    public let hostRewrite: String?
+    public let addRequestHeaders: [HeaderAddition]
+    public let addResponseHeaders: [HeaderAddition]
+    public let removeRequestHeaders: [String]?
+    public let removeResponseHeaders: [String]?
+    public let resolver: String?
+    public let resolverLocation: SourceLocation?
+
+    public init(
+        reference: ObjectReference,
+        location: SourceLocation,
+        processingKey: String,
+        isV3: Bool,
+        prefix: String,
+        pathMatch: PathMatch,
+        caseSensitive: Bool,
+        rewrite: String,
+        service: ServiceReference,
+        serviceLocation: SourceLocation,
+        weight: Int?,
+        weightLocation: SourceLocation?,
+        headers: [HeaderMatcher],
+        queryParameters: [HeaderMatcher],
+        precedence: Int,
+        timeoutMs: Int?,
+        idleTimeoutMs: Int?,
+        connectTimeoutMs: Int?,
+        hostRewrite: String?,
+        addRequestHeaders: [HeaderAddition],
+        addResponseHeaders: [HeaderAddition],
+        removeRequestHeaders: [String]?,
+        removeResponseHeaders: [String]?,
+        resolver: String?,
+        resolverLocation: SourceLocation?
+    ) {
+        self.reference = reference
+        self.location = location
+        self.processingKey = processingKey
+        self.isV3 = isV3
+        self.prefix = prefix
+        self.pathMatch = pathMatch
+        self.caseSensitive = caseSensitive
+        self.rewrite = rewrite
+        self.service = service
+        self.serviceLocation = serviceLocation
+        self.weight = weight
+        self.weightLocation = weightLocation
+        self.headers = headers
+        self.queryParameters = queryParameters
+        self.precedence = precedence
+        self.timeoutMs = timeoutMs
+        self.idleTimeoutMs = idleTimeoutMs
+        self.connectTimeoutMs = connectTimeoutMs
+        self.hostRewrite = hostRewrite
+        self.addRequestHeaders = addRequestHeaders
+        self.addResponseHeaders = addResponseHeaders
+        self.removeRequestHeaders = removeRequestHeaders
+        self.removeResponseHeaders = removeResponseHeaders
+        self.resolver = resolver
+        self.resolverLocation = resolverLocation
+    }
 }
 
 /// A condition on one request header (or query parameter).

@@ -15,75 +15,101 @@ struct ParsedService {
 /// Parses `[scheme://]host[:port][/path]` as Emissary does: scheme and host lowercased, the path dropped, the port
 /// a number or (Attaché's extension) a Service port name. Catches the two broken inputs people paste most: two
 /// YAML fields run together on one line, and Helm template text that was never rendered.
+///
+/// Works on UTF-8 bytes: it runs once per Mapping, and Character-level string handling made it a hot spot.
 func parseServiceReference(_ text: String) -> Result<ParsedService, ServiceProblem> {
-    if text.contains("{{") || text.contains("}}") {
+    let bytes = Array(text.utf8)
+    func string(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
+    func lowercased(_ slice: ArraySlice<UInt8>) -> String {
+        String(decoding: slice.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+    func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d }
+
+    if containsPair(bytes, UInt8(ascii: "{")) || containsPair(bytes, UInt8(ascii: "}")) {
         return .failure(ServiceProblem(code: .unrenderedTemplate, message: "`service` \"\(text)\" contains template text: the manifest was not rendered (run `helm template` first)"))
     }
-    if text.contains(where: { $0.isWhitespace }) {
-        let words = text.split(whereSeparator: { $0.isWhitespace })
-        if words.count >= 2, let key = words.dropFirst().first(where: { $0.hasSuffix(":") && $0.count > 1 }) {
-            return .failure(ServiceProblem(code: .fieldsShareLine, message: "`service` is \"\(text)\": `\(key)` seems to share one line with `service`; put each field on a line of its own"))
+    if bytes.contains(where: isSpace) {
+        let words = bytes.split(whereSeparator: isSpace)
+        if words.count >= 2, let key = words.dropFirst().first(where: { $0.last == UInt8(ascii: ":") && $0.count > 1 }) {
+            return .failure(ServiceProblem(code: .fieldsShareLine, message: "`service` is \"\(text)\": `\(string(key))` seems to share one line with `service`; put each field on a line of its own"))
         }
         return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" contains whitespace"))
     }
-    var rest = Substring(text)
+    var rest = bytes[...]
     var scheme: String?
-    if let range = rest.range(of: "://") {
-        let written = rest[..<range.lowerBound].lowercased()
+    if let colon = rest.firstIndex(of: UInt8(ascii: ":")), rest[colon...].starts(with: "://".utf8) {
+        let written = lowercased(rest[..<colon])
         guard written == "http" || written == "https" else {
             return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has scheme \"\(written)\"; only http:// and https:// are supported"))
         }
         scheme = written
-        rest = rest[range.upperBound...]
+        rest = rest[(colon + 3)...]
     }
     var droppedPath = false
-    if let slash = rest.firstIndex(of: "/") {
-        droppedPath = rest[slash...].count > 1
+    if let slash = rest.firstIndex(of: UInt8(ascii: "/")) {
+        droppedPath = rest.endIndex - slash > 1
         rest = rest[..<slash]
     }
     var hostPart = rest
-    var portPart: Substring?
-    if rest.hasPrefix("[") {
-        // IPv6 literal: [addr] or [addr]:port
-        guard let close = rest.firstIndex(of: "]") else {
+    var portPart: ArraySlice<UInt8>?
+    let isIPv6 = rest.first == UInt8(ascii: "[")
+    if isIPv6 {
+        guard let close = rest.firstIndex(of: UInt8(ascii: "]")) else {
             return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has an unclosed `[`"))
         }
-        hostPart = rest[rest.index(after: rest.startIndex)..<close]
-        let after = rest[rest.index(after: close)...]
-        if after.hasPrefix(":") {
+        hostPart = rest[(rest.startIndex + 1)..<close]
+        let after = rest[(close + 1)...]
+        if after.first == UInt8(ascii: ":") {
             portPart = after.dropFirst()
         } else if !after.isEmpty {
             return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has text after the IPv6 address"))
         }
-    } else if let colon = rest.lastIndex(of: ":") {
+    } else if let colon = rest.lastIndex(of: UInt8(ascii: ":")) {
         hostPart = rest[..<colon]
-        portPart = rest[rest.index(after: colon)...]
+        portPart = rest[(colon + 1)...]
     }
-    let host = hostPart.lowercased()
-    let isIPv6 = rest.hasPrefix("[")
-    guard !host.isEmpty else {
+    guard !hostPart.isEmpty else {
         return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has no host"))
     }
-    let allowed = isIPv6 ? "0123456789abcdef:." : "abcdefghijklmnopqrstuvwxyz0123456789-._"
-    if let bad = host.first(where: { !allowed.contains($0) }) {
-        return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has \"\(bad)\" in its host name"))
+    for byte in hostPart {
+        let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+        let allowed: Bool
+        if isIPv6 {
+            allowed = (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f"))
+                || lower == UInt8(ascii: ":") || lower == UInt8(ascii: ".")
+        } else {
+            allowed = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9"))
+                || lower == UInt8(ascii: "-") || lower == UInt8(ascii: ".") || lower == UInt8(ascii: "_")
+        }
+        if !allowed {
+            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has \"\(string(hostPart[hostPart.firstIndex(of: byte)!...].prefix(1)))\" in its host name"))
+        }
     }
     var port: Int?
     var portName: String?
     if let portPart {
-        if let number = Int(portPart) {
+        let isNumber = !portPart.isEmpty && portPart.count <= 9 && portPart.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        if isNumber {
+            let number = portPart.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             guard (1...65535).contains(number) else {
                 return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has port \(number), outside 1–65535"))
             }
             port = number
-        } else if !portPart.isEmpty, portPart.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
-            portName = portPart.lowercased()
+        } else if !portPart.isEmpty, portPart.allSatisfy({ ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }) {
+            portName = lowercased(portPart)
         } else {
-            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has port \"\(portPart)\", which is neither a number nor a port name"))
+            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has port \"\(string(portPart))\", which is neither a number nor a port name"))
         }
     }
     return .success(ParsedService(
-        reference: ServiceReference(scheme: scheme, host: host, port: port, portName: portName), droppedPath: droppedPath))
+        reference: ServiceReference(scheme: scheme, host: lowercased(hostPart), port: port, portName: portName), droppedPath: droppedPath))
+}
+
+/// True when `byte` appears twice in a row (`{{`, `}}`).
+private func containsPair(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
+    guard bytes.count > 1 else { return false }
+    for i in 1..<bytes.count where bytes[i] == byte && bytes[i - 1] == byte { return true }
+    return false
 }
 
 /// Checks that a regex is one Envoy's RE2 engine accepts, so that one bad Mapping cannot make Envoy reject the

@@ -39,11 +39,14 @@ public enum OutputFiles {
         let endpoints = envoy.endpointFiles.map { file in
             (file.path, Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment]))
         }
-        return endpoints + [
-            (clusters, JSONWriter.render(JSONArray(envoy.clusters), capacity: 1 << 20)),
-            (routes, JSONWriter.render(envoy.routeConfiguration, capacity: 1 << 20)),
-            (bootstrap, JSONWriter.render(envoy.bootstrap, capacity: 1 << 21)),
-        ]
+        // Routes and clusters are rendered once and embedded in the bootstrap as they are.
+        let renderedClusters = JSONWriter.render(JSONArray(envoy.clusters), capacity: 1 << 20)
+        let renderedRoutes = JSONWriter.render(envoy.routeConfiguration, capacity: 1 << 20)
+        var bootstrapWriter = JSONWriter(capacity: (renderedClusters.count + renderedRoutes.count) * 3 / 2 + 4096)
+        envoy.bootstrap.write(to: &bootstrapWriter, routeConfiguration: RenderedJSON(renderedRoutes), clusters: RenderedJSON(renderedClusters))
+        var bootstrapBytes = bootstrapWriter.bytes
+        bootstrapBytes.append(UInt8(ascii: "\n"))
+        return endpoints + [(clusters, renderedClusters), (routes, renderedRoutes), (bootstrap, bootstrapBytes)]
     }
 
     /// Writes one translation into `directory` atomically file by file, and removes endpoint files that no

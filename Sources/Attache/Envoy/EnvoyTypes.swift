@@ -297,6 +297,11 @@ public enum Envoy {
         public var routeConfiguration: RouteConfiguration
 
         public func writeFields(to o: inout JSONWriter) {
+            writeFields(to: &o, routeConfiguration: routeConfiguration)
+        }
+
+        /// The listener with its route configuration given separately (already rendered, for the bootstrap).
+        func writeFields(to o: inout JSONWriter, routeConfiguration: some JSONRepresentable) {
             o.field("name", name)
             o.field("address", address)
             o.key("filter_chains")
@@ -333,14 +338,34 @@ public enum Envoy {
         public var admin: SocketAddress
 
         public func write(to json: inout JSONWriter) {
+            write(to: &json, routeConfiguration: nil, clusters: nil)
+        }
+
+        /// The bootstrap, reusing the route configuration and cluster list when they were rendered already.
+        public func write(to json: inout JSONWriter, routeConfiguration rendered: RenderedJSON?, clusters renderedClusters: RenderedJSON?) {
             json.object { o in
                 o.field("node") { n in
                     n.field("id", nodeID)
                     n.field("cluster", nodeID)
                 }
                 o.field("static_resources") { r in
-                    r.field("listeners", array: listeners, keepEmpty: true)
-                    r.field("clusters", array: clusters, keepEmpty: true)
+                    r.key("listeners")
+                    r.array { list in
+                        for listener in listeners {
+                            list.object { l in
+                                if let rendered {
+                                    listener.writeFields(to: &l, routeConfiguration: rendered)
+                                } else {
+                                    listener.writeFields(to: &l)
+                                }
+                            }
+                        }
+                    }
+                    if let renderedClusters {
+                        r.field("clusters", renderedClusters)
+                    } else {
+                        r.field("clusters", array: clusters, keepEmpty: true)
+                    }
                 }
                 o.field("admin") { $0.field("address", admin) }
             }

@@ -6,7 +6,10 @@
 import YAML
 
 /// One Kubernetes object, wherever it came from, with enough context to point diagnostics at its lines.
-public struct KubernetesObject: Sendable {
+///
+/// A class: objects are passed from stage to stage and kept in tables, and copying a dozen strings and node trees
+/// each time showed up in profiles. Immutable after `parseSources` numbers it.
+public final class KubernetesObject: @unchecked Sendable {
     /// Where an object was written.
     public enum Origin: Sendable, Equatable {
         /// A document (or an item of a `kind: List`) in an input file.
@@ -15,19 +18,34 @@ public struct KubernetesObject: Sendable {
         case annotation(owner: ObjectReference, index: Int)
     }
 
-    public var apiVersion: String
-    public var kind: String
-    public var name: String
-    public var namespace: String
+    public let apiVersion: String
+    public let kind: String
+    public let name: String
+    public let namespace: String
     /// The whole object as written.
-    public var body: Node
+    public let body: Node
     /// Where the resource's own fields live: `spec` for a resource, the document itself for an annotation document.
-    public var fields: Node
+    public let fields: Node
     /// The input file the object is in (for an annotation: the file of the Service that carries it).
-    public var file: String
-    public var origin: Origin
+    public let file: String
+    public let origin: Origin
     /// 1-based position of the object among all objects read, in input order. Decides "which came second".
-    public var inputOrder: Int = 0
+    /// Set once by `parseSources`.
+    public internal(set) var inputOrder: Int = 0
+
+    public init(
+        apiVersion: String, kind: String, name: String, namespace: String, body: Node, fields: Node, file: String,
+        origin: Origin
+    ) {
+        self.apiVersion = apiVersion
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.body = body
+        self.fields = fields
+        self.file = file
+        self.origin = origin
+    }
 
     public var reference: ObjectReference { ObjectReference(kind: kind, namespace: namespace, name: name) }
 

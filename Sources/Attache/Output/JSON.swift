@@ -60,9 +60,36 @@ public struct JSONWriter {
         newline()
     }
 
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 256)
+
     private mutating func newline() {
         bytes.append(UInt8(ascii: "\n"))
-        for _ in 0..<indent { bytes.append(UInt8(ascii: " ")) }
+        appendSpaces(indent)
+    }
+
+    private mutating func appendSpaces(_ count: Int) {
+        var left = count
+        while left > 0 {
+            let chunk = min(left, JSONWriter.spaces.count)
+            bytes.append(contentsOf: JSONWriter.spaces[0..<chunk])
+            left -= chunk
+        }
+    }
+
+    /// A value rendered earlier (by `render`, so at indentation 0 and ending in a newline), placed here with every
+    /// line shifted to this depth. The bootstrap embeds the route configuration and clusters this way instead of
+    /// writing them a second time.
+    public mutating func embed(_ rendered: RenderedJSON) {
+        beginValue()
+        var body = rendered.bytes[...]
+        if body.last == UInt8(ascii: "\n") { body = body.dropLast() }
+        var start = body.startIndex
+        while let newline = body[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            bytes.append(contentsOf: body[start...newline])
+            appendSpaces(indent)
+            start = newline + 1
+        }
+        bytes.append(contentsOf: body[start...])
     }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
@@ -116,9 +143,11 @@ public struct JSONWriter {
         bytes.append(contentsOf: digits.reversed())
     }
 
+    private static let trueBytes = Array("true".utf8), falseBytes = Array("false".utf8)
+
     public mutating func bool(_ value: Bool) {
         beginValue()
-        bytes.append(contentsOf: value ? Array("true".utf8) : Array("false".utf8))
+        bytes.append(contentsOf: value ? JSONWriter.trueBytes : JSONWriter.falseBytes)
     }
 
     public mutating func null() {
@@ -185,6 +214,11 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { utf8 in
+            // Nearly every string needs no escaping: copy it whole.
+            if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5c || $0 == 0x7f }) {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             var start = 0
             for (index, byte) in utf8.enumerated() where byte < 0x20 || byte == 0x22 || byte == 0x5c || byte == 0x7f {
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
@@ -253,6 +287,13 @@ public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
         case .null: json.null()
         }
     }
+}
+
+/// Bytes from `JSONWriter.render`, to be embedded in a larger document.
+public struct RenderedJSON: JSONRepresentable, Sendable {
+    public var bytes: [UInt8]
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public func write(to json: inout JSONWriter) { json.embed(self) }
 }
 
 /// An array of values as one JSON value.
