@@ -4,29 +4,22 @@
 /// `_tls` for https; an endpoint cluster is Emissary's `k8s/<namespace>/<service>/<port>`. Which fields make two clusters different is `UpstreamCluster.Identity`. A cluster whose
 /// settings differ from Ambassador's defaults, a name longer than 60 characters, and names that would collide all
 /// get an 8-hex-digit hash of the identity, so that adding a Mapping never renames an existing cluster.
-func clusterNames(for identities: [UpstreamCluster.Identity]) -> [UpstreamCluster.Identity: String] {
+///
+/// `identities` must be distinct; the names come back in the same order.
+func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     let maxLength = 60
-    var base: [UpstreamCluster.Identity: String] = [:]
-    var uses: [String: Int] = [:]
     func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
         identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
     }
-    for identity in identities where base[identity] == nil {
-        let name = readableClusterName(identity)
-        base[identity] = name
-        // Only clusters that would keep the plain name can collide; the others always carry a hash.
-        if hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
+    let base = identities.map(readableClusterName)
+    var uses: [String: Int] = [:]
+    // Only clusters that would keep the plain name can collide; the others always carry a hash.
+    for (identity, name) in zip(identities, base) where hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
+    return zip(identities, base).map { identity, name in
+        if name.utf8.count <= maxLength, uses[name] == 1, hasDefaultSettings(identity) { return name }
+        let suffix = "_" + stableHash(identityText(identity))
+        return String(decoding: name.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
     }
-    var result: [UpstreamCluster.Identity: String] = [:]
-    for (identity, name) in base {
-        if name.count <= maxLength, uses[name] == 1, hasDefaultSettings(identity) {
-            result[identity] = name
-        } else {
-            let suffix = "_" + stableHash(identityText(identity))
-            result[identity] = String(name.prefix(maxLength - suffix.count)) + suffix
-        }
-    }
-    return result
 }
 
 private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String {
@@ -44,9 +37,10 @@ private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String
 
 /// Lowercase letters and digits stay; everything else becomes `_`.
 private func sanitized(_ text: String) -> String {
-    String(text.lowercased().unicodeScalars.map { scalar -> Character in
-        (scalar >= "a" && scalar <= "z") || (scalar >= "0" && scalar <= "9") ? Character(scalar) : "_"
-    })
+    String(decoding: text.utf8.map { byte -> UInt8 in
+        let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+        return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) ? lower : UInt8(ascii: "_")
+    }, as: UTF8.self)
 }
 
 private func identityText(_ identity: UpstreamCluster.Identity) -> String {

@@ -30,20 +30,30 @@ public func buildRoutingModel(
         }
     }
 
-    // 3. Reject what cannot join its group, then name the clusters the survivors use.
+    // 3. Reject what cannot join its group; intern the upstreams the survivors use (an identity is hashed once,
+    //    then referred to by number), resolve endpoint members once per cluster, and name the clusters.
     var accepted: [[Int]] = []
+    var clusterOf: [Int] = Array(repeating: -1, count: candidates.count)
+    var identityNumbers: [UpstreamCluster.Identity: Int] = [:]
     var identities: [UpstreamCluster.Identity] = []
-    var clusterMappings: [UpstreamCluster.Identity: [ObjectReference]] = [:]
-    var clusterMembers: [UpstreamCluster.Identity: [EndpointAddress]] = [:]
+    var clusterMappings: [[ObjectReference]] = []
+    var clusterMembers: [[EndpointAddress]] = []
     for group in members {
         let survivors = admitToGroup(group.map { candidates[$0].mapping }, log: &log).map { group[$0] }
         for index in survivors {
             let identity = candidates[index].upstream
-            if clusterMappings[identity] == nil {
+            let number: Int
+            if let known = identityNumbers[identity] {
+                number = known
+            } else {
+                number = identities.count
+                identityNumbers[identity] = number
                 identities.append(identity)
-                clusterMembers[identity] = resolveMembers(of: identity, firstMapping: candidates[index].mapping, resources: resources, log: &log)
+                clusterMappings.append([])
+                clusterMembers.append(resolveMembers(of: identity, firstMapping: candidates[index].mapping, resources: resources, log: &log))
             }
-            clusterMappings[identity, default: []].append(candidates[index].mapping.reference)
+            clusterOf[index] = number
+            clusterMappings[number].append(candidates[index].mapping.reference)
         }
         if !survivors.isEmpty { accepted.append(survivors) }
     }
@@ -80,7 +90,7 @@ public func buildRoutingModel(
                 pathMatch: mapping.pathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive,
                 headers: mapping.headers, queryParameters: mapping.queryParameters,
                 cumulativeWeight: threshold, share: max(0, threshold - previous),
-                cluster: names[candidates[group[memberIndex]].upstream] ?? "",
+                cluster: names[clusterOf[group[memberIndex]]],
                 rewrite: mapping.rewrite.isEmpty ? nil : mapping.rewrite,
                 hostRewrite: mapping.hostRewrite,
                 timeoutMs: mapping.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs,
@@ -94,11 +104,12 @@ public func buildRoutingModel(
 
     var model = RoutingModel()
     model.groups = orderedGroups(groups)
-    model.clusters = identities.map { identity in
-        UpstreamCluster(
-            name: names[identity] ?? "", discovery: identity.discovery, tls: identity.tls,
-            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: clusterMembers[identity] ?? [],
-            mappings: clusterMappings[identity] ?? [])
+    model.clusters = identities.indices.map { number in
+        let identity = identities[number]
+        return UpstreamCluster(
+            name: names[number], discovery: identity.discovery, tls: identity.tls,
+            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: clusterMembers[number],
+            mappings: clusterMappings[number])
     }.sorted { codePointLess($0.name, $1.name) }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
