@@ -47,7 +47,10 @@ public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog
 }
 
 /// Stages 3–5: Kubernetes objects → Ambassador resources → routing model → Envoy resources.
-public func translateObjects(_ input: ParsedInput, options: TranslationOptions) -> Translation {
+///
+/// Takes the parsed input by value and lets go of it once the resources are collected: the node trees are the
+/// largest thing in memory, and nothing after this stage needs them.
+public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions) -> Translation {
     var log = input.log
     guard input.isComplete else {
         let model = RoutingModel()
@@ -56,6 +59,7 @@ public func translateObjects(_ input: ParsedInput, options: TranslationOptions) 
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
     let resources = collectAmbassadorResources(input.objects, options: options, log: &log)
+    _ = consume input
     let model = buildRoutingModel(resources, options: options, log: &log)
     let envoy = buildEnvoyConfig(model, options: options)
     return Translation(isComplete: true, resources: resources, model: model, envoy: envoy, diagnostics: log.sorted)

@@ -63,6 +63,19 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "temp files must not be left behind")
     }
 
+    /// The bootstrap printed on stdout is the one `--output` writes (one is rendered whole, the other streamed).
+    func testPrintedBootstrapEqualsWrittenBootstrap() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-same-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for fixture in ["endpoint-argo-echo", "module-timeout-and-defaults", "route-order-precedence"] {
+            let input = repositoryRoot.appendingPathComponent("fixtures/\(fixture)/input.yaml").path
+            let printed = run(["translate", input])
+            XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, printed.status)
+            let written = try String(contentsOf: directory.appendingPathComponent("bootstrap.json"), encoding: .utf8)
+            XCTAssertEqual(printed.out, written, fixture)
+        }
+    }
+
     func testUnwritableOutputIsAnErrorBeforeTranslating() {
         let result = run(["translate", "--output", "/proc/attache-cannot-write", "-"], stdin: "")
         XCTAssertEqual(result.status, 2)

@@ -34,35 +34,41 @@ public enum OutputFiles {
     public static let routes = "routes.json"
     public static let bootstrap = "bootstrap.json"
 
-    /// Relative path → bytes for one translation, in writing order: endpoints, clusters, routes, bootstrap.
-    public static func contents(of envoy: EnvoyConfig) -> [(name: String, bytes: [UInt8])] {
-        let endpoints = envoy.endpointFiles.map { file in
-            (file.path, Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment]))
-        }
-        // Routes and clusters are rendered once and embedded in the bootstrap as they are.
-        let renderedClusters = JSONWriter.render(JSONArray(envoy.clusters), capacity: 1 << 20)
-        let renderedRoutes = JSONWriter.render(envoy.routeConfiguration, capacity: 1 << 20)
-        var bootstrapWriter = JSONWriter(capacity: (renderedClusters.count + renderedRoutes.count) * 3 / 2 + 4096)
-        envoy.bootstrap.write(to: &bootstrapWriter, routeConfiguration: RenderedJSON(renderedRoutes), clusters: RenderedJSON(renderedClusters))
-        var bootstrapBytes = bootstrapWriter.bytes
-        bootstrapBytes.append(UInt8(ascii: "\n"))
-        return endpoints + [(clusters, renderedClusters), (routes, renderedRoutes), (bootstrap, bootstrapBytes)]
-    }
-
-    /// Writes one translation into `directory` atomically file by file, and removes endpoint files that no
-    /// cluster uses any more.
+    /// Writes one translation into `directory`, file by file, each atomically and streamed (no file is held in
+    /// memory whole): endpoint files, then clusters and routes, then the bootstrap, which embeds the two files just
+    /// written instead of rendering them again. Endpoint files that no cluster uses any more are removed.
     public static func write(_ envoy: EnvoyConfig, to directory: String) throws(OutputError) {
-        let files = contents(of: envoy)
         if !envoy.endpointFiles.isEmpty { try AtomicFile.prepareDirectory(directory + "/endpoints") }
-        for file in files {
-            let parts = file.name.split(separator: "/").map(String.init)
-            let subdirectory = parts.dropLast().reduce(directory) { $0 + "/" + $1 }
-            try AtomicFile.write(file.bytes, to: parts.last ?? file.name, in: subdirectory)
+        var current = Set<String>()
+        for file in envoy.endpointFiles {
+            let bytes = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+            try AtomicFile.write(bytes, to: String(file.path.dropFirst("endpoints/".count)), in: directory + "/endpoints")
+            current.insert(file.path)
         }
-        let current = Set(files.map(\.name))
+        try stream(JSONArray(envoy.clusters), to: clusters, in: directory)
+        try stream(envoy.routeConfiguration, to: routes, in: directory)
+        try AtomicFile.write(to: bootstrap, in: directory) { emit in
+            try withoutActuallyEscaping(emit) { emit in
+                var writer = JSONWriter(sink: emit)
+                envoy.bootstrap.write(
+                    to: &writer, routeConfiguration: RenderedJSON(file: directory + "/" + routes),
+                    clusters: RenderedJSON(file: directory + "/" + clusters))
+                try writer.finish()
+            }
+        }
         let stale = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/endpoints")) ?? [])
             .filter { $0.hasSuffix(".json") && !current.contains("endpoints/" + $0) }
         for name in stale { try? FileManager.default.removeItem(atPath: directory + "/endpoints/" + name) }
+    }
+
+    private static func stream(_ value: some JSONRepresentable, to name: String, in directory: String) throws(OutputError) {
+        try AtomicFile.write(to: name, in: directory) { emit in
+            try withoutActuallyEscaping(emit) { emit in
+                var writer = JSONWriter(sink: emit)
+                value.write(to: &writer)
+                try writer.finish()
+            }
+        }
     }
 }
 
@@ -119,9 +125,12 @@ enum TranslateCommand {
         var clock = StageClock()
         let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
         clock.lap("read")
-        let input = parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
-        clock.lap("parse")
-        let translation = translateObjects(input, options: options)
+        // The parsed objects (the largest thing in memory) die with this closure, before the output is written.
+        let translation = { () -> Translation in
+            let input = parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
+            clock.lap("parse")
+            return translateObjects(input, options: options)
+        }()
         clock.lap("translate")
         for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
         guard translation.isComplete else { return ExitStatus.failure }
@@ -147,18 +156,21 @@ enum TranslateCommand {
     }
 }
 
-/// Wall-clock time per stage, for `--timings` and the benchmark. Commands own the clock; the pipeline never reads it.
+/// Wall-clock time per stage and the peak RSS reached by its end, for `--timings` and the benchmark. Commands
+/// own the clock; the pipeline never reads it.
 struct StageClock {
     private var last = DispatchTime.now().uptimeNanoseconds
-    private(set) var laps: [(stage: String, milliseconds: Double)] = []
+    private(set) var laps: [(stage: String, milliseconds: Double, peakMB: Int)] = []
 
     mutating func lap(_ stage: String) {
         let now = DispatchTime.now().uptimeNanoseconds
-        laps.append((stage, Double(now - last) / 1_000_000))
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        laps.append((stage, Double(now - last) / 1_000_000, usage.ru_maxrss / 1024))
         last = now
     }
 
     var summary: String {
-        laps.map { "\($0.stage) \(String(format: "%.1f", $0.milliseconds)) ms" }.joined(separator: ", ")
+        laps.map { "\($0.stage) \(String(format: "%.1f", $0.milliseconds)) ms (peak \($0.peakMB) MB)" }.joined(separator: ", ")
     }
 }

@@ -33,6 +33,16 @@ public enum AtomicFile {
     /// Writes `bytes` to `directory/name`: a temp file in the same directory, created exclusively (a planted
     /// symlink or file at that name makes it fail instead of being followed), then renamed over the target. `name` must be a plain file name: nothing is ever written outside `directory`.
     public static func write(_ bytes: [UInt8], to name: String, in directory: String) throws(OutputError) {
+        try write(to: name, in: directory) { (emit: (UnsafeRawBufferPointer) throws -> Void) in
+            try bytes.withUnsafeBytes { try emit($0) }
+        }
+    }
+
+    /// Like `write(_:to:in:)`, with the content produced by `body` in pieces: `body` calls its argument with each
+    /// chunk, so that large files are never held in memory whole.
+    public static func write(
+        to name: String, in directory: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws(OutputError) {
         let target = directory + "/" + name
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw OutputError(path: target, reason: "refusing to write outside the output directory")
@@ -42,18 +52,22 @@ public enum AtomicFile {
         guard fd >= 0 else {
             throw OutputError(path: temp, reason: "cannot create temp file: \(String(cString: strerror(errno)))")
         }
+        struct WriteFailed: Error {}
         var ok = true
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    ok = false
-                    return
+        do {
+            try body { buffer in
+                var offset = 0
+                while offset < buffer.count {
+                    let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw WriteFailed()
+                    }
+                    offset += written
                 }
-                offset += written
             }
+        } catch {
+            ok = false
         }
         // No fsync: readers (Envoy) see the old file or the new one because of the rename; fsync only guards
         // against power loss, and one per file made writing thousands of endpoint files 10x slower.

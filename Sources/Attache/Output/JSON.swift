@@ -1,3 +1,5 @@
+import Foundation
+
 // Output: Envoy resources → bytes. One writer for every file Attaché produces, so that identical input gives
 // byte-identical output: keys in the order the types write them, no dictionaries, no timestamps.
 //
@@ -23,6 +25,10 @@ extension JSONObjectRepresentable {
 /// A streaming JSON writer: two-space indentation, `"key": value`, a final newline from `render`.
 public struct JSONWriter {
     public private(set) var bytes: [UInt8] = []
+    /// Where full buffers go when writing straight to a file; nil keeps everything in `bytes`.
+    private var sink: ((UnsafeRawBufferPointer) throws -> Void)?
+    private var sinkError: Error?
+    private static let flushThreshold = 1 << 18
     private var indent = 0
     private var depth = 0
     /// No element has been written yet in the innermost open container.
@@ -32,6 +38,34 @@ public struct JSONWriter {
 
     public init(capacity: Int = 1 << 12) {
         bytes.reserveCapacity(capacity)
+    }
+
+    /// A writer that hands its bytes to `sink` in chunks of about 256 KB, so that a large file never sits in
+    /// memory whole. Call `finish()` at the end.
+    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+        self.sink = sink
+        bytes.reserveCapacity(JSONWriter.flushThreshold + 4096)
+    }
+
+    /// Appends the final newline, flushes what is left to the sink, and rethrows the first error the sink raised.
+    public mutating func finish() throws {
+        bytes.append(UInt8(ascii: "\n"))
+        flush()
+        if let sinkError { throw sinkError }
+    }
+
+    private mutating func flushIfFull() {
+        if sink != nil, bytes.count >= JSONWriter.flushThreshold { flush() }
+    }
+
+    private mutating func flush() {
+        guard let sink, sinkError == nil, !bytes.isEmpty else { return }
+        do {
+            try bytes.withUnsafeBytes { try sink($0) }
+        } catch {
+            sinkError = error
+        }
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// The bytes of one value, with a final newline.
@@ -81,15 +115,27 @@ public struct JSONWriter {
     /// writing them a second time.
     public mutating func embed(_ rendered: RenderedJSON) {
         beginValue()
-        var body = rendered.bytes[...]
-        if body.last == UInt8(ascii: "\n") { body = body.dropLast() }
-        var start = body.startIndex
-        while let newline = body[start...].firstIndex(of: UInt8(ascii: "\n")) {
-            bytes.append(contentsOf: body[start...newline])
-            appendSpaces(indent)
-            start = newline + 1
+        var pendingNewline = false
+        rendered.forEachChunk { chunk in
+            var start = chunk.startIndex
+            while start < chunk.endIndex {
+                if pendingNewline {
+                    // A newline is written only once we know more follows: the value's own final newline is not.
+                    bytes.append(UInt8(ascii: "\n"))
+                    appendSpaces(indent)
+                    pendingNewline = false
+                }
+                if let newline = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    bytes.append(contentsOf: chunk[start..<newline])
+                    pendingNewline = true
+                    start = newline + 1
+                } else {
+                    bytes.append(contentsOf: chunk[start...])
+                    start = chunk.endIndex
+                }
+            }
+            flushIfFull()
         }
-        bytes.append(contentsOf: body[start...])
     }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
@@ -112,6 +158,7 @@ public struct JSONWriter {
         if !isFirst { newline() }
         bytes.append(close)
         isFirst = false
+        flushIfFull()
     }
 
     public mutating func key(_ name: String) {
@@ -289,11 +336,30 @@ public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
     }
 }
 
-/// Bytes from `JSONWriter.render`, to be embedded in a larger document.
+/// A value rendered by `JSONWriter` (at indentation 0, ending in a newline), in memory or in a file, to be
+/// embedded in a larger document.
 public struct RenderedJSON: JSONRepresentable, Sendable {
-    public var bytes: [UInt8]
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    enum Storage: Sendable { case bytes([UInt8]), file(String) }
+    let storage: Storage
+
+    public init(_ bytes: [UInt8]) { storage = .bytes(bytes) }
+    /// A file written earlier; read back in chunks (from the page cache, it was just written).
+    public init(file path: String) { storage = .file(path) }
+
     public func write(to json: inout JSONWriter) { json.embed(self) }
+
+    func forEachChunk(_ body: (ArraySlice<UInt8>) -> Void) {
+        switch storage {
+        case .bytes(let bytes):
+            body(bytes[...])
+        case .file(let path):
+            guard let handle = FileHandle(forReadingAtPath: path) else { return }
+            defer { try? handle.close() }
+            while let data = try? handle.read(upToCount: 1 << 18), !data.isEmpty {
+                body(Array(data)[...])
+            }
+        }
+    }
 }
 
 /// An array of values as one JSON value.

@@ -46,13 +46,23 @@ struct FixtureCase {
         return try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
     }
 
-    /// What the case produces now: file name → bytes, exactly what `translate --output` would write, plus
+    /// What the case produces now: file name → bytes, written by the same code as `translate --output`, plus
     /// `diagnostics.txt` (the diagnostics and the exit status).
     func produce() throws -> [String: [UInt8]] {
         let translation = translate(try sources(), options: try options())
         var files: [String: [UInt8]] = [:]
         if translation.isComplete {
-            for file in OutputFiles.contents(of: translation.envoy) { files[file.name] = file.bytes }
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent("attache-fixture-\(name)-\(getpid())")
+            try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: output) }
+            try OutputFiles.write(translation.envoy, to: output.path)
+            for name in FileManager.default.subpaths(atPath: output.path) ?? [] {
+                var isDirectory: ObjCBool = false
+                let url = output.appendingPathComponent(name)
+                if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    files[name] = Array(try Data(contentsOf: url))
+                }
+            }
         }
         let diagnostics = translation.diagnostics.map(\.description) + ["exit status: \(translation.exitStatus)"]
         files["diagnostics.txt"] = Array((diagnostics.joined(separator: "\n") + "\n").utf8)
