@@ -1,6 +1,7 @@
 // The pipeline every command shares:
 //
-//   SourceFile bytes → YAML nodes → Kubernetes objects → Ambassador resources → routing model → Envoy resources
+//   SourceFile bytes → YAML nodes → Kubernetes objects → Ambassador resources (+ Rollouts' canary Mappings)
+//   → routing model → Envoy resources
 //
 // `translate(_:options:)` runs it; commands (translate, and later diff, explain, rollout, watch) are thin fronts.
 
@@ -58,8 +59,9 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
             isComplete: false, resources: AmbassadorResources(), model: model,
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
-    let resources = collectAmbassadorResources(input.objects, options: options, log: &log)
+    var resources = collectAmbassadorResources(input.objects, options: options, log: &log)
     _ = consume input
+    applyRollouts(&resources, options: options, log: &log)
     let model = buildRoutingModel(resources, options: options, log: &log)
     let envoy = buildEnvoyConfig(model, options: options)
     return Translation(isComplete: true, resources: resources, model: model, envoy: envoy, diagnostics: log.sorted)

@@ -123,7 +123,7 @@ func sampleMapping(prefix: String, precedence: Int = 0) -> Mapping {
         reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
         location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", isV3: false,
         prefix: prefix, pathMatch: .prefix, caseSensitive: true, rewrite: "/",
-        service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
+        serviceText: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
         serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
         headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: precedence,
         timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,

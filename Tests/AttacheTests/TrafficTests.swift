@@ -241,3 +241,64 @@ final class EndpointTrafficTests: XCTestCase {
         for pod in ["pod1", "pod2"] { assertShare(sliced, pod, 0.5, of: n) }
     }
 }
+
+/// Argo Rollouts through a real Envoy: the seed's steps give their canary share, and a header step sends its
+/// requests to the canary while the rest follow the weight.
+final class RolloutTrafficTests: XCTestCase {
+    static let seedRollout = """
+        apiVersion: getambassador.io/v2
+        kind:  Mapping
+        metadata:
+          name: stable-mapping
+        spec:
+          prefix: /someapp
+          rewrite: /
+          service: @stable@
+        ---
+        apiVersion: argoproj.io/v1alpha1
+        kind: Rollout
+        metadata:
+          name: someapp
+        spec:
+          strategy:
+            canary:
+              stableService: "127.0.0.1:@stable.port@"
+              canaryService: "127.0.0.1:@canary.port@"
+              trafficRouting:
+                ambassador:
+                  mappings:
+                    - stable-mapping
+              steps:
+              - setWeight: 30
+              - pause: {duration: 60s}
+              - setWeight: 60
+              - pause: {duration: 60s}
+              - setHeaderRoute:
+                  name: qa
+                  match:
+                  - headerName: x-qa
+                    headerValue: {exact: "yes"}
+              - setWeight: 0
+        """
+
+    func testSeedStepsSplitTrafficAsTheirWeights() throws {
+        // Step → expected canary share; step 6 is the end of the rollout (promoted: all traffic to the canary).
+        for (step, share) in [(0, 0.30), (1, 0.30), (2, 0.60), (3, 0.60), (6, 1.0)] {
+            let harness = try TrafficHarness(backends: ["stable", "canary"], yaml: Self.seedRollout, extraArguments: ["--rollout", "someapp=step:\(step)"])
+            defer { harness.stop() }
+            let n = 1500
+            let counts = try harness.count(n, path: "/someapp/x")
+            assertShare(counts, "canary", share, of: n)
+            assertShare(counts, "stable", 1 - share, of: n)
+        }
+    }
+
+    func testHeaderStepSendsItsRequestsToTheCanary() throws {
+        let harness = try TrafficHarness(backends: ["stable", "canary"], yaml: Self.seedRollout, extraArguments: ["--rollout", "someapp=step:5"])
+        defer { harness.stop() }
+        // Step 5 sets weight 0 with the header route from step 4 still in force.
+        XCTAssertEqual(try harness.count(200, path: "/someapp/x", headers: [("x-qa", "yes")]), ["canary": 200])
+        XCTAssertEqual(try harness.count(200, path: "/someapp/x", headers: [("x-qa", "no")]), ["stable": 200])
+        XCTAssertEqual(try harness.count(200, path: "/someapp/x"), ["stable": 200])
+    }
+}

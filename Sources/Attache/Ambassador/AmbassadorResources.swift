@@ -12,6 +12,8 @@ public struct TranslationOptions: Sendable, Equatable {
     public var adminPort = 9901
     /// How endpoint clusters get their members; see `EndpointDelivery`.
     public var endpointDelivery = EndpointDelivery.inline
+    /// `--rollout NAME=step:N|weight:W`, by `name` or `namespace/name`.
+    public var rolloutOverrides: [String: RolloutOverride] = [:]
 
     public init() {}
 }
@@ -38,11 +40,13 @@ public struct AmbassadorResources: Sendable {
     public var endpoints: [String: ServiceEndpoints] = [:]
     /// Declared resolvers by name (besides the built-in ones).
     public var resolvers: [String: ResolverKind] = [:]
+    /// Argo Rollouts that route through Ambassador, sorted by namespace and name.
+    public var rollouts: [Rollout] = []
 }
 
 /// What Attaché does with an object of a given apiVersion and kind.
 enum ObjectRole {
-    case mapping, module, resolver(ResolverKind), service, endpoints, endpointSlice
+    case mapping, module, resolver(ResolverKind), service, endpoints, endpointSlice, rollout
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
     /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...): skipped quietly.
@@ -58,6 +62,9 @@ enum ObjectRole {
             return
         case ("discovery.k8s.io/v1", "EndpointSlice"):
             self = .endpointSlice
+            return
+        case ("argoproj.io/v1alpha1", "Rollout"):
+            self = .rollout
             return
         default: break
         }
@@ -126,6 +133,9 @@ public func collectAmbassadorResources(
             }
             resources.endpoints[key]?.subsets.append(subset)
             continue
+        case .rollout:
+            if let rollout = decodeRollout(object, log: &log), rollout.usesAmbassador { resources.rollouts.append(rollout) }
+            continue
         case .resolver(let kind):
             if isOurs(object, options: options, log: &log) { resources.resolvers[object.name] = kind }
             continue
@@ -189,6 +199,7 @@ public func collectAmbassadorResources(
         return a.1 < b.1
     }
     resources.mappings = mappings.map(\.0)
+    resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
     return resources
 }
 

@@ -20,6 +20,8 @@ public final class Mapping: @unchecked Sendable {
     /// The replacement for the matched prefix; "" leaves the path alone. Ambassador's default is "/".
     public let rewrite: String
 
+    /// `service` as written (Argo Rollouts rewrites this text).
+    public let serviceText: String
     public let service: ServiceReference
     public let serviceLocation: SourceLocation
     /// The canary share as written (0–100, rounded half to even as Emissary's `round()` does); nil when absent.
@@ -52,6 +54,7 @@ public final class Mapping: @unchecked Sendable {
         pathMatch: PathMatch,
         caseSensitive: Bool,
         rewrite: String,
+        serviceText: String,
         service: ServiceReference,
         serviceLocation: SourceLocation,
         weight: Int?,
@@ -78,6 +81,7 @@ public final class Mapping: @unchecked Sendable {
         self.pathMatch = pathMatch
         self.caseSensitive = caseSensitive
         self.rewrite = rewrite
+        self.serviceText = serviceText
         self.service = service
         self.serviceLocation = serviceLocation
         self.weight = weight
@@ -95,6 +99,28 @@ public final class Mapping: @unchecked Sendable {
         self.removeResponseHeaders = removeResponseHeaders
         self.resolver = resolver
         self.resolverLocation = resolverLocation
+    }
+}
+
+extension Mapping {
+    /// A copy with another name, service, weight and extra header matchers: what Argo Rollouts makes of a stable
+    /// Mapping. Extra matchers go after the Mapping's own `headers`/`regex_headers`, before `:authority` and
+    /// `:method`, where Emissary would put them had they been written in the copy.
+    func derived(
+        name: String, location: SourceLocation, serviceText: String, service: ServiceReference, weight: Int?,
+        extraHeaders: [HeaderMatcher] = []
+    ) -> Mapping {
+        let pseudo = headers.firstIndex { $0.name.hasPrefix(":") } ?? headers.endIndex
+        let reference = ObjectReference(kind: "Mapping", namespace: self.reference.namespace, name: name)
+        return Mapping(
+            reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1", isV3: isV3,
+            prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
+            serviceText: serviceText, service: service, serviceLocation: location, weight: weight, weightLocation: location,
+            headers: Array(headers[..<pseudo]) + extraHeaders + Array(headers[pseudo...]), queryParameters: queryParameters,
+            precedence: precedence, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
+            hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
+            removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
+            resolverLocation: resolverLocation)
     }
 }
 

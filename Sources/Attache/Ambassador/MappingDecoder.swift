@@ -71,7 +71,8 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
 
     // Service.
     var service: ServiceReference?
-    if let text = reader.string("service", required: true), let node = fields["service"] {
+    let serviceText = reader.string("service", required: true)
+    if let text = serviceText, let node = fields["service"] {
         switch parseServiceReference(text) {
         case .success(let parsed):
             service = parsed.reference
@@ -127,12 +128,12 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
     let resolver = reader.string("resolver")
 
     log.add(contentsOf: reader.log)
-    guard reader.isValid, let prefix, let service, let serviceNode = fields["service"] else { return nil }
+    guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else { return nil }
     return Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: object.namespace, name: object.name),
         location: object.location, processingKey: object.processingKey, isV3: isV3,
         prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
-        service: service, serviceLocation: object.location(of: serviceNode),
+        serviceText: serviceText, service: service, serviceLocation: object.location(of: serviceNode),
         weight: weight, weightLocation: fields["weight"].map { object.location(of: $0) },
         headers: headers, queryParameters: queryParameters, precedence: precedence,
         timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,

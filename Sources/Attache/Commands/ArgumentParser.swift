@@ -65,6 +65,9 @@ struct ArgumentParser {
 
     func value(_ name: String) -> String? { values[name]?.last }
 
+    /// Every value of a repeatable option, in order.
+    func allValues(_ name: String) -> [String] { values[name] ?? [] }
+
     func has(_ name: String) -> Bool { flags.contains(name) }
 
     func port(_ name: String, default fallback: Int) throws(UsageError) -> Int {

@@ -10,12 +10,13 @@ public enum AttacheCLI {
         annotations) and writes the Envoy v3 config that routes exactly as Emissary would.
 
         commands:
-          translate PATH...   print (or --output DIR: write) the Envoy bootstrap for the Mappings in PATH
+          translate PATH...      print (or --output DIR: write) the Envoy bootstrap for the Mappings in PATH
+          rollout plan PATH...   show each Argo Rollout's steps and canary weights (--output DIR: config per step)
 
         Run `attache COMMAND --help` for a command's options.
         """
 
-    static let commands = ["translate"]
+    static let commands = ["translate", "rollout"]
 
     /// Runs one command line (without the program name) and returns the exit status.
     public static func main(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
@@ -27,6 +28,8 @@ public enum AttacheCLI {
         switch command {
         case "translate":
             return TranslateCommand.run(rest, io: io)
+        case "rollout":
+            return RolloutCommand.run(rest, io: io)
         case "--help", "-h", "help":
             io.out(usage)
             return ExitStatus.success

@@ -7,6 +7,7 @@ let translationOptionTable: [ArgumentParser.Option] = [
     .init(name: "--admin-port", takesValue: true, help: "port of Envoy's admin listener on 127.0.0.1 (default 9901)", valueName: "PORT"),
     .init(name: "--ambassador-id", takesValue: true, help: "read objects whose ambassador_id names this id (default \"default\")", valueName: "ID"),
     .init(name: "--ambassador-namespace", takesValue: true, help: "namespace Ambassador runs in; bare service names resolve there (default \"default\")", valueName: "NS"),
+    .init(name: "--rollout", takesValue: true, help: "preview an Argo Rollout at a step or weight instead of its status (repeatable)", valueName: "NAME=step:N|NAME=weight:W"),
 ]
 
 extension TranslationOptions {
@@ -18,6 +19,12 @@ extension TranslationOptions {
         adminPort = try arguments.port("--admin-port", default: adminPort)
         ambassadorID = arguments.value("--ambassador-id") ?? ambassadorID
         ambassadorNamespace = arguments.value("--ambassador-namespace") ?? ambassadorNamespace
+        for text in arguments.allValues("--rollout") {
+            guard let (name, override) = RolloutOverride.parse(text) else {
+                throw UsageError(message: "--rollout takes NAME=step:N or NAME=weight:W (W from 0 to 100), not \"\(text)\"")
+            }
+            rolloutOverrides[name] = override
+        }
     }
 }
 

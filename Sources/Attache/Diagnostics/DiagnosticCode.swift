@@ -46,6 +46,16 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case endpointsMissing = "EndpointsMissing"
     case endpointPortUnmatched = "EndpointPortUnmatched"
 
+    // Argo Rollouts
+    case rolloutInvalid = "RolloutInvalid"
+    case rolloutNoMappings = "RolloutNoMappings"
+    case rolloutMappingNotFound = "RolloutMappingNotFound"
+    case rolloutStableMappingWeighted = "RolloutStableMappingWeighted"
+    case rolloutServicesInvalid = "RolloutServicesInvalid"
+    case rolloutCanaryReplaced = "RolloutCanaryReplaced"
+    case rolloutStableServiceNotInMapping = "RolloutStableServiceNotInMapping"
+    case rolloutOverrideUnused = "RolloutOverrideUnused"
+
     // Output
     case nothingToRoute = "NothingToRoute"
 }

@@ -1,0 +1,115 @@
+import Foundation
+
+/// `attache rollout plan [options] PATH...`: each Argo Rollout's steps with the canary weight at each, and which
+/// step is current; with `--output DIR`, the Envoy config of every step in `DIR/<rollout>/step-N/` (the last one,
+/// N = number of steps, is the promoted end state) so that a reviewer can diff step against step.
+enum RolloutCommand {
+    static let options: [ArgumentParser.Option] =
+        [.init(name: "--output", takesValue: true, help: "write the Envoy config of every step into DIR/<rollout>/step-N/", valueName: "DIR")]
+        + translationOptionTable
+        + [.init(name: "--help", takesValue: false, help: "show this help")]
+
+    static let usage = """
+        usage: attache rollout plan [options] PATH...
+
+        For each Argo Rollout that routes through Ambassador, prints its steps: index, step, canary and stable
+        weight, and whether it pauses, marking the current step (from status, or --rollout NAME=step:N).
+
+        options:
+        \(ArgumentParser.help(options))
+        """
+
+    static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        guard arguments.first == "plan" else {
+            io.writeErr("attache rollout: the only subcommand is `plan`\n\(usage)")
+            return ExitStatus.failure
+        }
+        let parsed: ArgumentParser
+        let options: TranslationOptions
+        do {
+            parsed = try ArgumentParser(options: Self.options, arguments: Array(arguments.dropFirst()))
+            options = try TranslationOptions(parsed)
+        } catch {
+            io.writeErr("attache rollout plan: \(error.message)\n\(usage)")
+            return ExitStatus.failure
+        }
+        if parsed.has("--help") {
+            io.out(usage)
+            return ExitStatus.success
+        }
+        guard !parsed.positional.isEmpty else {
+            io.writeErr("attache rollout plan: no input paths\n\(usage)")
+            return ExitStatus.failure
+        }
+        let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
+        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+        guard translation.isComplete else { return ExitStatus.failure }
+        let rollouts = translation.resources.rollouts
+        if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }
+
+        for rollout in rollouts {
+            let qualified = "\(rollout.reference.namespace)/\(rollout.reference.name)"
+            let override = options.rolloutOverrides[qualified] ?? options.rolloutOverrides[rollout.reference.name]
+            let current = rollout.currentStep(override)
+            io.out("Rollout \(qualified): mappings \(rollout.mappings.joined(separator: ", ")); stable \(rollout.stableService ?? "?"), canary \(rollout.canaryService ?? "?")")
+            io.out("  state: \(stateDescription(rollout, override: override)), canary weight now \(rollout.canaryWeight(override))%")
+            io.out("     step                          canary  stable  pause")
+            for index in 0...rollout.steps.count {
+                let step = index < rollout.steps.count ? describe(rollout.steps[index]) : "(end: promoted)"
+                let weight = rollout.canaryWeight(.step(index))
+                var pause = ""
+                if index < rollout.steps.count, case .pause(let duration) = rollout.steps[index] { pause = duration ?? "until resumed" }
+                let headers = rollout.headerRoutes(.step(index)).map { "\($0.name)" }
+                let marker = index == current ? "→" : " "
+                let padded = step.padding(toLength: max(28, step.count), withPad: " ", startingAt: 0)
+                io.out("  \(marker) \(String(index).padding(toLength: 2, withPad: " ", startingAt: 0)) \(padded)  \(String(weight).leftPadded(4))%  \(String(100 - weight).leftPadded(4))%  \(pause)\(headers.isEmpty ? "" : "  header routes: \(headers.joined(separator: ", "))")")
+            }
+            if let directory = parsed.value("--output") {
+                for index in 0...rollout.steps.count {
+                    var stepOptions = options
+                    stepOptions.rolloutOverrides = [qualified: .step(index)]
+                    let stepTranslation = translate(loaded.sources, options: stepOptions, loadDiagnostics: loaded.diagnostics)
+                    let stepDirectory = "\(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-\(index)"
+                    do {
+                        try AtomicFile.prepareDirectory(stepDirectory)
+                        try OutputFiles.write(stepTranslation.envoy, to: stepDirectory)
+                    } catch {
+                        io.writeErr("attache rollout plan: \(error)")
+                        return ExitStatus.failure
+                    }
+                }
+                io.out("  wrote \(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-0 … step-\(rollout.steps.count)")
+            }
+        }
+        return translation.exitStatus
+    }
+
+    static func describe(_ step: Rollout.Step) -> String {
+        switch step {
+        case .setWeight(let w): return "setWeight: \(w)"
+        case .pause(let duration): return "pause" + (duration.map { ": \($0)" } ?? "")
+        case .setHeaderRoute(let name, let match):
+            if match.isEmpty { return "setHeaderRoute: \(name) (remove)" }
+            return "setHeaderRoute: \(name) " + match.map { "\($0.header) \($0.kind.rawValue) \($0.value)" }.joined(separator: ", ")
+        case .other(let kind): return kind
+        }
+    }
+
+    static func stateDescription(_ rollout: Rollout, override: RolloutOverride?) -> String {
+        switch override {
+        case .step(let n)?: return "previewing step \(n) (--rollout)"
+        case .weight(let w)?: return "previewing weight \(w) (--rollout)"
+        case nil:
+            if rollout.aborted { return "aborted" }
+            if let stable = rollout.stableRS, stable == rollout.currentPodHash { return "fully promoted" }
+            return "at step \(rollout.currentStepIndex ?? 0)"
+        }
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
