@@ -12,11 +12,12 @@ public enum AttacheCLI {
         commands:
           translate PATH...      print (or --output DIR: write) the Envoy bootstrap for the Mappings in PATH
           rollout plan PATH...   show each Argo Rollout's steps and canary weights (--output DIR: config per step)
+          watch PATH... --xds-dir DIR   sidecar: keep Envoy's file-based xDS config current as the inputs change
 
         Run `attache COMMAND --help` for a command's options.
         """
 
-    static let commands = ["translate", "rollout"]
+    static let commands = ["translate", "rollout", "watch"]
 
     /// Runs one command line (without the program name) and returns the exit status.
     public static func main(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
@@ -30,6 +31,8 @@ public enum AttacheCLI {
             return TranslateCommand.run(rest, io: io)
         case "rollout":
             return RolloutCommand.run(rest, io: io)
+        case "watch":
+            return WatchCommand.run(rest, io: io)
         case "--help", "-h", "help":
             io.out(usage)
             return ExitStatus.success

@@ -29,7 +29,7 @@ public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions)
     let listener = Envoy.Listener(
         name: "attache-http-\(options.listenPort)",
         address: Envoy.SocketAddress(address: options.listenAddress, port: options.listenPort),
-        routeConfiguration: routes)
+        routeConfiguration: routes, routeSource: nil)
     let bootstrap = Envoy.Bootstrap(
         nodeID: "attache", listeners: [listener], clusters: clusters,
         admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort))

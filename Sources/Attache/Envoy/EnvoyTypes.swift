@@ -290,18 +290,46 @@ public enum Envoy {
         return bytes
     }
 
-    /// `envoy.config.listener.v3.Listener` with one HTTP connection manager.
+    /// A file-based xDS source: `path_config_source`, API v3.
+    public struct FileConfigSource: Sendable, Equatable, JSONRepresentable {
+        public var path: String
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("path_config_source") { $0.field("path", path) }
+                o.field("resource_api_version", "V3")
+            }
+        }
+    }
+
+    /// `envoy.config.listener.v3.Listener` with one HTTP connection manager, whose routes are inline or come from
+    /// a file (RDS).
     public struct Listener: Sendable, Equatable, JSONObjectRepresentable {
         public var name: String
         public var address: SocketAddress
         public var routeConfiguration: RouteConfiguration
+        /// When set, the connection manager reads `routeConfiguration.name` from this file instead of carrying it.
+        public var routeSource: FileConfigSource?
 
         public func writeFields(to o: inout JSONWriter) {
-            writeFields(to: &o, routeConfiguration: routeConfiguration)
+            if let routeSource {
+                writeFields(to: &o, routes: .rds(routeSource, name: routeConfiguration.name))
+            } else {
+                writeFields(to: &o, routeConfiguration: routeConfiguration)
+            }
         }
 
-        /// The listener with its route configuration given separately (already rendered, for the bootstrap).
+        enum Routes {
+            case inline(any JSONRepresentable)
+            case rds(FileConfigSource, name: String)
+        }
+
         func writeFields(to o: inout JSONWriter, routeConfiguration: some JSONRepresentable) {
+            writeFields(to: &o, routes: .inline(routeConfiguration))
+        }
+
+        /// The listener with its routes given separately (already rendered, for the bootstrap, or from a file).
+        func writeFields(to o: inout JSONWriter, routes: Routes) {
             o.field("name", name)
             o.field("address", address)
             o.key("filter_chains")
@@ -314,7 +342,16 @@ public enum Envoy {
                             filter.field("typed_config") { manager in
                                 manager.field("@type", Envoy.httpConnectionManagerType)
                                 manager.field("stat_prefix", "ingress_http")
-                                manager.field("route_config", routeConfiguration)
+                                switch routes {
+                                case .inline(let value):
+                                    manager.key("route_config")
+                                    value.write(to: &manager)
+                                case .rds(let source, let name):
+                                    manager.field("rds") { rds in
+                                        rds.field("config_source", source)
+                                        rds.field("route_config_name", name)
+                                    }
+                                }
                                 manager.key("http_filters")
                                 manager.array { list in
                                     list.object { router in
@@ -327,6 +364,26 @@ public enum Envoy {
                     }
                 }
             }
+        }
+    }
+
+    /// `envoy.config.bootstrap.v3.Bootstrap` for the sidecar: listeners and clusters from files (LDS, CDS).
+    public struct DynamicBootstrap: Sendable, Equatable, JSONObjectRepresentable {
+        public var nodeID: String
+        public var listenerSource: FileConfigSource
+        public var clusterSource: FileConfigSource
+        public var admin: SocketAddress
+
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("node") { n in
+                n.field("id", nodeID)
+                n.field("cluster", nodeID)
+            }
+            o.field("dynamic_resources") { d in
+                d.field("lds_config", listenerSource)
+                d.field("cds_config", clusterSource)
+            }
+            o.field("admin") { $0.field("address", admin) }
         }
     }
 

@@ -39,15 +39,48 @@ public enum SourceLoader {
                 stdinRead = true
                 continue
             }
-            var visitedDirectories = Set<String>()
-            collect(path: path, explicitlyNamed: true, into: &sources, log: &log, visited: &visitedDirectories)
+            for file in inputFiles(under: path, log: &log) {
+                if let data = FileManager.default.contents(atPath: file) {
+                    sources.append(SourceFile(name: file, bytes: Array(data)))
+                } else {
+                    log.error(.unreadablePath, "cannot read file", at: SourceLocation(file: file, line: 1, column: 1))
+                }
+            }
         }
         return (sources, log)
     }
 
+    /// The files a path stands for: itself, or (for a directory) every `*.yaml`, `*.yml` and `*.json` below it,
+    /// in name order, hidden entries skipped (a Kubernetes ConfigMap volume's `..data` is reached through the
+    /// visible links), each real directory once (a symlink loop is reported, not followed forever).
+    public static func inputFiles(under path: String, log: inout DiagnosticLog) -> [String] {
+        var files: [String] = []
+        var visited = Set<String>()
+        collect(path: path, explicitlyNamed: true, into: &files, log: &log, visited: &visited)
+        return files
+    }
+
+    /// A fingerprint of what `load` would read: each file's identity, size and modification time (through
+    /// symlinks, so a ConfigMap's `..data` swap changes it). The sidecar compares fingerprints to tell a real
+    /// change from noise.
+    public static func fingerprint(paths: [String]) -> [String] {
+        var log = DiagnosticLog()
+        var result: [String] = []
+        for path in paths where path != "-" {
+            for file in inputFiles(under: path, log: &log) {
+                var info = stat()
+                if stat(file, &info) == 0 {
+                    result.append("\(file)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+                } else {
+                    result.append("\(file)|missing")
+                }
+            }
+        }
+        return result + log.items.map(\.description)
+    }
+
     private static func collect(
-        path: String, explicitlyNamed: Bool, into sources: inout [SourceFile], log: inout DiagnosticLog,
-        visited: inout Set<String>
+        path: String, explicitlyNamed: Bool, into files: inout [String], log: inout DiagnosticLog, visited: inout Set<String>
     ) {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -74,15 +107,11 @@ public enum SourceLoader {
                 var childIsDirectory: ObjCBool = false
                 _ = fm.fileExists(atPath: child, isDirectory: &childIsDirectory)
                 if childIsDirectory.boolValue || extensions.contains((entry as NSString).pathExtension.lowercased()) {
-                    collect(path: child, explicitlyNamed: false, into: &sources, log: &log, visited: &visited)
+                    collect(path: child, explicitlyNamed: false, into: &files, log: &log, visited: &visited)
                 }
             }
             return
         }
-        guard let data = fm.contents(atPath: path) else {
-            log.error(.unreadablePath, "cannot read file", at: SourceLocation(file: path, line: 1, column: 1))
-            return
-        }
-        sources.append(SourceFile(name: path, bytes: Array(data)))
+        files.append(path)
     }
 }

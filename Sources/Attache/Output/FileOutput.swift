@@ -25,9 +25,17 @@ public enum AtomicFile {
                 throw OutputError(path: directory, reason: "cannot create directory")
             }
         }
-        guard access(directory, W_OK | X_OK) == 0 else {
-            throw OutputError(path: directory, reason: "directory is not writable")
-        }
+        try checkWritable(directory)
+    }
+
+    /// Creates and removes a probe file: permission bits alone do not tell (root passes `access()` on a
+    /// read-only mount or /proc).
+    public static func checkWritable(_ directory: String) throws(OutputError) {
+        let probe = directory + "/.attache-probe-\(getpid())"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw OutputError(path: directory, reason: "directory is not writable (\(String(cString: strerror(errno))))") }
+        close(fd)
+        unlink(probe)
     }
 
     /// Writes `bytes` to `directory/name`: a temp file in the same directory, created exclusively (a planted

@@ -1,0 +1,74 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `attache watch [translate options] PATH... --xds-dir DIR`: the sidecar.
+enum WatchCommand {
+    static let options: [ArgumentParser.Option] =
+        [
+            .init(name: "--xds-dir", takesValue: true, help: "directory Envoy reads its config from (must exist and be writable)", valueName: "DIR"),
+            .init(name: "--once", takesValue: false, help: "translate, write, and exit (status as translate)"),
+            .init(name: "--hold-off-ms", takesValue: true, help: "quiet time that ends a burst of input changes (default 20)", valueName: "MS"),
+        ]
+        + translationOptionTable
+        + [.init(name: "--help", takesValue: false, help: "show this help")]
+
+    static let usage = """
+        usage: attache watch [options] PATH... --xds-dir DIR
+
+        Keeps a running Envoy's config current: writes DIR/bootstrap.json once (run `envoy -c DIR/bootstrap.json`),
+        then DIR/lds.json, cds.json, rds.json and endpoints/<cluster>.json, and rewrites whatever changes when the
+        inputs change (files, directories, editors that save by rename, ConfigMap volumes). Every write is atomic.
+        Input that cannot be translated leaves the last good config in place. SIGTERM/SIGINT: finish, clean up, exit 0.
+
+        options:
+        \(ArgumentParser.help(options))
+        """
+
+    static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        let parsed: ArgumentParser
+        let options: TranslationOptions
+        do {
+            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
+            options = try TranslationOptions(parsed)
+        } catch {
+            io.writeErr("attache watch: \(error.message)\n\(usage)")
+            return ExitStatus.failure
+        }
+        if parsed.has("--help") {
+            io.out(usage)
+            return ExitStatus.success
+        }
+        guard let directory = parsed.value("--xds-dir") else {
+            io.writeErr("attache watch: --xds-dir DIR is required\n\(usage)")
+            return ExitStatus.failure
+        }
+        guard !parsed.positional.isEmpty, !parsed.positional.contains("-") else {
+            io.writeErr("attache watch: give the input paths to watch (standard input cannot be watched)\n\(usage)")
+            return ExitStatus.failure
+        }
+        let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
+        for path in parsed.positional {
+            let input = URL(fileURLWithPath: path).standardizedFileURL.path
+            if absolute == input || absolute.hasPrefix(input + "/") {
+                io.writeErr("attache watch: the xDS directory \(directory) is inside the input \(path); it would read its own output")
+                return ExitStatus.failure
+            }
+        }
+        var settings = SidecarSettings(paths: parsed.positional, options: options, directory: absolute)
+        settings.once = parsed.has("--once")
+        if let text = parsed.value("--hold-off-ms") {
+            guard let ms = Int(text), (0...10_000).contains(ms) else {
+                io.writeErr("attache watch: --hold-off-ms takes milliseconds from 0 to 10000")
+                return ExitStatus.failure
+            }
+            settings.holdOff = Double(ms) / 1000
+        }
+        sidecarSignalReceived = 0
+        signal(SIGTERM) { _ in sidecarSignalReceived = 1 }
+        signal(SIGINT) { _ in sidecarSignalReceived = 1 }
+        return Sidecar(settings: settings, io: io).run()
+    }
+}

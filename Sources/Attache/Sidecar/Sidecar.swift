@@ -1,0 +1,226 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Set by the SIGTERM/SIGINT handler that `attache watch` installs; the loop stops after the write in progress.
+nonisolated(unsafe) var sidecarSignalReceived: sig_atomic_t = 0
+
+/// Lets tests (and the signal handler) stop a running sidecar.
+public final class SidecarControl: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stopped = false
+
+    public init() {}
+
+    public func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+    }
+
+    public var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped || sidecarSignalReceived != 0
+    }
+}
+
+/// How the sidecar runs.
+public struct SidecarSettings: Sendable {
+    public var paths: [String]
+    public var options: TranslationOptions
+    /// The xDS directory Envoy reads (must exist and be writable).
+    public var directory: String
+    /// Quiet time that ends a burst of input changes, and the longest a burst may delay a reconfiguration.
+    public var holdOff: TimeInterval = 0.02
+    public var holdOffCap: TimeInterval = 1.0
+    /// After adding clusters, how long to give Envoy to warm them before routes may point at them.
+    public var clusterWarmup: TimeInterval = 0.1
+    /// How long removed clusters stay in cds.json after the routes stopped using them.
+    public var clusterRetention: TimeInterval = 1.0
+    /// Translate and write once, then return.
+    public var once = false
+
+    public init(paths: [String], options: TranslationOptions, directory: String) {
+        self.paths = paths
+        self.options = options
+        self.directory = directory
+    }
+}
+
+/// The sidecar loop: translate, write what changed, wait for the inputs to change, repeat.
+///
+/// Only this type (and the command in front of it) touches files and clocks. A translation that fails as a
+/// whole (unreadable input, YAML syntax error, a file half-written by another program) writes nothing: Envoy keeps
+/// the last good config and the next change is tried afresh. Writes go in make-before-break order: endpoints,
+/// then clusters (new ones added, removed ones kept), then routes; removed clusters leave cds.json once routes no
+/// longer use them.
+public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `control` is shared
+    let settings: SidecarSettings
+    let io: CommandIO
+    let control: SidecarControl
+    private var options: TranslationOptions
+    /// Relative path → hash of what is on disk now.
+    private var written: [String: UInt64] = [:]
+    /// The clusters cds.json holds, and those the current routes use.
+    private var publishedClusters: [Envoy.Cluster] = []
+    private var currentClusters: [Envoy.Cluster] = []
+    private var retentionEnds: Date?
+    private var lastDiagnostics: [Diagnostic] = []
+    private(set) var version: String?
+    private var startedRouting = false
+
+    public init(settings: SidecarSettings, io: CommandIO, control: SidecarControl = SidecarControl()) {
+        self.settings = settings
+        self.io = io
+        self.control = control
+        options = settings.options
+        options.endpointDelivery = .files(directory: settings.directory)
+    }
+
+    /// Runs until stopped (or once). Returns the exit status: 0 after a stop; with `once`, translate's status.
+    public func run() -> Int32 {
+        let directory = settings.directory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            io.writeErr("attache watch: xDS directory \(directory) does not exist")
+            return ExitStatus.failure
+        }
+        do { try AtomicFile.checkWritable(directory) } catch {
+            io.writeErr("attache watch: xDS \(error)")
+            return ExitStatus.failure
+        }
+        removeTempFiles()
+        primeFromDisk()
+        guard write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, options: options)) != nil else {
+            return ExitStatus.failure
+        }
+
+        let watcher = settings.once ? nil : InputWatcher(paths: settings.paths)
+        let status = reconfigure()
+        if settings.once { return status }
+
+        while !control.isStopped {
+            let timeout = retentionEnds.map { max(0.01, $0.timeIntervalSinceNow) } ?? 1.0
+            let changed = watcher?.waitForChange(
+                timeout: min(timeout, 1.0), holdOff: settings.holdOff, cap: settings.holdOffCap, shouldStop: { control.isStopped }) ?? false
+            if control.isStopped { break }
+            if changed {
+                _ = reconfigure()
+            } else if let ends = retentionEnds, Date() >= ends {
+                retireRemovedClusters()
+            }
+        }
+        removeTempFiles()
+        io.writeErr("attache watch: stopped (version \(version ?? "none"))")
+        return ExitStatus.success
+    }
+
+    /// One translation and the writes it calls for. Returns translate's exit status.
+    @discardableResult
+    func reconfigure() -> Int32 {
+        var clock = StageClock()
+        let loaded = SourceLoader.load(paths: settings.paths)
+        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        if translation.diagnostics != lastDiagnostics {
+            for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+            lastDiagnostics = translation.diagnostics
+        }
+        guard translation.isComplete else {
+            let reason = translation.diagnostics.first { $0.severity == .error }?.description ?? "input unusable"
+            io.writeErr("attache watch: input not translated, keeping version \(version ?? "none"): \(reason)")
+            return translation.exitStatus
+        }
+        let files = renderXDSFiles(translation, directory: settings.directory)
+        var wrote: [String] = []
+
+        // 1. Endpoints of every EDS cluster.
+        for (path, bytes) in files.endpoints.sorted(by: { $0.key < $1.key }) {
+            if write(path, bytes) == true { wrote.append(path) }
+        }
+        // 2. Clusters: the new ones, plus the ones the routes on disk may still use.
+        let newNames = Set(files.clusters.map(\.name))
+        let oldNames = Set(publishedClusters.map(\.name))
+        let retained = publishedClusters.filter { !newNames.contains($0.name) }
+        let clusters = (files.clusters + retained).sorted { codePointLess($0.name, $1.name) }
+        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters)) == true {
+            wrote.append(XDSFileNames.clusters)
+            if startedRouting, !newNames.subtracting(oldNames).isEmpty {
+                // Let Envoy warm the new clusters before any route sends traffic to them.
+                usleep(useconds_t(settings.clusterWarmup * 1_000_000))
+            }
+        }
+        publishedClusters = clusters
+        currentClusters = files.clusters
+        retentionEnds = retained.isEmpty ? nil : Date().addingTimeInterval(settings.clusterRetention)
+        // 3. Routes, then listeners (which name the routes).
+        if write(XDSFileNames.routes, files.routes) == true { wrote.append(XDSFileNames.routes) }
+        if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
+        startedRouting = true
+
+        let newVersion = files.routesVersion + "-" + stableHash(files.endpoints.keys.sorted().map { discoveryVersion(files.endpoints[$0] ?? []) }.joined() + clusters.map(\.name).joined())
+        version = newVersion
+        clock.lap("reconfigure")
+        if !wrote.isEmpty {
+            let endpointsWritten = wrote.filter { $0.hasPrefix("endpoints/") }.count
+            let named = wrote.filter { !$0.hasPrefix("endpoints/") } + (endpointsWritten > 0 ? ["\(endpointsWritten) endpoint file(s)"] : [])
+            io.writeErr(
+                "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms")
+        }
+        return translation.exitStatus
+    }
+
+    /// Drops clusters the routes no longer use from cds.json, and their endpoint files.
+    func retireRemovedClusters() {
+        retentionEnds = nil
+        guard publishedClusters.count != currentClusters.count else { return }
+        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters)) != nil {
+            publishedClusters = currentClusters
+        }
+        let keep = Set(currentClusters.map { endpointFileName(forCluster: $0.name) })
+        for path in written.keys where path.hasPrefix("endpoints/") && !keep.contains(path) {
+            unlink(settings.directory + "/" + path)
+            written[path] = nil
+        }
+        io.writeErr("attache watch: removed unused clusters from \(XDSFileNames.clusters)")
+    }
+
+    /// Writes a file atomically unless it already holds these bytes. nil on failure (logged), else whether it wrote.
+    private func write(_ path: String, _ bytes: [UInt8]) -> Bool? {
+        let hash = contentHash(bytes)
+        if written[path] == hash { return false }
+        let parts = path.split(separator: "/").map(String.init)
+        let directory = ([settings.directory] + parts.dropLast()).joined(separator: "/")
+        do {
+            if parts.count > 1 { try AtomicFile.prepareDirectory(directory) }
+            try AtomicFile.write(bytes, to: parts.last ?? path, in: directory)
+        } catch {
+            io.writeErr("attache watch: \(error)")
+            return nil
+        }
+        written[path] = hash
+        return true
+    }
+
+    /// Reads what a previous run left, so that an unchanged translation after a restart writes nothing.
+    private func primeFromDisk() {
+        let fm = FileManager.default
+        var paths = [XDSFileNames.bootstrap, XDSFileNames.listeners, XDSFileNames.clusters, XDSFileNames.routes]
+        paths += ((try? fm.contentsOfDirectory(atPath: settings.directory + "/endpoints")) ?? [])
+            .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { "endpoints/" + $0 }
+        for path in paths {
+            if let data = fm.contents(atPath: settings.directory + "/" + path) { written[path] = contentHash(Array(data)) }
+        }
+    }
+
+    /// Removes temp files a killed run may have left (they are never renamed into place, so Envoy never saw them).
+    private func removeTempFiles() {
+        for directory in [settings.directory, settings.directory + "/endpoints"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+                unlink(directory + "/" + name)
+            }
+        }
+    }
+}

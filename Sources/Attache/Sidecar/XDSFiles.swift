@@ -1,0 +1,73 @@
+// Sidecar: `attache watch` keeps a running Envoy's config current through file-based xDS.
+//
+// Envoy reads DIR/lds.json and DIR/cds.json (named in DIR/bootstrap.json), the routes from DIR/rds.json and each
+// endpoint cluster's members from DIR/endpoints/<cluster>.json, and reloads a file when a new one is renamed over
+// it. Each file is a DiscoveryResponse whose version_info hashes its content. InputWatcher notices input changes;
+// Sidecar re-runs the shared pipeline and writes only the files whose bytes changed, in an order that never lets
+// a route point at a cluster Envoy does not have.
+
+/// File names inside the xDS directory.
+public enum XDSFileNames {
+    public static let bootstrap = "bootstrap.json"
+    public static let listeners = "lds.json"
+    public static let clusters = "cds.json"
+    public static let routes = "rds.json"
+}
+
+/// Everything the sidecar writes for one translation, rendered.
+struct XDSFiles {
+    /// `endpoints/<cluster>.json` → bytes, for every EDS cluster.
+    var endpoints: [String: [UInt8]]
+    var clusters: [Envoy.Cluster]
+    var routes: [UInt8]
+    var listeners: [UInt8]
+    var routesVersion: String
+    var counts: (mappings: Int, routes: Int, clusters: Int, endpoints: Int)
+}
+
+/// Renders a translation (made with `EndpointDelivery.files(directory:)`) as xDS files for `directory`.
+func renderXDSFiles(_ translation: Translation, directory: String) -> XDSFiles {
+    var endpoints: [String: [UInt8]] = [:]
+    for file in translation.envoy.endpointFiles {
+        endpoints[file.path] = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+    }
+    var listeners = translation.envoy.bootstrap.listeners
+    for index in listeners.indices {
+        listeners[index].routeSource = Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes)
+    }
+    let routes = Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
+    return XDSFiles(
+        endpoints: endpoints, clusters: translation.envoy.clusters, routes: routes,
+        listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners),
+        routesVersion: discoveryVersion(routes),
+        counts: (
+            translation.resources.mappings.count, translation.model.routes.count, translation.model.clusters.count,
+            translation.model.clusters.reduce(0) { $0 + $1.members.count }
+        ))
+}
+
+/// The `version_info` of a rendered DiscoveryResponse (its first field).
+func discoveryVersion(_ bytes: [UInt8]) -> String {
+    let prefix = Array("{\n  \"version_info\": \"".utf8)
+    guard bytes.count >= prefix.count + 8, Array(bytes[0..<prefix.count]) == prefix else { return "" }
+    return String(decoding: bytes[prefix.count..<(prefix.count + 8)], as: UTF8.self)
+}
+
+/// The sidecar's bootstrap: admin, and listeners and clusters from files.
+func sidecarBootstrap(directory: String, options: TranslationOptions) -> [UInt8] {
+    JSONWriter.render(Envoy.DynamicBootstrap(
+        nodeID: "attache",
+        listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
+        clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
+        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort)))
+}
+
+/// FNV-1a, 64 bits: remembers what a file holds without keeping its bytes.
+func contentHash(_ bytes: [UInt8]) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes {
+        hash ^= UInt64(byte)
+        hash = hash &* 0x100_0000_01b3
+    }
+    return hash
+}

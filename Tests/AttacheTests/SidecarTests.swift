@@ -1,0 +1,332 @@
+@testable import Attache
+import Foundation
+import XCTest
+
+/// `attache watch` with a real Envoy: twenty changes under continuous traffic without a failed request, the last
+/// good config surviving broken input, and the same with a ConfigMap-style directory.
+final class SidecarTrafficTests: XCTestCase {
+    /// Writes the input: stable + canary (backend `canary`, or `canary2`) at `weight`, and the `extra` Mapping when
+    /// asked. Moving the canary to `canary2` adds a cluster and removes one while traffic flows.
+    static func input(weight: Int, extra: Bool, canary: String = "canary") -> String {
+        var text = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: stable}
+            spec: {prefix: /app/, service: "@stable@"}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: canary}
+            spec: {prefix: /app/, service: "@\(canary)@", weight: \(weight)}
+
+            """
+        if extra {
+            text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: extra}\nspec: {prefix: /extra/, service: \"@extra@\"}\n"
+        }
+        return text
+    }
+
+    /// How an input change reaches the watched path.
+    enum InputLayout {
+        /// One file, rewritten in place (truncate and write, as `cat > file` does).
+        case plainFile
+        /// A Kubernetes ConfigMap volume: `m.yaml -> ..data/m.yaml`, `..data -> ..<timestamp>`, swapped by rename.
+        case configMap
+    }
+
+    func testTwentyChangesWithoutAFailedRequestPlainFile() throws {
+        try runScenario(.plainFile)
+    }
+
+    func testTwentyChangesWithoutAFailedRequestConfigMap() throws {
+        try runScenario(.configMap)
+    }
+
+    func runScenario(_ layout: InputLayout) throws {
+        _ = try EnvoyLocator.require()
+        let backends = try LoopbackBackends(names: ["stable", "canary", "canary2", "extra"])
+        defer { backends.stop() }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-sidecar-\(UUID().uuidString)")
+        let inputDirectory = root.appendingPathComponent("input"), xds = root.appendingPathComponent("xds")
+        try FileManager.default.createDirectory(at: inputDirectory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+
+        func render(_ text: String) -> String {
+            var text = text
+            for (name, port) in backends.ports { text = text.replacingOccurrences(of: "@\(name)@", with: "127.0.0.1:\(port)") }
+            return text
+        }
+        var generation = 0
+        func setInput(_ text: String) throws {
+            generation += 1
+            switch layout {
+            case .plainFile:
+                try Data(render(text).utf8).write(to: inputDirectory.appendingPathComponent("m.yaml"))  // in place
+            case .configMap:
+                let fm = FileManager.default
+                let version = "..v\(generation)"
+                try fm.createDirectory(at: inputDirectory.appendingPathComponent(version), withIntermediateDirectories: true)
+                try Data(render(text).utf8).write(to: inputDirectory.appendingPathComponent("\(version)/m.yaml"))
+                let temp = inputDirectory.appendingPathComponent("..data_tmp").path
+                try? fm.removeItem(atPath: temp)
+                try fm.createSymbolicLink(atPath: temp, withDestinationPath: version)
+                XCTAssertEqual(rename(temp, inputDirectory.appendingPathComponent("..data").path), 0)
+                if !fm.fileExists(atPath: inputDirectory.appendingPathComponent("m.yaml").path) {
+                    try fm.createSymbolicLink(atPath: inputDirectory.appendingPathComponent("m.yaml").path, withDestinationPath: "..data/m.yaml")
+                }
+                try? fm.removeItem(at: inputDirectory.appendingPathComponent("..v\(generation - 1)"))
+            }
+        }
+        try setInput(Self.input(weight: 0, extra: false))
+
+        let listenPort = try freeLoopbackPort(), adminPort = try freeLoopbackPort()
+        var options = TranslationOptions()
+        options.listenAddress = "127.0.0.1"
+        options.listenPort = listenPort
+        options.adminPort = adminPort
+        let log = SidecarLog()
+        let control = SidecarControl()
+        let sidecar = Sidecar(settings: SidecarSettings(paths: [inputDirectory.path], options: options, directory: xds.path), io: log.io, control: control)
+        let sidecarDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = sidecar.run()
+            sidecarDone.signal()
+        }
+        defer {
+            control.stop()
+            _ = sidecarDone.wait(timeout: .now() + 10)
+        }
+        let rds = xds.appendingPathComponent("rds.json").path
+        XCTAssertTrue(waitUntil(5) { FileManager.default.fileExists(atPath: rds) }, "sidecar wrote no rds.json:\n\(log.text)")
+        let envoy = try EnvoyProcess(bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        defer { envoy.stop() }
+
+        // Continuous traffic on /app/ from a second thread, bounded in count and time.
+        let load = BackgroundLoad(port: listenPort, path: "/app/x", maxRequests: 200_000, maxSeconds: 150)
+        load.start()
+        defer { load.stop() }
+        let client = HTTPClient(port: listenPort)
+        defer { client.close() }
+
+        /// Waits for the sidecar to write a new rds.json, then for Envoy to report that version: within 2 s.
+        func expectNewVersionLive(after previous: String, _ what: String) -> String {
+            let changedAt = Date()
+            var version = previous
+            XCTAssertTrue(waitUntil(2) {
+                version = discoveryVersion(Array((try? Data(contentsOf: URL(fileURLWithPath: rds))) ?? Data()))
+                return version != previous
+            }, "\(what): the sidecar wrote no new routes within 2 s:\n\(log.text)")
+            XCTAssertTrue(waitUntil(2 - Date().timeIntervalSince(changedAt)) {
+                (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
+            }, "\(what): Envoy did not report routes version \(version) within 2 s of the change")
+            return version
+        }
+        func share(_ weight: Int, _ what: String, canary: String = "canary") throws {
+            var counts: [String: Int] = [:]
+            for _ in 0..<400 {
+                let response = try client.send(path: "/app/x")
+                counts[response.backend ?? "status:\(response.status)", default: 0] += 1
+            }
+            assertShare(counts, canary, Double(weight) / 100, of: 400)
+        }
+
+        var version = discoveryVersion(Array(try Data(contentsOf: URL(fileURLWithPath: rds))))
+        XCTAssertTrue(waitUntil(2) { (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false })
+        var extra = false
+        var changes = 0
+        for round in 0..<4 {
+            let canary = round < 2 ? "canary" : "canary2"
+            for weight in [30, 60, 100, 0] {
+                try setInput(Self.input(weight: weight, extra: extra, canary: canary))
+                changes += 1
+                version = expectNewVersionLive(after: version, "round \(round), weight \(weight)")
+                try share(weight, "weight \(weight)", canary: canary)
+            }
+            extra.toggle()
+            try setInput(Self.input(weight: 0, extra: extra, canary: canary))
+            changes += 1
+            version = expectNewVersionLive(after: version, "round \(round), extra \(extra)")
+            let extraResponse = try client.send(path: "/extra/")
+            XCTAssertEqual(extra ? extraResponse.backend : "status:\(extraResponse.status)", extra ? "extra" : "status:404")
+        }
+        XCTAssertEqual(changes, 20)
+
+        // Broken input: nothing is written, Envoy keeps routing on the last good config.
+        try setInput("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: broken\n")
+        XCTAssertTrue(waitUntil(3) { log.text.contains("keeping version") }, "no 'keeping version' line:\n\(log.text)")
+        XCTAssertEqual(discoveryVersion(Array(try Data(contentsOf: URL(fileURLWithPath: rds)))), version)
+        try share(0, "after broken input")
+        // Fixed: the next version goes live.
+        try setInput(Self.input(weight: 60, extra: false, canary: "canary2"))
+        version = expectNewVersionLive(after: version, "fixed input")
+        try share(60, "after the fix", canary: "canary2")
+
+        load.stop()
+        XCTAssertGreaterThan(load.completed, 1000, "the background load barely ran")
+        XCTAssertEqual(load.failures, [], "requests failed during reconfiguration (\(load.completed) sent)")
+    }
+}
+
+/// The sidecar's side: signals, a killed run, and start-up errors, with the real `attache` binary.
+final class SidecarProcessTests: XCTestCase {
+    func testSigtermFinishesCleanlyAndRestartWritesNothingNew() throws {
+        let binary = try attacheBinary()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-sig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("xds"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("m.yaml")
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n".write(to: input, atomically: true, encoding: .utf8)
+        let xds = root.appendingPathComponent("xds").path
+
+        func start() throws -> Process {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = ["watch", input.path, "--xds-dir", xds, "--admin-port", "0"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            XCTAssertTrue(waitUntil(5) { FileManager.default.fileExists(atPath: xds + "/rds.json") })
+            return process
+        }
+        // kill -9 mid-run, then a restart: the files it finds are complete and unchanged files are not rewritten.
+        let first = try start()
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let before = try FileManager.default.attributesOfItem(atPath: xds + "/rds.json")[.modificationDate] as? Date
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: xds + "/rds.json"))))
+        usleep(50_000)
+        let second = try start()
+        usleep(300_000)
+        let after = try FileManager.default.attributesOfItem(atPath: xds + "/rds.json")[.modificationDate] as? Date
+        XCTAssertEqual(before, after, "an unchanged translation rewrote rds.json after a restart")
+        // SIGTERM: exit 0, no temp files left.
+        kill(second.processIdentifier, SIGTERM)
+        XCTAssertTrue(waitUntil(5) { !second.isRunning })
+        XCTAssertEqual(second.terminationStatus, 0)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: xds).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [])
+    }
+
+    func testMissingOrUnwritableDirectoryFailsAtStart() throws {
+        let captured = CommandTests.Captured()
+        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+        let input = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
+        XCTAssertEqual(AttacheCLI.main(["watch", input, "--xds-dir", "/nonexistent/xds", "--once"], io: io), 2)
+        XCTAssertTrue(captured.err.joined().contains("does not exist"), captured.err.joined())
+        XCTAssertEqual(AttacheCLI.main(["watch", input, "--xds-dir", "/proc", "--once"], io: io), 2)
+        XCTAssertTrue(captured.err.joined().contains("not writable"), captured.err.joined())
+    }
+
+    func testOnceWritesEveryFileAndEnvoyAcceptsTheBootstrap() throws {
+        let envoy = try EnvoyLocator.require()
+        let xds = FileManager.default.temporaryDirectory.appendingPathComponent("attache-once-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: xds) }
+        let captured = CommandTests.Captured()
+        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+        let input = repositoryRoot.appendingPathComponent("fixtures/endpoint-argo-echo/input.yaml").path
+        XCTAssertEqual(AttacheCLI.main(["watch", input, "--xds-dir", xds.path, "--once"], io: io), 0, captured.err.joined(separator: "\n"))
+        let files = Set(FileManager.default.subpaths(atPath: xds.path) ?? [])
+        XCTAssertTrue(files.isSuperset(of: ["bootstrap.json", "lds.json", "cds.json", "rds.json", "endpoints/k8s_default_echo-stable_80.json"]), "\(files)")
+        let result = try runProcess(envoy, ["--mode", "validate", "-c", xds.appendingPathComponent("bootstrap.json").path])
+        XCTAssertEqual(result.status, 0, result.output)
+    }
+}
+
+/// The `attache` executable next to the test bundle (built by `swift build --build-tests`, which scripts/test runs).
+func attacheBinary(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let candidates = [
+        Bundle(for: SidecarProcessTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("attache").path,
+        repositoryRoot.appendingPathComponent(".build/debug/attache").path,
+    ]
+    if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
+    XCTFail("the attache executable is not built; run `swift build --build-tests` (scripts/test does)", file: file, line: line)
+    throw XCTSkip("attache binary missing")
+}
+
+/// Polls `condition` every 20 ms for up to `seconds`.
+func waitUntil(_ seconds: TimeInterval, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(max(0, seconds))
+    repeat {
+        if condition() { return true }
+        usleep(20_000)
+    } while Date() < deadline
+    return condition()
+}
+
+/// Collects what the in-process sidecar logs.
+final class SidecarLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    var io: CommandIO {
+        CommandIO(writeOut: { [self] in append(String(decoding: $0, as: UTF8.self)) }, writeErr: { [self] in append($0) }, readIn: { [] })
+    }
+
+    private func append(_ line: String) {
+        lock.lock()
+        lines.append(line)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Requests sent one after another from a background thread until stopped, or until the count or time bound;
+/// records every response that is not a 200 from a backend.
+final class BackgroundLoad: @unchecked Sendable {
+    let port: Int, path: String, maxRequests: Int, maxSeconds: TimeInterval
+    private let lock = NSLock()
+    private var stopped = false
+    private var done = DispatchSemaphore(value: 0)
+    private(set) var completed = 0
+    private(set) var failures: [String] = []
+
+    init(port: Int, path: String, maxRequests: Int, maxSeconds: TimeInterval) {
+        self.port = port
+        self.path = path
+        self.maxRequests = maxRequests
+        self.maxSeconds = maxSeconds
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            let client = HTTPClient(port: port)
+            let deadline = Date().addingTimeInterval(maxSeconds)
+            while !isStopped, completed < maxRequests, Date() < deadline {
+                let outcome: String?
+                do {
+                    let response = try client.send(path: path)
+                    outcome = response.status == 200 && response.backend != nil ? nil : "status \(response.status): \(response.text.prefix(200))"
+                } catch {
+                    outcome = "\(error)"
+                }
+                lock.lock()
+                completed += 1
+                if let outcome, failures.count < 20 { failures.append(outcome) }
+                lock.unlock()
+            }
+            client.close()
+            done.signal()
+        }
+    }
+
+    private var isStopped: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopped
+    }
+
+    func stop() {
+        lock.lock()
+        let wasStopped = stopped
+        stopped = true
+        lock.unlock()
+        if !wasStopped { _ = done.wait(timeout: .now() + 15) }
+    }
+}
