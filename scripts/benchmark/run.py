@@ -37,6 +37,50 @@ def peak_rss_mb(input_path, output_dir):
     return int(proc.stderr.strip().splitlines()[-1]) / 1024
 
 
+def sidecar_latency(input_path, work, rounds=5):
+    """Starts `attache watch` on the input, then `rounds` times changes one canary weight (the file is replaced by
+    rename, as a ConfigMap update or an editor does) and measures until rds.json has been renamed into place.
+    Returns (initial write seconds, [change-to-disk seconds])."""
+    xds = os.path.join(work, "xds")
+    os.makedirs(xds, exist_ok=True)
+    watched = os.path.join(work, "watched")
+    os.makedirs(watched, exist_ok=True)
+    target = os.path.join(watched, "input.yaml")
+    original = open(input_path).read()
+    with open(target, "w") as f:
+        f.write(original)
+    rds = os.path.join(xds, "rds.json")
+    start = time.perf_counter()
+    proc = subprocess.Popen([BINARY, "watch", watched, "--xds-dir", xds], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not os.path.exists(rds):
+            if time.perf_counter() - start > 60:
+                sys.exit("watch wrote no rds.json within 60 s")
+            time.sleep(0.001)
+        initial = time.perf_counter() - start
+        time.sleep(0.5)
+        latencies = []
+        for i in range(rounds):
+            before = os.stat(rds).st_ino
+            weight = 21 + i  # the generator writes "weight: 20" on every canary twin; change the first one
+            changed = original.replace("weight: 20", f"weight: {weight}", 1)
+            temp = target + ".tmp"
+            with open(temp, "w") as f:
+                f.write(changed)
+            changed_at = time.perf_counter()
+            os.rename(temp, target)
+            while os.stat(rds).st_ino == before:
+                if time.perf_counter() - changed_at > 30:
+                    sys.exit("watch did not rewrite rds.json within 30 s")
+                time.sleep(0.0005)
+            latencies.append(time.perf_counter() - changed_at)
+            time.sleep(0.3)
+        return initial, latencies
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def directory_bytes(path):
     total = 0
     for root, _, files in os.walk(path):
@@ -59,6 +103,14 @@ def main():
             rss = peak_rss_mb(input_path, output_dir)
             rows.append((n, wall, rss, os.path.getsize(input_path), directory_bytes(output_dir), stages))
             print(f"  N={n}: best {wall * 1000:.0f} ms", file=sys.stderr)
+    sidecar_rows = []
+    with tempfile.TemporaryDirectory(prefix="attache-bench-watch-") as work:
+        for n in [m for m in sizes if m in (1000, 10000)]:
+            input_path = os.path.join(work, f"{n}.yaml")
+            subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark", "generate.py"), str(n), input_path], check=True)
+            initial, latencies = sidecar_latency(input_path, os.path.join(work, f"run-{n}"))
+            sidecar_rows.append((n, initial, sorted(latencies)))
+            print(f"  watch N={n}: change → disk median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms", file=sys.stderr)
     print()
     print("| Mappings (+twins) | wall, best of 5 | peak RSS | input | output | read | parse | translate | write |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -66,6 +118,12 @@ def main():
         total = n + 2 * (n // 5)
         print(f"| {n:,} ({total:,}) | {wall * 1000:.0f} ms | {rss:.0f} MB | {inb / 1e6:.1f} MB | {outb / 1e6:.1f} MB | "
               f"{st.get('read', 0):.0f} ms | {st.get('parse', 0):.0f} ms | {st.get('translate', 0):.0f} ms | {st.get('write', 0):.0f} ms |")
+    if sidecar_rows:
+        print()
+        print("| `attache watch`, Mappings | first write | input change → rds.json renamed: best / median / worst of 5 |")
+        print("|---|---|---|")
+        for n, initial, lat in sidecar_rows:
+            print(f"| {n:,} | {initial * 1000:.0f} ms | {lat[0] * 1000:.0f} / {lat[len(lat) // 2] * 1000:.0f} / {lat[-1] * 1000:.0f} ms |")
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var lastDiagnostics: [Diagnostic] = []
     private(set) var version: String?
     private var startedRouting = false
+    /// Subdirectories already created and checked this run.
+    private var preparedDirectories = Set<String>()
 
     public init(settings: SidecarSettings, io: CommandIO, control: SidecarControl = SidecarControl()) {
         self.settings = settings
@@ -194,7 +196,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         let parts = path.split(separator: "/").map(String.init)
         let directory = ([settings.directory] + parts.dropLast()).joined(separator: "/")
         do {
-            if parts.count > 1 { try AtomicFile.prepareDirectory(directory) }
+            if parts.count > 1, !preparedDirectories.contains(directory) {
+                try AtomicFile.prepareDirectory(directory)
+                preparedDirectories.insert(directory)
+            }
             try AtomicFile.write(bytes, to: parts.last ?? path, in: directory)
         } catch {
             io.writeErr("attache watch: \(error)")
