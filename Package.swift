@@ -22,6 +22,9 @@ let package = Package(
         .target(name: "Attache", dependencies: ["YAML"]),
         /// The command-line entry point: a few lines that call into the library.
         .executableTarget(name: "attache", dependencies: ["Attache"]),
+        /// libFuzzer targets over the whole pipeline (scripts/fuzz builds them with -sanitize=fuzzer,address);
+        /// built normally, a tool that replays saved inputs.
+        .executableTarget(name: "AttacheFuzz", dependencies: ["Attache", "YAML"]),
         .testTarget(name: "AttacheTests", dependencies: ["Attache", "YAML"]),
     ]
 )

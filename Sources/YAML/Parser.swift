@@ -1,4 +1,5 @@
 import CYAML
+import Foundation
 
 /// One document of a YAML stream.
 public struct YAMLDocument: Sendable {
@@ -65,7 +66,7 @@ public func parseYAML(
             var event = yaml_event_t()
             while true {
                 guard yaml_parser_parse(&parser, &event) == 1 else {
-                    return .failure(libyamlError(parser, markTransform))
+                    return .failure(libyamlError(parser, bytes: bytes, markTransform))
                 }
                 defer { yaml_event_delete(&event) }
                 if event.type == YAML_STREAM_END_EVENT { return .success(()) }
@@ -100,12 +101,23 @@ public enum MarkPlacement: Sendable {
     }
 }
 
-private func libyamlError(_ parser: yaml_parser_t, _ transform: (Mark) -> Mark) -> YAMLError {
+private func libyamlError(_ parser: yaml_parser_t, bytes: [UInt8], _ transform: (Mark) -> Mark) -> YAMLError {
     var parts: [String] = []
     if let context = parser.context { parts.append(String(cString: context)) }
     if let problem = parser.problem { parts.append(String(cString: problem)) }
-    let message = parts.isEmpty ? "invalid YAML" : parts.joined(separator: ", ")
-    let mark = Mark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+    var message = parts.isEmpty ? "invalid YAML" : parts.joined(separator: ", ")
+    var mark = Mark(line: Int(parser.problem_mark.line) + 1, column: Int(parser.problem_mark.column) + 1)
+    if parser.error == YAML_READER_ERROR {
+        // Reader errors (bad UTF-8, control characters) report a byte offset, not a mark.
+        let offset = min(Int(parser.problem_offset), bytes.count)
+        var line = 1, lineStart = 0
+        for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = index + 1
+        }
+        mark = Mark(line: line, column: offset - lineStart + 1)
+        if parser.problem_value >= 0 { message += String(format: " (byte 0x%02x)", Int(parser.problem_value)) }
+    }
     return YAMLError(message: message, mark: transform(mark))
 }
 

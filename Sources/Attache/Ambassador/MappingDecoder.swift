@@ -34,11 +34,15 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
     let isV3 = object.apiVersion.hasSuffix("/v3alpha1")
 
     for pair in fields.mapping ?? [] {
-        guard let key = pair.key.scalar?.text, !understoodFields.contains(key) else { continue }
+        guard case .string(let key)? = pair.key.resolved else {
+            reader.warning(.mappingUnsupportedField, "a field name must be a string, but this one is \(pair.key.typeDescription); ignored", at: pair.key)
+            continue
+        }
+        guard !understoodFields.contains(key) else { continue }
         if unsupportedFields.contains(key) {
             reader.warning(.mappingUnsupportedField, "`\(key)` is not supported by Attaché yet and is ignored", at: pair.key)
         } else {
-            reader.warning(.mappingUnsupportedField, "unknown field `\(key)` is ignored\(suggestion(for: key))", at: pair.key)
+            reader.warning(.mappingUnsupportedField, "unknown field `\(abbreviated(key))` is ignored\(suggestion(for: key))", at: pair.key)
         }
     }
 
@@ -204,6 +208,8 @@ private func decodeMatchers(_ reader: inout FieldReader, exactKey: String, regex
 
 /// "did you mean `service`?" for a field one or two edits away from a known one.
 private func suggestion(for key: String) -> String {
+    // Edit distance is quadratic in the key's length; a typo is short, a hostile key need not be.
+    guard key.utf8.count <= 40 else { return "" }
     let candidates = understoodFields.sorted().filter { editDistance($0, key) <= 2 }
     guard let best = candidates.min(by: { editDistance($0, key) < editDistance($1, key) }) else { return "" }
     return " (did you mean `\(best)`?)"

@@ -17,8 +17,9 @@ struct ParsedService {
 /// YAML fields run together on one line, and Helm template text that was never rendered.
 ///
 /// Works on UTF-8 bytes: it runs once per Mapping, and Character-level string handling made it a hot spot.
-func parseServiceReference(_ text: String) -> Result<ParsedService, ServiceProblem> {
-    let bytes = Array(text.utf8)
+func parseServiceReference(_ service: String) -> Result<ParsedService, ServiceProblem> {
+    let bytes = Array(service.utf8)
+    let text = abbreviated(service)  // as messages quote it
     func string(_ slice: ArraySlice<UInt8>) -> String { String(decoding: slice, as: UTF8.self) }
     func lowercased(_ slice: ArraySlice<UInt8>) -> String {
         String(decoding: slice.map { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") ? $0 + 32 : $0 }, as: UTF8.self)

@@ -37,7 +37,7 @@ public enum AttacheCLI {
             io.out(usage)
             return ExitStatus.success
         default:
-            let best = commands.min { editDistance($0, command) < editDistance($1, command) }
+            let best = command.count <= 40 ? commands.min { editDistance($0, command) < editDistance($1, command) } : nil
             let hint = best.flatMap { editDistance($0, command) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
             io.writeErr("attache: unknown command \(command)\(hint)\n\(usage)")
             return ExitStatus.failure

@@ -124,3 +124,10 @@ public struct DiagnosticLog: Sendable {
         return items.filter { seen.insert($0).inserted }.sorted(by: Diagnostic.reportOrder)
     }
 }
+
+/// Input text as diagnostics quote it: whole when short, else its first 60 characters and the length, so that a
+/// hostile 64 KB value does not make a 64 KB line.
+func abbreviated(_ text: String) -> String {
+    guard text.count > 80 else { return text }
+    return "\(text.prefix(60))… (\(text.utf8.count) bytes)"
+}

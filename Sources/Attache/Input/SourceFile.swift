@@ -40,14 +40,68 @@ public enum SourceLoader {
                 continue
             }
             for file in inputFiles(under: path, log: &log) {
-                if let data = FileManager.default.contents(atPath: file) {
-                    sources.append(SourceFile(name: file, bytes: Array(data)))
-                } else {
-                    log.error(.unreadablePath, "cannot read file", at: SourceLocation(file: file, line: 1, column: 1))
-                }
+                if let bytes = readRegularFile(file, log: &log) { sources.append(SourceFile(name: file, bytes: bytes)) }
             }
         }
         return (sources, log)
+    }
+
+    /// The largest input file read (inputs are read whole; a runaway file must not take the machine with it).
+    public static let maximumFileSize = 1 << 30
+
+    /// Reads a regular file whole. A FIFO, socket or device (`/dev/zero`, a named pipe called `x.yaml`) would block or
+    /// never end, so anything else is an error, as is a file over `maximumFileSize`.
+    static func readRegularFile(_ path: String, log: inout DiagnosticLog) -> [UInt8]? {
+        let at = SourceLocation(file: path, line: 1, column: 1)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            log.error(.unreadablePath, "cannot read file (\(String(cString: strerror(errno))))", at: at)
+            return nil
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            log.error(.unreadablePath, "not a regular file (a pipe, socket or device); not read", at: at)
+            return nil
+        }
+        guard info.st_size <= maximumFileSize else {
+            log.error(.unreadablePath, "file is larger than \(maximumFileSize >> 30) GiB; not read", at: at)
+            return nil
+        }
+        // Read straight into the byte array (no intermediate Data): inputs can be large.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            log.error(.unreadablePath, "cannot open file (\(String(cString: strerror(errno))))", at: at)
+            return nil
+        }
+        defer { close(fd) }
+        // One byte more than the size, so that reaching it means the file grew while we read (then read on).
+        var failed = false
+        var bytes = [UInt8](unsafeUninitializedCapacity: Int(info.st_size) + 1) { buffer, count in
+            count = 0
+            while count < buffer.count {
+                let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
+                if n < 0, errno == EINTR { continue }
+                if n < 0 { failed = true }
+                if n <= 0 { break }
+                count += n
+            }
+        }
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while !failed, bytes.count > Int(info.st_size) {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            if n < 0 { failed = true }
+            if n <= 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            guard bytes.count <= maximumFileSize else {
+                log.error(.unreadablePath, "file is larger than \(maximumFileSize >> 30) GiB; not read", at: at)
+                return nil
+            }
+        }
+        if failed {
+            log.error(.unreadablePath, "cannot read file (\(String(cString: strerror(errno))))", at: at)
+            return nil
+        }
+        return bytes
     }
 
     /// The files a path stands for: itself, or (for a directory) every `*.yaml`, `*.yml` and `*.json` below it,

@@ -11,12 +11,13 @@ let ambassadorConfigAnnotation = "getambassador.io/config"
 /// Returns nil when the file is not valid YAML: that stops the run, because nothing in the file can be trusted.
 /// Anything wrong with one object is reported and only that object is dropped.
 public func readKubernetesObjects(from source: SourceFile, log: inout DiagnosticLog) -> [KubernetesObject]? {
+    var reader = ObjectReader(source: source)
     let stream: YAMLStream
     do {
         stream = try parseYAML(source.bytes)
     } catch {
         let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-        if let hint = fieldsSharingLine(sourceLine(error.mark.line, of: source.bytes)) {
+        if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(reader.line(error.mark.line)) {
             log.error(.fieldsShareLine, "\(hint) (YAML says: \(error.message))", at: at)
         } else {
             log.error(.yamlSyntax, error.message, at: at)
@@ -26,7 +27,6 @@ public func readKubernetesObjects(from source: SourceFile, log: inout Diagnostic
     for warning in stream.warnings {
         log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
     }
-    var reader = ObjectReader(source: source)
     var objects: [KubernetesObject] = []
     for document in stream.documents {
         reader.readDocument(document.root, into: &objects, log: &log)
@@ -97,7 +97,7 @@ struct ObjectReader {
             stream = try parseYAML(Array(text.utf8), placement: placement)
         } catch {
             let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-            if let hint = fieldsSharingLine(sourceLine(error.mark.line, of: source.bytes)) {
+            if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(line(error.mark.line)) {
                 log.error(.fieldsShareLine, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))", at: at, object: owner)
             } else if text.contains("{{") {
                 // `{{ .Values.x }}` is a YAML flow mapping: the parse error alone would not say what went wrong.
@@ -141,19 +141,32 @@ struct ObjectReader {
         }
     }
 
+    /// The file's line index, built once (a file with many broken annotations must not be rescanned per error).
+    mutating func lineIndex() -> [Int] {
+        if let lineStarts { return lineStarts }
+        var starts = [0]
+        for (offset, byte) in source.bytes.enumerated() where byte == UInt8(ascii: "\n") {
+            starts.append(offset + 1)
+        }
+        lineStarts = starts
+        return starts
+    }
+
+    /// The text of a 1-based line of the file ("" past the end).
+    mutating func line(_ number: Int) -> String {
+        let starts = lineIndex()
+        guard number >= 1, number <= starts.count else { return "" }
+        var end = starts[number - 1]
+        while end < source.bytes.count, source.bytes[end] != UInt8(ascii: "\n") { end += 1 }
+        return String(decoding: source.bytes[starts[number - 1]..<end], as: UTF8.self)
+    }
+
     /// Where the lines of an annotation's text sit in the file. A literal block (`|`) keeps its lines, so inner
     /// line L is L lines below the indicator and indented by the block's indentation; other styles fold or
     /// escape lines, so their contents point at the scalar itself.
     mutating func placementOfBlock(_ node: Node, style: ScalarStyle) -> MarkPlacement {
         guard style == .literal else { return .fixed(node.mark) }
-        if lineStarts == nil {
-            var starts = [0]
-            for (offset, byte) in source.bytes.enumerated() where byte == UInt8(ascii: "\n") {
-                starts.append(offset + 1)
-            }
-            lineStarts = starts
-        }
-        guard let starts = lineStarts else { return .fixed(node.mark) }
+        let starts = lineIndex()
         // Find the first non-blank line after the indicator: its indentation is the block's.
         var line = node.mark.line  // 1-based line of `|`; index `line` is the next line, 0-based
         while line < starts.count {
@@ -177,26 +190,9 @@ func isAmbassadorResource(apiVersion: String) -> Bool {
     apiVersion.hasPrefix("getambassador.io/") || apiVersion.hasPrefix("x.getambassador.io/") || apiVersion.hasPrefix("ambassador/")
 }
 
-/// The text of a 1-based line of a file, without its line break ("" past the end).
-func sourceLine(_ line: Int, of bytes: [UInt8]) -> String {
-    var current = 1
-    var start = 0
-    var index = 0
-    while index < bytes.count, current < line {
-        if bytes[index] == UInt8(ascii: "\n") {
-            current += 1
-            start = index + 1
-        }
-        index += 1
-    }
-    guard current == line else { return "" }
-    var end = start
-    while end < bytes.count, bytes[end] != UInt8(ascii: "\n") { end += 1 }
-    return String(decoding: bytes[start..<end], as: UTF8.self)
-}
-
 /// Recognises a line where two `key: value` fields were run together (`service: service-gray  weight: 20`), the
-/// way a lost line break in a copied snippet looks, and says which field to move.
+/// way a lost line break in a copied snippet looks, and says which field to move. Only asked about libyaml's
+/// "mapping values are not allowed" error, which is what such a line produces.
 func fieldsSharingLine(_ line: String) -> String? {
     let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
     guard words.count >= 3, let first = words.first, first.hasSuffix(":"), first.count > 1 else { return nil }
