@@ -100,10 +100,17 @@ final class RoutingTests: XCTestCase {
     }
 
     func testRE2Check() {
-        XCTAssertNil(RE2Check.problem(in: "^/api/v[0-9]+/.*$"))
-        XCTAssertNotNil(RE2Check.problem(in: "(?<=x)y"))
-        XCTAssertNotNil(RE2Check.problem(in: "(a)\\1"))
-        XCTAssertNotNil(RE2Check.problem(in: "a(b"))
+        // Accepted by RE2 (several of these ICU would refuse, or the other way round).
+        for regex in ["^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",
+                      "\\pL\\p{Greek}", "\\x{e9}\\x41", "\\Qa.b\\E", "a{", "x{a}", ".*", "", "\\.", "^$*", "(a)(b)|c", "[a\\-z]"] {
+            XCTAssertNil(RE2Check.problem(in: regex), regex)
+        }
+        // Refused by RE2.
+        for regex in ["(?<=x)y", "(?=x)", "(?!x)", "(?>x)", "(a)\\1", "a(b", "a)b", "*a", "a**", "a*+", "a++", "[b-a]", "[a",
+                      "\\Z", "\\e", "a{1001}", "a{3,2}", "(?x)a", "(?P<>a)", "\\", "(|*)", "[[:alpha:]"] {
+            XCTAssertNotNil(RE2Check.problem(in: regex), regex)
+        }
+        XCTAssertNil(RE2Check.problem(in: String(repeating: "x", count: 5000)))
     }
 
     func testJSONWriterEscapesAndKeepsOrder() {

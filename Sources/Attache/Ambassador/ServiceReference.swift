@@ -112,30 +112,3 @@ private func containsPair(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
     for i in 1..<bytes.count where bytes[i] == byte && bytes[i - 1] == byte { return true }
     return false
 }
-
-/// Checks that a regex is one Envoy's RE2 engine accepts, so that one bad Mapping cannot make Envoy reject the
-/// whole config. Foundation's engine checks the syntax; the constructs RE2 leaves out are refused by name.
-enum RE2Check {
-    static func problem(in regex: String) -> String? {
-        let unsupported: [(String, String)] = [
-            ("(?=", "lookahead"), ("(?!", "negative lookahead"), ("(?<=", "lookbehind"), ("(?<!", "negative lookbehind"),
-            ("(?>", "atomic groups"), ("*+", "possessive quantifiers"), ("++", "possessive quantifiers"), ("?+", "possessive quantifiers"),
-        ]
-        for (construct, name) in unsupported where regex.contains(construct) {
-            return "RE2 does not support \(name) (`\(construct)`)"
-        }
-        var previousWasBackslash = false
-        for scalar in regex.unicodeScalars {
-            if previousWasBackslash, ("1"..."9").contains(scalar) {
-                return "RE2 does not support backreferences (`\\\(scalar)`)"
-            }
-            previousWasBackslash = !previousWasBackslash && scalar == "\\"
-        }
-        do {
-            _ = try NSRegularExpression(pattern: regex)
-        } catch {
-            return "the pattern does not compile"
-        }
-        return nil
-    }
-}
