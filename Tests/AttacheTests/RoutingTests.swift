@@ -110,7 +110,10 @@ final class RoutingTests: XCTestCase {
                       "\\Z", "\\e", "a{1001}", "a{3,2}", "(?x)a", "(?P<>a)", "\\", "(|*)", "[[:alpha:]"] {
             XCTAssertNotNil(RE2Check.problem(in: regex), regex)
         }
-        XCTAssertNil(RE2Check.problem(in: String(repeating: "x", count: 5000)))
+        // Long but well-formed: fine syntax, refused for its program size unless the limit allows it.
+        XCTAssertNil(RE2Check.problem(in: String(repeating: "x", count: 5000), maxProgramSize: 10_000))
+        XCTAssertNotNil(RE2Check.problem(in: String(repeating: "x", count: 5000)))
+        XCTAssertEqual(RE2Check.estimatedProgramSize(Array(String(repeating: "x", count: 5000).unicodeScalars)), 5004)
     }
 
     func testJSONWriterEscapesAndKeepsOrder() {

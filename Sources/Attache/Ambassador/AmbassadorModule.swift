@@ -15,12 +15,15 @@ public struct AmbassadorModule: Sendable {
     public var defaultRemoveResponseHeaders: [String]?
     /// Ambassador resolves service names over IPv4 only unless `enable_ipv6` is true.
     public var enableIPv6 = false
+    /// `regex_max_size`: the largest RE2 program a Mapping's regex may compile to (Envoy refuses larger ones).
+    public var regexMaxSize = AmbassadorDefaults.regexMaxProgramSize
 
     public init() {}
 }
 
 private let readModuleSettings: Set<String> = [
     "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults", "enable_ipv6",
+    "regex_max_size",
 ]
 
 /// Stage: the `ambassador` Module object → its settings. Settings Attaché does not implement get a warning each.
@@ -42,6 +45,7 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     module.clusterRequestTimeoutMs = reader.integer("cluster_request_timeout_ms", range: 0...86_400_000)
     module.useAmbassadorNamespaceForServiceResolution = reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
     module.enableIPv6 = reader.bool("enable_ipv6") ?? false
+    module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
     if let defaults = config["defaults"], defaults.resolved != .null {
         // Defaults may sit directly under `defaults` (every class) or under `defaults.httpmapping`; the latter wins.
         for scope in [defaults, defaults["httpmapping"]].compactMap({ $0 }) {

@@ -167,29 +167,30 @@ public func collectAmbassadorResources(
         keptOrder.append(key)
     }
 
+    // The Module first: its settings (regex_max_size) bound how Mappings are checked.
+    for key in keptOrder {
+        guard let object = kept[key], case .module = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { continue }
+        guard object.name == "ambassador" else {
+            log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
+            continue
+        }
+        if let module = decodeModule(object, log: &log) { resources.module = module }
+    }
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
     for key in keptOrder {
-        guard let object = kept[key] else { continue }
-        if case .module = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
-            guard object.name == "ambassador" else {
-                log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
-                continue
+        guard let object = kept[key], case .mapping = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { continue }
+        var mappingLog = DiagnosticLog()
+        let mapping = decodeMapping(object, regexMaxSize: resources.module.regexMaxSize, log: &mappingLog)
+        for diagnostic in mappingLog.items {
+            // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
+            if diagnostic.code == .v3MappingWithoutHostname {
+                if v3NoticeGiven { continue }
+                v3NoticeGiven = true
             }
-            if let module = decodeModule(object, log: &log) { resources.module = module }
-        } else {
-            var mappingLog = DiagnosticLog()
-            let mapping = decodeMapping(object, log: &mappingLog)
-            for diagnostic in mappingLog.items {
-                // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
-                if diagnostic.code == .v3MappingWithoutHostname {
-                    if v3NoticeGiven { continue }
-                    v3NoticeGiven = true
-                }
-                log.add(diagnostic)
-            }
-            if let mapping { mappings.append((mapping, object.inputOrder)) }
+            log.add(diagnostic)
         }
+        if let mapping { mappings.append((mapping, object.inputOrder)) }
     }
     // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it.
     mappings.sort { a, b in

@@ -23,7 +23,7 @@ private let unsupportedFields: Set<String> = [
 ]
 
 /// Stage: one Mapping object → a checked `Mapping`, or nil when it must be rejected. Problems go to `log`.
-func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapping? {
+func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDefaults.regexMaxProgramSize, log: inout DiagnosticLog) -> Mapping? {
     var reader = FieldReader(object: object)
     let fields = reader.node
     guard fields.mapping != nil else {
@@ -63,7 +63,7 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
     let pathMatch: Mapping.PathMatch = isRegex ? .regex : (isExact ? .exact : .prefix)
     if let prefix, !prefix.isEmpty, let node = fields["prefix"] {
         if pathMatch == .regex {
-            if let problem = RE2Check.problem(in: prefix) {
+            if let problem = RE2Check.problem(in: prefix, maxProgramSize: regexMaxSize) {
                 reader.error(.mappingFieldValue, "`prefix` is not a valid RE2 regex: \(problem)", at: node)
             }
         } else if !prefix.hasPrefix("/"), !prefix.contains("{{") {
@@ -92,8 +92,8 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
     let weight = decodeWeight(&reader)
 
     // Header and query matchers, in Emissary's order.
-    var headers = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers")
-    let queryParameters = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters")
+    var headers = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", regexMaxSize: regexMaxSize)
+    let queryParameters = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", regexMaxSize: regexMaxSize)
 
     if let hostname = reader.string("hostname") {
         if let node = fields["hostname"], hostname.isEmpty {
@@ -105,7 +105,7 @@ func decodeMapping(_ object: KubernetesObject, log: inout DiagnosticLog) -> Mapp
         if !hostIsRegex, host.contains("*"), let node = fields["host"] {
             reader.error(.mappingHostWildcard, "`host` \"\(host)\" contains `*`; `host` is an exact match, use `hostname` for a glob", at: node)
         }
-        if hostIsRegex, let node = fields["host"], let problem = RE2Check.problem(in: host) {
+        if hostIsRegex, let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {
             reader.error(.mappingFieldValue, "`host` is not a valid RE2 regex: \(problem)", at: node)
         }
         headers.append(HeaderMatcher(name: ":authority", value: hostIsRegex ? .regex(host) : .exact(host.lowercased())))
@@ -181,7 +181,7 @@ private func decodeWeight(_ reader: inout FieldReader) -> Int? {
 
 /// `headers`/`regex_headers` (or the query-parameter pair). A YAML `true` means "present with any value" and
 /// becomes the regex `.*`, as in Emissary; a quoted "true" is an exact match on the text.
-private func decodeMatchers(_ reader: inout FieldReader, exactKey: String, regexKey: String) -> [HeaderMatcher] {
+private func decodeMatchers(_ reader: inout FieldReader, exactKey: String, regexKey: String, regexMaxSize: Int) -> [HeaderMatcher] {
     var result: [HeaderMatcher] = []
     for (name, value) in reader.entries(exactKey) ?? [] {
         switch value.resolved {
@@ -197,7 +197,7 @@ private func decodeMatchers(_ reader: inout FieldReader, exactKey: String, regex
     }
     for (name, value) in reader.entries(regexKey) ?? [] {
         guard let regex = reader.scalarText(value, key: "\(regexKey).\(name)") else { continue }
-        if let problem = RE2Check.problem(in: regex) {
+        if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
             reader.error(.mappingFieldValue, "`\(regexKey).\(name)` is not a valid RE2 regex: \(problem)", at: value)
             continue
         }

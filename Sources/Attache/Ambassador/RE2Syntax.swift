@@ -6,10 +6,140 @@
 /// things RE2 accepts (`(?P<name>...)`), and on Linux it leaked 10 KB per long pattern, which a long-running sidecar
 /// cannot afford. It does not compile the regex; it rejects what RE2's parser rejects.
 enum RE2Check {
-    /// nil when RE2 would accept `regex`, else what is wrong.
-    static func problem(in regex: String) -> String? {
-        var parser = RE2SyntaxParser(Array(regex.unicodeScalars))
-        return parser.check()
+    /// nil when RE2 would accept `regex` within `maxProgramSize`, else what is wrong.
+    ///
+    /// Envoy refuses a regex whose compiled RE2 program is larger than its `re2.max_program_size.error_level`
+    /// (Attaché sets it to the Module's `regex_max_size`, 200 by default as in Emissary), and with it the whole
+    /// config; so the size is estimated here, never below what RE2 counts (see RE2OracleTests).
+    static func problem(in regex: String, maxProgramSize: Int = AmbassadorDefaults.regexMaxProgramSize) -> String? {
+        let scalars = Array(regex.unicodeScalars)
+        var parser = RE2SyntaxParser(scalars)
+        if let problem = parser.check() { return problem }
+        let size = estimatedProgramSize(scalars)
+        if size > maxProgramSize {
+            return "its RE2 program would be about \(size) instructions, over the limit of \(maxProgramSize) (the Module's `regex_max_size`); Envoy would refuse the whole config"
+        }
+        return nil
+    }
+
+    /// An upper estimate of RE2's program size: per atom (ASCII literal 1, a UTF-8 literal its byte count, `.` 2,
+    /// `\w`/`\s` and their negations 3, a class 2, or 10 with non-ASCII members, `\p` 16), a capture group +2,
+    /// `|` +1, `*`/`+`/`?` +1, `{n,m}` repeats its operand max(n, m) times, and 4 for the program's frame.
+    /// Only called on a regex that passed the syntax check.
+    static func estimatedProgramSize(_ s: [Unicode.Scalar]) -> Int {
+        var stack: [(total: Int, capture: Bool)] = [(0, false)]
+        var lastAtom = 0
+        var i = 0
+        func add(_ n: Int) {
+            stack[stack.count - 1].total += n
+            lastAtom = n
+        }
+        while i < s.count {
+            let c = s[i]
+            switch c {
+            case "(":
+                if i + 1 < s.count, s[i + 1] == "?" {
+                    // Flags alone, or a non-capturing / named group.
+                    var j = i + 2
+                    while j < s.count, s[j] != ")", s[j] != ":", s[j] != ">" { j += 1 }
+                    if j < s.count, s[j] == ")" {
+                        i = j + 1
+                        lastAtom = 0
+                        continue
+                    }
+                    stack.append((0, j < s.count && s[j] == ">"))
+                    i = j + 1
+                    continue
+                }
+                stack.append((0, true))
+                i += 1
+                continue
+            case ")":
+                let group = stack.count > 1 ? stack.removeLast() : (total: 0, capture: false)
+                add(group.total + (group.capture ? 2 : 0))
+            case "|":
+                stack[stack.count - 1].total += 1
+                lastAtom = 0
+            case "*", "+", "?":
+                stack[stack.count - 1].total += 1
+                lastAtom = 0
+            case "{":
+                var j = i + 1, low = 0, high = -1, digits = 0
+                while j < s.count, ("0"..."9").contains(s[j]) { low = min(low * 10 + Int(s[j].value - 48), 1000); j += 1; digits += 1 }
+                if digits > 0, j < s.count, s[j] == "," {
+                    j += 1
+                    var value = 0, more = 0
+                    while j < s.count, ("0"..."9").contains(s[j]) { value = min(value * 10 + Int(s[j].value - 48), 1000); j += 1; more += 1 }
+                    high = more > 0 ? value : low + 1
+                }
+                if digits > 0, j < s.count, s[j] == "}" {
+                    let copies = max(low, high, 1)
+                    stack[stack.count - 1].total += lastAtom * (copies - 1) + max(0, high - low)
+                    lastAtom = 0
+                    i = j + 1
+                    continue
+                }
+                add(1)
+            case "[":
+                var j = i + 1, nonASCII = false
+                if j < s.count, s[j] == "^" { j += 1 }
+                if j < s.count, s[j] == "]" { j += 1 }
+                while j < s.count, s[j] != "]" {
+                    if s[j] == "\\" { j += 1 }
+                    if j < s.count, s[j].value > 127 { nonASCII = true }
+                    j += 1
+                }
+                add(nonASCII ? 10 : 2)
+                i = j + 1
+                continue
+            case "\\":
+                let e = i + 1 < s.count ? s[i + 1] : "\\"
+                switch e {
+                case "w", "W", "s", "S": add(3)
+                case "d", "D": add(2)
+                case "p", "P":
+                    add(16)
+                    if i + 2 < s.count, s[i + 2] == "{" {
+                        var j = i + 2
+                        while j < s.count, s[j] != "}" { j += 1 }
+                        i = j + 1
+                        continue
+                    }
+                    i += 3
+                    continue
+                case "x":
+                    add(2)
+                    if i + 2 < s.count, s[i + 2] == "{" {
+                        var j = i + 2
+                        while j < s.count, s[j] != "}" { j += 1 }
+                        i = j + 1
+                    } else {
+                        i += 4
+                    }
+                    continue
+                case "Q":
+                    var j = i + 2
+                    while j + 1 < s.count, !(s[j] == "\\" && s[j + 1] == "E") {
+                        add(String(s[j]).utf8.count)
+                        j += 1
+                    }
+                    i = j + 2
+                    continue
+                default: add(1)
+                }
+                i += 2
+                continue
+            case ".": add(2)
+            case "^", "$": add(1)
+            default: add(String(c).utf8.count)
+            }
+            i += 1
+        }
+        while stack.count > 1 {
+            let group = stack.removeLast()
+            stack[stack.count - 1].total += group.total + 2
+        }
+        return stack[0].total + 4
     }
 }
 

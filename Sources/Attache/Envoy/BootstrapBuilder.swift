@@ -32,6 +32,7 @@ public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions)
         routeConfiguration: routes, routeSource: nil)
     let bootstrap = Envoy.Bootstrap(
         nodeID: "attache", listeners: [listener], clusters: clusters,
-        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort))
+        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort),
+        runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
     return EnvoyConfig(routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
 }

@@ -367,12 +367,39 @@ public enum Envoy {
         }
     }
 
+    /// `envoy.config.bootstrap.v3.LayeredRuntime`: Attaché's fixed settings, then the admin layer (so that
+    /// `/runtime_modify` still works, e.g. on a route's `routing.traffic_shift.*` key).
+    public struct LayeredRuntime: Sendable, Equatable, JSONRepresentable {
+        /// `re2.max_program_size.error_level` and `.warn_level`: Emissary's `regex_max_size`.
+        public var regexMaxProgramSize: Int
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.key("layers")
+                o.array { layers in
+                    layers.object { l in
+                        l.field("name", "attache")
+                        l.field("static_layer") { s in
+                            s.field("re2.max_program_size.error_level", regexMaxProgramSize)
+                            s.field("re2.max_program_size.warn_level", regexMaxProgramSize)
+                        }
+                    }
+                    layers.object { l in
+                        l.field("name", "admin")
+                        l.field("admin_layer") { _ in }
+                    }
+                }
+            }
+        }
+    }
+
     /// `envoy.config.bootstrap.v3.Bootstrap` for the sidecar: listeners and clusters from files (LDS, CDS).
     public struct DynamicBootstrap: Sendable, Equatable, JSONObjectRepresentable {
         public var nodeID: String
         public var listenerSource: FileConfigSource
         public var clusterSource: FileConfigSource
         public var admin: SocketAddress
+        public var runtime: LayeredRuntime
 
         public func writeFields(to o: inout JSONWriter) {
             o.field("node") { n in
@@ -384,6 +411,7 @@ public enum Envoy {
                 d.field("cds_config", clusterSource)
             }
             o.field("admin") { $0.field("address", admin) }
+            o.field("layered_runtime", runtime)
         }
     }
 
@@ -393,6 +421,7 @@ public enum Envoy {
         public var listeners: [Listener]
         public var clusters: [Cluster]
         public var admin: SocketAddress
+        public var runtime: LayeredRuntime
 
         public func write(to json: inout JSONWriter) {
             write(to: &json, routeConfiguration: nil, clusters: nil)
@@ -425,6 +454,7 @@ public enum Envoy {
                     }
                 }
                 o.field("admin") { $0.field("address", admin) }
+                o.field("layered_runtime", runtime)
             }
         }
     }

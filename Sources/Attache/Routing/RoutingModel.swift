@@ -11,6 +11,8 @@ public struct RoutingModel: Sendable {
     public var groups: [CanaryGroup] = []
     /// Clusters sorted by name.
     public var clusters: [UpstreamCluster] = []
+    /// The largest RE2 program Envoy must accept (the Module's `regex_max_size`).
+    public var regexMaxProgramSize = AmbassadorDefaults.regexMaxProgramSize
 
     /// Every route, in Envoy order.
     public var routes: [Route] { groups.flatMap(\.routes) }
@@ -83,4 +85,6 @@ public struct UpstreamCluster: Sendable, Equatable {
 enum AmbassadorDefaults {
     static let requestTimeoutMs = 3000
     static let connectTimeoutMs = 3000
+    /// Emissary's `regex_max_size`: the largest RE2 program Envoy is told to accept.
+    static let regexMaxProgramSize = 200
 }

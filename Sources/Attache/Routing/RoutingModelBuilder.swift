@@ -103,6 +103,7 @@ public func buildRoutingModel(
     }
 
     var model = RoutingModel()
+    model.regexMaxProgramSize = module.regexMaxSize
     model.groups = orderedGroups(groups)
     model.clusters = identities.indices.map { number in
         let identity = identities[number]

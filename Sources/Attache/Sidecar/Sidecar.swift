@@ -96,7 +96,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         removeTempFiles()
         primeFromDisk()
-        guard write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, options: options)) != nil else {
+        // Written before the first translation, so that Envoy can start even when the input is broken at first.
+        if written[XDSFileNames.bootstrap] == nil,
+            write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, options: options, regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
+        {
             return ExitStatus.failure
         }
 
@@ -137,6 +140,12 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         let files = renderXDSFiles(translation, directory: settings.directory)
         var wrote: [String] = []
+
+        // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
+        let bootstrap = sidecarBootstrap(directory: settings.directory, options: options, regexMaxProgramSize: translation.model.regexMaxProgramSize)
+        if write(XDSFileNames.bootstrap, bootstrap) == true, startedRouting {
+            io.writeErr("attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it")
+        }
 
         // 1. Endpoints of every EDS cluster.
         for (path, bytes) in files.endpoints.sorted(by: { $0.key < $1.key }) {

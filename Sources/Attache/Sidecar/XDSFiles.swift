@@ -54,12 +54,13 @@ func discoveryVersion(_ bytes: [UInt8]) -> String {
 }
 
 /// The sidecar's bootstrap: admin, and listeners and clusters from files.
-func sidecarBootstrap(directory: String, options: TranslationOptions) -> [UInt8] {
+func sidecarBootstrap(directory: String, options: TranslationOptions, regexMaxProgramSize: Int) -> [UInt8] {
     JSONWriter.render(Envoy.DynamicBootstrap(
         nodeID: "attache",
         listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
         clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
-        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort)))
+        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort),
+        runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
 }
 
 /// FNV-1a, 64 bits: remembers what a file holds without keeping its bytes.
