@@ -13,11 +13,13 @@ public enum AttacheCLI {
           translate PATH...      print (or --output DIR: write) the Envoy bootstrap for the Mappings in PATH
           rollout plan PATH...   show each Argo Rollout's steps and canary weights (--output DIR: config per step)
           watch PATH... --xds-dir DIR   sidecar: keep Envoy's file-based xDS config current as the inputs change
+          explain PATH... [METHOD] URL [-H 'NAME: VALUE']   where one request goes, and why
+          diff OLD NEW           what a change does to routing (weights, routes, clusters, endpoints)
 
         Run `attache COMMAND --help` for a command's options.
         """
 
-    static let commands = ["translate", "rollout", "watch"]
+    static let commands = ["translate", "rollout", "watch", "explain", "diff"]
 
     /// Runs one command line (without the program name) and returns the exit status.
     public static func main(_ arguments: [String], io: CommandIO = .standard) -> Int32 {
@@ -33,6 +35,10 @@ public enum AttacheCLI {
             return RolloutCommand.run(rest, io: io)
         case "watch":
             return WatchCommand.run(rest, io: io)
+        case "explain":
+            return ExplainCommand.run(rest, io: io)
+        case "diff":
+            return DiffCommand.run(rest, io: io)
         case "--help", "-h", "help":
             io.out(usage)
             return ExitStatus.success

@@ -10,6 +10,18 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
     /// `name-value` of each header matcher, then of each query parameter.
     public var keys: [String]
 
+    /// A key for routes read back from Envoy JSON, where the order is already given.
+    static let unknown = RouteOrderKey(precedence: 0, prefixLength: 0, headerLength: 0, queryLength: 0, prefix: "", keys: [])
+
+    init(precedence: Int, prefixLength: Int, headerLength: Int, queryLength: Int, prefix: String, keys: [String]) {
+        self.precedence = precedence
+        self.prefixLength = prefixLength
+        self.headerLength = headerLength
+        self.queryLength = queryLength
+        self.prefix = prefix
+        self.keys = keys
+    }
+
     init(_ mapping: Mapping) {
         precedence = mapping.precedence
         prefixLength = mapping.prefix.unicodeScalars.count

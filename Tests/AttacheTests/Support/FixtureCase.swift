@@ -26,6 +26,9 @@ struct FixtureCase {
             let directory = root.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+            // A translate case has input files at its top; `fixtures/review/` holds diff and explain cases instead.
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+            guard files.contains(where: { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension) }) else { return nil }
             return FixtureCase(name: name, directory: directory)
         }
     }

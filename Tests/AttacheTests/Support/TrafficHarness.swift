@@ -263,6 +263,8 @@ final class TrafficHarness {
     let listenPort: Int
     let directory: URL
     let translateOutput: String
+    /// The input as written for translate (backend addresses filled in).
+    var inputPath: String { directory.appendingPathComponent("input.yaml").path }
     private let client: HTTPClient
 
     /// - Parameters:

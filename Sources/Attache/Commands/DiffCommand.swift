@@ -1,0 +1,95 @@
+import Foundation
+
+/// `attache diff OLD NEW` (or `--old PATH... --new PATH...`): what a change does to routing.
+enum DiffCommand {
+    static let options: [ArgumentParser.Option] =
+        [
+            .init(name: "--old", takesValue: true, help: "an input path of the old side (repeatable)", valueName: "PATH"),
+            .init(name: "--new", takesValue: true, help: "an input path of the new side (repeatable)", valueName: "PATH"),
+            .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
+        ]
+        + translationOptionTable
+        + [.init(name: "--help", takesValue: false, help: "show this help")]
+
+    static let usage = """
+        usage: attache diff [options] OLD NEW
+               attache diff [options] --old PATH... --new PATH...
+
+        Shows what Envoy will do differently: routes added, removed, or routing differently (weights as
+        `svc-a 70% → 40%`, a different Mapping winning, rewrite, Host rewrite, timeout and header changes), clusters
+        added, removed or changed field by field, endpoint churn, and diagnostics only one side has. Each side is
+        input paths (files, directories, -, or <(git show main:deploy/mappings.yaml)) or a directory written by
+        `attache translate --output`. Exit status as diff(1): 0 same, 1 different, 2 trouble.
+
+        options:
+        \(ArgumentParser.help(options))
+        """
+
+    static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        let parsed: ArgumentParser
+        let options: TranslationOptions
+        do {
+            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
+            options = try TranslationOptions(parsed)
+        } catch {
+            io.writeErr("attache diff: \(error.message)\n\(usage)")
+            return ExitStatus.failure
+        }
+        if parsed.has("--help") {
+            io.out(usage)
+            return ExitStatus.success
+        }
+        var oldPaths = parsed.allValues("--old"), newPaths = parsed.allValues("--new")
+        if oldPaths.isEmpty && newPaths.isEmpty && parsed.positional.count == 2 {
+            oldPaths = [parsed.positional[0]]
+            newPaths = [parsed.positional[1]]
+        }
+        guard !oldPaths.isEmpty, !newPaths.isEmpty, oldPaths.isEmpty || parsed.positional.isEmpty || parsed.positional.count == 2 else {
+            io.writeErr("attache diff: give OLD and NEW, or --old PATH... and --new PATH...\n\(usage)")
+            return ExitStatus.failure
+        }
+        let format = parsed.value("--format") ?? "text"
+        guard format == "text" || format == "json" else {
+            io.writeErr("attache diff: --format is text or json")
+            return ExitStatus.failure
+        }
+        guard let old = side(oldPaths, options: options, io: io, label: "old"), let new = side(newPaths, options: options, io: io, label: "new") else {
+            return ExitStatus.failure
+        }
+        // A translated directory carries no diagnostics: compare them only when both sides are inputs.
+        let compareDiagnostics = old.diagnostics != nil && new.diagnostics != nil
+        let diff = diffRouting(
+            old: old.model, new: new.model, oldDiagnostics: compareDiagnostics ? old.diagnostics ?? [] : [],
+            newDiagnostics: compareDiagnostics ? new.diagnostics ?? [] : [])
+        if format == "json" {
+            io.writeOut(JSONWriter.render(diff.json))
+        } else {
+            io.out(diff.text)
+        }
+        return diff.isEmpty ? ExitStatus.success : 1
+    }
+
+    /// One side: a `translate --output` directory read back, or inputs translated.
+    static func side(_ paths: [String], options: TranslationOptions, io: CommandIO, label: String) -> (model: RoutingModel, diagnostics: [Diagnostic]?)? {
+        var isDirectory: ObjCBool = false
+        if paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), isDirectory.boolValue,
+            FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.bootstrap),
+            FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.routes)
+        {
+            do {
+                return (try readTranslatedDirectory(paths[0]), nil)
+            } catch {
+                io.writeErr("attache diff: \(error.message)")
+                return nil
+            }
+        }
+        let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
+        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        guard translation.isComplete else {
+            for diagnostic in translation.diagnostics where diagnostic.severity == .error { io.writeErr("\(label): \(diagnostic)") }
+            io.writeErr("attache diff: the \(label) side could not be translated")
+            return nil
+        }
+        return (translation.model, translation.diagnostics)
+    }
+}

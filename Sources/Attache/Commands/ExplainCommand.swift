@@ -1,0 +1,96 @@
+import Foundation
+
+/// `attache explain [options] PATH... [METHOD] URL [-H 'name: value']...`: where one request goes, and why.
+enum ExplainCommand {
+    static let options: [ArgumentParser.Option] =
+        [
+            .init(name: "-H", takesValue: true, help: "a request header (repeatable)", valueName: "'NAME: VALUE'"),
+            .init(name: "--header", takesValue: true, help: "same as -H", valueName: "'NAME: VALUE'"),
+            .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
+        ]
+        + translationOptionTable
+        + [.init(name: "--help", takesValue: false, help: "show this help")]
+
+    static let usage = """
+        usage: attache explain [options] PATH... [METHOD] URL [-H 'NAME: VALUE']...
+
+        Translates PATH... and tells where the request goes: the route that wins, the Mapping behind it (file:line),
+        every outcome with its probability (upstream, rewritten path, Host, timeout), and why the other routes that
+        could have matched did not. URL: https://host/path?query, host/path or /path. Exit 0 when routed, 1 when
+        Envoy would answer 404, 2 on trouble.
+
+        options:
+        \(ArgumentParser.help(options))
+        """
+
+    static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]
+
+    static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        let parsed: ArgumentParser
+        let options: TranslationOptions
+        do {
+            // A request typed as one quoted string ("GET https://x/y -H 'a: b'") is split as a shell would.
+            parsed = try ArgumentParser(options: Self.options, arguments: arguments.flatMap(splitQuotedRequest))
+            options = try TranslationOptions(parsed)
+        } catch {
+            io.writeErr("attache explain: \(error.message)\n\(usage)")
+            return ExitStatus.failure
+        }
+        if parsed.has("--help") {
+            io.out(usage)
+            return ExitStatus.success
+        }
+        // Paths come first; the request starts at a method or a URL.
+        let positional = parsed.positional
+        guard let start = positional.firstIndex(where: { methods.contains($0.uppercased()) || $0.contains("://") || $0.hasPrefix("/") && !FileManager.default.fileExists(atPath: $0) }) else {
+            io.writeErr("attache explain: no request given (e.g. GET https://example.com/path)\n\(usage)")
+            return ExitStatus.failure
+        }
+        var requestWords = Array(positional[start...])
+        let method = methods.contains(requestWords[0].uppercased()) ? requestWords.removeFirst() : nil
+        let paths = Array(positional[..<start])
+        guard !paths.isEmpty, requestWords.count == 1,
+            let request = ProbeRequest.parse(method: method, url: requestWords[0], headers: parsed.allValues("-H") + parsed.allValues("--header"))
+        else {
+            io.writeErr("attache explain: give input paths, then [METHOD] URL (headers as -H 'name: value')\n\(usage)")
+            return ExitStatus.failure
+        }
+        let format = parsed.value("--format") ?? "text"
+        guard format == "text" || format == "json" else {
+            io.writeErr("attache explain: --format is text or json")
+            return ExitStatus.failure
+        }
+        let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
+        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+        guard translation.isComplete else { return ExitStatus.failure }
+        let explanation = explain(request, in: translation.model)
+        if format == "json" {
+            io.writeOut(JSONWriter.render(explanation.json))
+        } else {
+            io.out(explanation.text)
+        }
+        return explanation.isRouted ? ExitStatus.success : 1
+    }
+
+    /// Splits an argument holding a whole request (it has a space and starts with a method) into words, honouring
+    /// single and double quotes.
+    static func splitQuotedRequest(_ argument: String) -> [String] {
+        guard argument.contains(" "), let first = argument.split(separator: " ").first, methods.contains(first.uppercased()) else { return [argument] }
+        var words: [String] = [], current = "", quote: Character?
+        for character in argument {
+            if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "'" || character == "\"" {
+                quote = character
+            } else if character == " " {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Reads a directory written by `translate --output` back into a routing model, so that `diff` can compare it
+/// with inputs or with another such directory. Only what Attaché writes is understood.
+func readTranslatedDirectory(_ directory: String) throws(UsageError) -> RoutingModel {
+    func load(_ name: String) throws(UsageError) -> Any {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + name),
+            let value = try? JSONSerialization.jsonObject(with: data)
+        else { throw UsageError(message: "\(directory)/\(name) is missing or not JSON") }
+        return value
+    }
+    let routeConfiguration = try load(OutputFiles.routes) as? [String: Any] ?? [:]
+    let clusterList = try load(OutputFiles.clusters) as? [[String: Any]] ?? []
+    var model = RoutingModel()
+    let virtualHosts = routeConfiguration["virtual_hosts"] as? [[String: Any]] ?? []
+    for (index, json) in virtualHosts.flatMap({ $0["routes"] as? [[String: Any]] ?? [] }).enumerated() {
+        guard let route = readRoute(json, file: directory + "/" + OutputFiles.routes, index: index) else {
+            throw UsageError(message: "\(directory)/\(OutputFiles.routes): route \(index + 1) is not one Attaché writes")
+        }
+        model.groups.append(CanaryGroup(routes: [route], order: .unknown))
+    }
+    model.clusters = clusterList.compactMap(readCluster)
+    return model
+}
+
+private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route? {
+    guard let match = json["match"] as? [String: Any], let action = json["route"] as? [String: Any], let cluster = action["cluster"] as? String else { return nil }
+    let name = (json["name"] as? String ?? "?/route-\(index + 1)").split(separator: "/", maxSplits: 1).map(String.init)
+    var pathMatch = Mapping.PathMatch.prefix
+    var prefix = match["prefix"] as? String ?? ""
+    if let path = match["path"] as? String {
+        pathMatch = .exact
+        prefix = path
+    }
+    var caseSensitive = match["case_sensitive"] as? Bool ?? true
+    if let regex = (match["safe_regex"] as? [String: Any])?["regex"] as? String {
+        pathMatch = .regex
+        prefix = regex
+        if regex.hasPrefix("(?i)") {
+            prefix = String(regex.dropFirst(4))
+            caseSensitive = false
+        }
+    }
+    let threshold = ((match["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
+    func matchers(_ key: String) -> [HeaderMatcher] {
+        (match[key] as? [[String: Any]] ?? []).compactMap { entry in
+            guard let name = entry["name"] as? String, let string = entry["string_match"] as? [String: Any] else { return nil }
+            if let exact = string["exact"] as? String { return HeaderMatcher(name: name, value: name == ":authority" ? .hostGlob(exact) : .exact(exact)) }
+            if let regex = (string["safe_regex"] as? [String: Any])?["regex"] as? String { return HeaderMatcher(name: name, value: .regex(regex)) }
+            if let suffix = string["suffix"] as? String { return HeaderMatcher(name: name, value: .hostGlob("*" + suffix)) }
+            if let prefix = string["prefix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(prefix + "*")) }
+            return nil
+        }
+    }
+    func additions(_ key: String) -> [HeaderAddition] {
+        (json[key] as? [[String: Any]] ?? []).compactMap { entry in
+            guard let header = entry["header"] as? [String: Any], let key = header["key"] as? String, let value = header["value"] as? String else { return nil }
+            return HeaderAddition(name: key, value: value, append: (entry["append_action"] as? String) != "OVERWRITE_IF_EXISTS_OR_ADD")
+        }
+    }
+    return Route(
+        mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),
+        location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix, caseSensitive: caseSensitive,
+        headers: matchers("headers"), queryParameters: matchers("query_parameters"), cumulativeWeight: threshold, share: threshold,
+        cluster: cluster, rewrite: action["prefix_rewrite"] as? String, hostRewrite: action["host_rewrite_literal"] as? String,
+        timeoutMs: milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs, idleTimeoutMs: milliseconds(action["idle_timeout"]),
+        addRequestHeaders: additions("request_headers_to_add"), addResponseHeaders: additions("response_headers_to_add"),
+        removeRequestHeaders: json["request_headers_to_remove"] as? [String] ?? [],
+        removeResponseHeaders: json["response_headers_to_remove"] as? [String] ?? [])
+}
+
+private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
+    guard let name = json["name"] as? String else { return nil }
+    let members: [EndpointAddress] = ((json["load_assignment"] as? [String: Any])?["endpoints"] as? [[String: Any]] ?? []).flatMap { locality in
+        (locality["lb_endpoints"] as? [[String: Any]] ?? []).compactMap { entry -> EndpointAddress? in
+            guard let socket = (((entry["endpoint"] as? [String: Any])?["address"] as? [String: Any])?["socket_address"] as? [String: Any]),
+                let address = socket["address"] as? String, let port = socket["port_value"] as? Int
+            else { return nil }
+            return EndpointAddress(address: address, port: port)
+        }
+    }
+    let discovery: ClusterDiscovery
+    let parts = name.split(separator: "/")
+    if parts.count == 4, parts[0] == "k8s", let port = Int(parts[3].prefix(while: { $0.isNumber })) {
+        discovery = .endpoints(namespace: String(parts[1]), service: String(parts[2]), port: port)
+    } else if let first = members.first {
+        discovery = .dns(host: first.address, port: first.port)
+    } else {
+        return nil
+    }
+    let isEndpoints: Bool
+    if case .endpoints = discovery { isEndpoints = true } else { isEndpoints = false }
+    return UpstreamCluster(
+        name: name, discovery: discovery, tls: json["transport_socket"] != nil,
+        connectTimeoutMs: milliseconds(json["connect_timeout"]) ?? AmbassadorDefaults.connectTimeoutMs,
+        ipv6: (json["dns_lookup_family"] as? String) == "AUTO", members: isEndpoints ? members.sorted() : [], mappings: [])
+}
+
+/// "3s" / "0.250s" → milliseconds.
+private func milliseconds(_ value: Any?) -> Int? {
+    guard let text = value as? String, text.hasSuffix("s"), let seconds = Double(text.dropLast()) else { return nil }
+    return Int((seconds * 1000).rounded())
+}

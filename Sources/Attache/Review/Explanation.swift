@@ -1,0 +1,128 @@
+/// Where one request goes and why: the outcomes with their probabilities, and why nearby routes did not take it.
+public struct Explanation: Sendable {
+    public struct Outcome: Sendable {
+        public var percent: Int
+        public var route: Route
+        public var cluster: UpstreamCluster?
+        /// The path and Host the upstream sees.
+        public var upstreamPath: String
+        public var upstreamHost: String
+    }
+
+    public var request: ProbeRequest
+    public var outcomes: [Outcome]
+    /// Percent of such requests no route takes (Envoy answers 404).
+    public var unrouted: Int
+    /// Routes that could have matched, and why they did not take the request.
+    public var others: [(route: Route, reason: String)]
+
+    public var isRouted: Bool { unrouted < 100 }
+}
+
+/// Explains a request against a routing model.
+public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
+    let routes = model.routes
+    let outcome = evaluate(request, routes: routes)
+    let clusters = Dictionary(model.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let outcomes = outcome.shares.map { share -> Explanation.Outcome in
+        let route = routes[share.route]
+        return Explanation.Outcome(
+            percent: share.percent, route: route, cluster: clusters[route.cluster],
+            upstreamPath: rewrittenPath(route, request), upstreamHost: route.hostRewrite ?? request.host)
+    }
+    var others: [(Int, String)] = []
+    for (index, reason) in outcome.mismatches where couldHaveMatched(routes[index], request, reason) {
+        others.append((index, reason.description))
+    }
+    for index in outcome.shadowed {
+        let route = routes[index]
+        let reason = route.cumulativeWeight < 100 && route.share < 100
+            ? "matches, but its weight (\(route.share)%) goes to requests an earlier route already takes"
+            : "matches, but earlier routes (higher precedence, longer prefix or more headers) take all of its requests"
+        others.append((index, reason))
+    }
+    return Explanation(
+        request: request, outcomes: outcomes, unrouted: outcome.unrouted,
+        others: others.sorted { $0.0 < $1.0 }.map { (routes[$0.0], $0.1) })
+}
+
+/// A route worth mentioning: it fails on something other than the path, or its path is near the request's (same
+/// first segment, or one a prefix of the other).
+private func couldHaveMatched(_ route: Route, _ request: ProbeRequest, _ reason: MismatchReason) -> Bool {
+    guard case .path = reason else { return true }
+    if route.pathMatch == .regex { return false }
+    if route.prefix.hasPrefix(request.path) || request.path.hasPrefix(route.prefix) { return true }
+    let first = { (path: String) in path.split(separator: "/").first.map(String.init) ?? "" }
+    return !first(route.prefix).isEmpty && first(route.prefix) == first(request.path)
+}
+
+extension UpstreamCluster {
+    /// "svc.ns:80 (DNS)", or the endpoint set and its pods.
+    var upstreamDescription: String {
+        switch discovery {
+        case .dns(let host, let port): return "\(tls ? "https://" : "")\(host):\(port) (DNS)"
+        case .endpoints:
+            if members.isEmpty { return "no endpoints known (Envoy answers 503)" }
+            let shown = members.prefix(5).map { $0.address.contains(":") ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)" }
+            return "pods " + shown.joined(separator: ", ") + (members.count > 5 ? " and \(members.count - 5) more" : "")
+        }
+    }
+}
+
+extension Explanation {
+    /// The report for people.
+    public var text: String {
+        var lines: [String] = []
+        var header = "\(request.method) \(request.host)\(request.pathWithQuery)"
+        if !request.headers.isEmpty { header += "  " + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ") }
+        lines.append(header)
+        if outcomes.isEmpty {
+            lines.append("→ no route matches: Envoy answers 404")
+        } else {
+            lines.append("→ \(outcomes.count == 1 && unrouted == 0 ? "routed" : "routed with \(outcomes.count) outcome\(outcomes.count == 1 ? "" : "s")"):")
+            for outcome in outcomes {
+                let route = outcome.route
+                lines.append("  \(String(outcome.percent).leftPadded(3))%  \(route.mapping) (\(route.location))")
+                lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
+                var details = "path \(outcome.upstreamPath)"
+                if outcome.upstreamHost != request.host { details += ", Host rewritten to \(outcome.upstreamHost)" }
+                details += ", timeout \(Envoy.duration(milliseconds: route.timeoutMs))"
+                lines.append("        " + details)
+            }
+            if unrouted > 0 { lines.append("  \(String(unrouted).leftPadded(3))%  no route: Envoy answers 404 (the weights of the matching routes add up to \(100 - unrouted))") }
+        }
+        if !others.isEmpty {
+            lines.append("Other routes that could have matched:")
+            for (route, reason) in others { lines.append("  \(route.mapping) (\(route.location)): \(reason)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The report for tools.
+    public var json: JSONValue {
+        .object([
+            ("request", .object([
+                ("method", .string(request.method)), ("host", .string(request.host)), ("path", .string(request.pathWithQuery)),
+                ("headers", .object(request.headers.map { ($0.name, JSONValue.string($0.value)) })),
+            ])),
+            ("routed", .bool(isRouted)),
+            ("outcomes", .array(outcomes.map { outcome in
+                .object([
+                    ("percent", .int(outcome.percent)),
+                    ("mapping", .string("\(outcome.route.mapping.namespace)/\(outcome.route.mapping.name)")),
+                    ("location", .string(outcome.route.location.description)),
+                    ("cluster", .string(outcome.route.cluster)),
+                    ("upstream", .string(outcome.cluster?.upstreamDescription ?? "")),
+                    ("path", .string(outcome.upstreamPath)),
+                    ("host", .string(outcome.upstreamHost)),
+                    ("timeout_ms", .int(outcome.route.timeoutMs)),
+                ])
+            })),
+            ("unrouted_percent", .int(unrouted)),
+            ("not_taken", .array(others.map { .object([
+                ("mapping", .string("\($0.route.mapping.namespace)/\($0.route.mapping.name)")),
+                ("location", .string($0.route.location.description)), ("reason", .string($0.reason)),
+            ]) })),
+        ])
+    }
+}

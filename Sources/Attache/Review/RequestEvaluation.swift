@@ -1,0 +1,215 @@
+// Review: `explain` and `diff`, answered from the routing model rather than from JSON text.
+//
+// RequestEvaluation walks the ordered route table as Envoy does: the first route whose match holds wins, and
+// Envoy draws one random number r in 0..<100 per request, so a matching route with threshold T takes the requests
+// with r between the largest threshold of the earlier matching routes and T. Explain prints that distribution;
+// RouteDiff compares it between two configs.
+
+import Foundation
+
+/// An HTTP request as an operator types it: `GET https://shop.example.com/svc/cart?x=1 -H 'gray: true'`.
+public struct ProbeRequest: Sendable, Equatable {
+    public var method: String
+    public var host: String
+    /// Path without the query string.
+    public var path: String
+    public var query: [(name: String, value: String)]
+    public var headers: [(name: String, value: String)]
+
+    public init(method: String = "GET", host: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = []) {
+        self.method = method
+        self.host = host
+        self.path = path
+        self.query = query.map { (name: $0.0, value: $0.1) }
+        self.headers = headers.map { (name: $0.0, value: $0.1) }
+    }
+
+    public static func == (a: ProbeRequest, b: ProbeRequest) -> Bool {
+        a.method == b.method && a.host == b.host && a.path == b.path && a.query.map(\.name) == b.query.map(\.name)
+            && a.query.map(\.value) == b.query.map(\.value) && a.headers.map(\.name) == b.headers.map(\.name)
+            && a.headers.map(\.value) == b.headers.map(\.value)
+    }
+
+    /// Parses `[METHOD] URL` plus `name: value` headers. The URL may be `https://host/path?query`, `host/path` or
+    /// `/path` (host `example.com`).
+    public static func parse(method: String?, url: String, headers: [String]) -> ProbeRequest? {
+        var rest = Substring(url)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        var host = "example.com"
+        if !rest.hasPrefix("/") {
+            let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            host = String(rest[..<end])
+            rest = rest[end...]
+        }
+        var path = String(rest)
+        var query: [(String, String)] = []
+        if let mark = path.firstIndex(of: "?") {
+            for item in path[path.index(after: mark)...].split(separator: "&") {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                query.append((percentDecoded(parts[0]), parts.count > 1 ? percentDecoded(parts[1]) : ""))
+            }
+            path = String(path[..<mark])
+        }
+        if path.isEmpty { path = "/" }
+        var parsed: [(String, String)] = []
+        for header in headers {
+            guard let colon = header.firstIndex(of: ":") else { return nil }
+            parsed.append((
+                header[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
+                header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        guard !host.isEmpty else { return nil }
+        return ProbeRequest(method: (method ?? "GET").uppercased(), host: host, path: path, query: query, headers: parsed)
+    }
+
+    private static func percentDecoded(_ text: Substring) -> String {
+        String(text).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+    }
+
+    var pathWithQuery: String {
+        query.isEmpty ? path : path + "?" + query.map { $0.value.isEmpty ? $0.name : "\($0.name)=\($0.value)" }.joined(separator: "&")
+    }
+}
+
+/// Why a route does not match a request: the first condition that fails.
+public enum MismatchReason: Sendable, Equatable, CustomStringConvertible {
+    case path(expected: String, kind: Mapping.PathMatch)
+    case host(String)
+    case method(String)
+    case headerMissing(String)
+    case headerDifferent(name: String, expected: String)
+    case queryMissing(String)
+    case queryDifferent(name: String, expected: String)
+
+    public var description: String {
+        switch self {
+        case .path(let expected, .prefix): return "prefix \(expected) does not match the path"
+        case .path(let expected, .exact): return "the path is not exactly \(expected)"
+        case .path(let expected, .regex): return "the path does not match the regex \(expected)"
+        case .host(let expected): return "host: it routes only for \(expected)"
+        case .method(let expected): return "method: it routes only \(expected)"
+        case .headerMissing(let name): return "header \(name) is missing"
+        case .headerDifferent(let name, let expected): return "header \(name) does not match \(expected)"
+        case .queryMissing(let name): return "query parameter \(name) is missing"
+        case .queryDifferent(let name, let expected): return "query parameter \(name) does not match \(expected)"
+        }
+    }
+}
+
+/// Where a request goes under one route table.
+public struct RequestOutcome: Sendable, Equatable {
+    /// Index into the model's routes, and the percentage of such requests it takes.
+    public var shares: [(route: Int, percent: Int)]
+    /// The percentage no route takes: Envoy answers 404.
+    public var unrouted: Int
+    /// Routes that do not match the request, with the reason.
+    public var mismatches: [(route: Int, reason: MismatchReason)]
+    /// Routes that match but take nothing (earlier routes cover their whole threshold).
+    public var shadowed: [Int]
+
+    public static func == (a: RequestOutcome, b: RequestOutcome) -> Bool {
+        a.shares.map(\.route) == b.shares.map(\.route) && a.shares.map(\.percent) == b.shares.map(\.percent) && a.unrouted == b.unrouted
+    }
+}
+
+/// Evaluates a request against the routes in Envoy order.
+public func evaluate(_ request: ProbeRequest, routes: [Route]) -> RequestOutcome {
+    var outcome = RequestOutcome(shares: [], unrouted: 100, mismatches: [], shadowed: [])
+    var covered = 0
+    for (index, route) in routes.enumerated() {
+        if let reason = mismatch(route, request) {
+            outcome.mismatches.append((index, reason))
+            continue
+        }
+        let take = max(0, route.cumulativeWeight - covered)
+        if take > 0 {
+            outcome.shares.append((index, take))
+            covered = route.cumulativeWeight
+        } else {
+            outcome.shadowed.append(index)
+        }
+        if covered >= 100 { break }
+    }
+    outcome.unrouted = 100 - covered
+    return outcome
+}
+
+/// The first condition of `route` that `request` fails, or nil when it matches.
+func mismatch(_ route: Route, _ request: ProbeRequest) -> MismatchReason? {
+    switch route.pathMatch {
+    case .prefix:
+        let matches = route.caseSensitive ? request.path.hasPrefix(route.prefix) : request.path.lowercased().hasPrefix(route.prefix.lowercased())
+        if !matches { return .path(expected: route.prefix, kind: .prefix) }
+    case .exact:
+        let matches = route.caseSensitive ? request.path == route.prefix : request.path.lowercased() == route.prefix.lowercased()
+        if !matches { return .path(expected: route.prefix, kind: .exact) }
+    case .regex:
+        if !fullMatch(route.prefix, request.path, caseInsensitive: !route.caseSensitive) { return .path(expected: route.prefix, kind: .regex) }
+    }
+    for header in route.headers {
+        let value: String?
+        switch header.name {
+        case ":authority": value = request.host
+        case ":method": value = request.method
+        default: value = request.headers.first { $0.name == header.name.lowercased() }?.value
+        }
+        if let reason = headerMismatch(header, value, query: false) { return reason }
+    }
+    for parameter in route.queryParameters {
+        if let reason = headerMismatch(parameter, request.query.first { $0.name == parameter.name }?.value, query: true) { return reason }
+    }
+    return nil
+}
+
+private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: Bool) -> MismatchReason? {
+    let described: String
+    let matches: Bool
+    switch matcher.value {
+    case .exact(let expected):
+        described = "\"\(expected)\""
+        matches = value.map { matcher.name == ":authority" ? $0.lowercased() == expected.lowercased() : $0 == expected } ?? false
+    case .regex(let regex):
+        described = regex == ".*" ? "(any value)" : "/\(regex)/"
+        matches = value.map { fullMatch(regex, $0, caseInsensitive: false) } ?? false
+    case .hostGlob(let glob):
+        described = glob
+        matches = value.map { hostMatchesGlob($0, glob) } ?? false
+    }
+    if matches { return nil }
+    switch matcher.name {
+    case ":authority": return .host(described)
+    case ":method": return .method(described)
+    default:
+        if value == nil { return query ? .queryMissing(matcher.name) : .headerMissing(matcher.name) }
+        return query ? .queryDifferent(name: matcher.name, expected: described) : .headerDifferent(name: matcher.name, expected: described)
+    }
+}
+
+/// A DNS glob on `:authority`, as the Envoy matchers Attaché writes for `hostname`.
+func hostMatchesGlob(_ host: String, _ glob: String) -> Bool {
+    let host = host.lowercased()
+    if glob == "*" { return true }
+    if glob.hasPrefix("*") { return host.hasSuffix(String(glob.dropFirst())) }
+    if glob.hasSuffix("*") { return host.hasPrefix(String(glob.dropLast())) }
+    return host == glob
+}
+
+/// Whether the regex matches the whole text (Envoy's safe_regex semantics). Foundation's engine stands in for RE2
+/// here; for the regexes Attaché accepts, the two agree on what they match.
+func fullMatch(_ regex: String, _ text: String, caseInsensitive: Bool) -> Bool {
+    guard let expression = try? NSRegularExpression(pattern: "^(?:\(regex))$", options: caseInsensitive ? [.caseInsensitive] : []) else { return false }
+    return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+}
+
+/// The path the upstream sees: Envoy's `prefix_rewrite` replaces the matched prefix, or the whole path for exact
+/// and regex matches; the query string stays.
+func rewrittenPath(_ route: Route, _ request: ProbeRequest) -> String {
+    guard let rewrite = route.rewrite else { return request.pathWithQuery }
+    var path: String
+    switch route.pathMatch {
+    case .prefix: path = rewrite + request.path.dropFirst(route.prefix.count)
+    case .exact, .regex: path = rewrite
+    }
+    if !request.query.isEmpty { path += "?" + request.pathWithQuery.split(separator: "?", maxSplits: 1)[1] }
+    return path
+}
