@@ -30,3 +30,41 @@ public enum ExitStatus {
     /// Nothing could be translated: usage error, unreadable input, YAML syntax error, unwritable output.
     public static let failure: Int32 = 2
 }
+
+/// The start every pipeline command shares: its options parsed (the shared translation options included), and
+/// `--help` and usage errors answered. nil means the command is finished and `exitStatus` says how.
+struct CommandStart {
+    let parsed: ArgumentParser
+    let options: TranslationOptions
+
+    static func parse(
+        _ name: String, _ arguments: [String], options table: [ArgumentParser.Option], usage: String, io: CommandIO,
+        exitStatus: inout Int32
+    ) -> CommandStart? {
+        do {
+            let parsed = try ArgumentParser(options: table, arguments: arguments)
+            let options = try TranslationOptions(parsed)
+            if parsed.has("--help") {
+                io.out(usage)
+                exitStatus = ExitStatus.success
+                return nil
+            }
+            return CommandStart(parsed: parsed, options: options)
+        } catch {
+            io.writeErr("attache \(name): \(error.message)\n\(usage)")
+            exitStatus = ExitStatus.failure
+            return nil
+        }
+    }
+}
+
+/// Loads the paths, runs the pipeline and prints its diagnostics: the middle of translate, rollout and explain.
+/// The loaded sources come back too, for commands that translate them again with other options.
+func loadAndTranslate(_ paths: [String], options: TranslationOptions, io: CommandIO)
+    -> (translation: Translation, sources: [SourceFile], loadDiagnostics: DiagnosticLog)
+{
+    let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
+    let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+    for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+    return (translation, loaded.sources, loaded.diagnostics)
+}

@@ -26,19 +26,12 @@ enum DiffCommand {
         """
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
-        let parsed: ArgumentParser
-        let options: TranslationOptions
-        do {
-            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
-            options = try TranslationOptions(parsed)
-        } catch {
-            io.writeErr("attache diff: \(error.message)\n\(usage)")
-            return ExitStatus.failure
+        var status = ExitStatus.success
+        guard let start = CommandStart.parse("diff", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+            return status
         }
-        if parsed.has("--help") {
-            io.out(usage)
-            return ExitStatus.success
-        }
+        let parsed = start.parsed
+        let options = start.options
         var oldPaths = parsed.allValues("--old"), newPaths = parsed.allValues("--new")
         if oldPaths.isEmpty && newPaths.isEmpty && parsed.positional.count == 2 {
             oldPaths = [parsed.positional[0]]

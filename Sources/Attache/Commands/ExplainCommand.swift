@@ -26,20 +26,13 @@ enum ExplainCommand {
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
-        let parsed: ArgumentParser
-        let options: TranslationOptions
-        do {
-            // A request typed as one quoted string ("GET https://x/y -H 'a: b'") is split as a shell would.
-            parsed = try ArgumentParser(options: Self.options, arguments: arguments.flatMap(splitQuotedRequest))
-            options = try TranslationOptions(parsed)
-        } catch {
-            io.writeErr("attache explain: \(error.message)\n\(usage)")
-            return ExitStatus.failure
+        // A request typed as one quoted string ("GET https://x/y -H 'a: b'") is split as a shell would.
+        var status = ExitStatus.success
+        guard let start = CommandStart.parse("explain", arguments.flatMap(splitQuotedRequest), options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+            return status
         }
-        if parsed.has("--help") {
-            io.out(usage)
-            return ExitStatus.success
-        }
+        let parsed = start.parsed
+        let options = start.options
         // Paths come first; the request starts at a method or a URL.
         let positional = parsed.positional
         guard let start = positional.firstIndex(where: { methods.contains($0.uppercased()) || $0.contains("://") || $0.hasPrefix("/") && !FileManager.default.fileExists(atPath: $0) }) else {
@@ -60,9 +53,7 @@ enum ExplainCommand {
             io.writeErr("attache explain: --format is text or json")
             return ExitStatus.failure
         }
-        let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
-        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
-        for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+        let translation = loadAndTranslate(paths, options: options, io: io).translation
         guard translation.isComplete else { return ExitStatus.failure }
         let explanation = explain(request, in: translation.model)
         if format == "json" {

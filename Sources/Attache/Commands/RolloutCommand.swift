@@ -24,26 +24,17 @@ enum RolloutCommand {
             io.writeErr("attache rollout: the only subcommand is `plan`\n\(usage)")
             return ExitStatus.failure
         }
-        let parsed: ArgumentParser
-        let options: TranslationOptions
-        do {
-            parsed = try ArgumentParser(options: Self.options, arguments: Array(arguments.dropFirst()))
-            options = try TranslationOptions(parsed)
-        } catch {
-            io.writeErr("attache rollout plan: \(error.message)\n\(usage)")
-            return ExitStatus.failure
+        var status = ExitStatus.success
+        guard let start = CommandStart.parse("rollout plan", Array(arguments.dropFirst()), options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+            return status
         }
-        if parsed.has("--help") {
-            io.out(usage)
-            return ExitStatus.success
-        }
+        let parsed = start.parsed
+        let options = start.options
         guard !parsed.positional.isEmpty else {
             io.writeErr("attache rollout plan: no input paths\n\(usage)")
             return ExitStatus.failure
         }
-        let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
-        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
-        for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+        let (translation, sources, loadDiagnostics) = loadAndTranslate(parsed.positional, options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }
@@ -69,7 +60,7 @@ enum RolloutCommand {
                 for index in 0...rollout.steps.count {
                     var stepOptions = options
                     stepOptions.rolloutOverrides = [qualified: .step(index)]
-                    let stepTranslation = translate(loaded.sources, options: stepOptions, loadDiagnostics: loaded.diagnostics)
+                    let stepTranslation = translate(sources, options: stepOptions, loadDiagnostics: loadDiagnostics)
                     let stepDirectory = "\(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-\(index)"
                     do {
                         try AtomicFile.prepareDirectory(stepDirectory)

@@ -103,19 +103,12 @@ enum TranslateCommand {
         """
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
-        let parsed: ArgumentParser
-        let options: TranslationOptions
-        do {
-            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
-            options = try TranslationOptions(parsed)
-        } catch {
-            io.writeErr("attache translate: \(error.message)\n\(usage)")
-            return ExitStatus.failure
+        var status = ExitStatus.success
+        guard let start = CommandStart.parse("translate", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+            return status
         }
-        if parsed.has("--help") {
-            io.out(usage)
-            return ExitStatus.success
-        }
+        let parsed = start.parsed
+        let options = start.options
         guard !parsed.positional.isEmpty else {
             io.writeErr("attache translate: no input paths\n\(usage)")
             return ExitStatus.failure

@@ -28,19 +28,12 @@ enum WatchCommand {
         """
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
-        let parsed: ArgumentParser
-        let options: TranslationOptions
-        do {
-            parsed = try ArgumentParser(options: Self.options, arguments: arguments)
-            options = try TranslationOptions(parsed)
-        } catch {
-            io.writeErr("attache watch: \(error.message)\n\(usage)")
-            return ExitStatus.failure
+        var status = ExitStatus.success
+        guard let start = CommandStart.parse("watch", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+            return status
         }
-        if parsed.has("--help") {
-            io.out(usage)
-            return ExitStatus.success
-        }
+        let parsed = start.parsed
+        let options = start.options
         guard let directory = parsed.value("--xds-dir") else {
             io.writeErr("attache watch: --xds-dir DIR is required\n\(usage)")
             return ExitStatus.failure

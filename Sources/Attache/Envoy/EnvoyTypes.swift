@@ -13,6 +13,14 @@ public enum Envoy {
     static let routerType = typePrefix + "envoy.extensions.filters.http.router.v3.Router"
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 
+    /// The bootstrap's `node`: Attaché names the node and its cluster alike.
+    static func writeNode(_ id: String, to o: inout JSONWriter) {
+        o.field("node") { n in
+            n.field("id", id)
+            n.field("cluster", id)
+        }
+    }
+
     /// A `google.protobuf.Duration` in its JSON form: "3s", "0.250s".
     static func duration(milliseconds ms: Int) -> String {
         let seconds = ms / 1000, rest = ms % 1000
@@ -402,10 +410,7 @@ public enum Envoy {
         public var runtime: LayeredRuntime
 
         public func writeFields(to o: inout JSONWriter) {
-            o.field("node") { n in
-                n.field("id", nodeID)
-                n.field("cluster", nodeID)
-            }
+            Envoy.writeNode(nodeID, to: &o)
             o.field("dynamic_resources") { d in
                 d.field("lds_config", listenerSource)
                 d.field("cds_config", clusterSource)
@@ -430,10 +435,7 @@ public enum Envoy {
         /// The bootstrap, reusing the route configuration and cluster list when they were rendered already.
         public func write(to json: inout JSONWriter, routeConfiguration rendered: RenderedJSON?, clusters renderedClusters: RenderedJSON?) {
             json.object { o in
-                o.field("node") { n in
-                    n.field("id", nodeID)
-                    n.field("cluster", nodeID)
-                }
+                Envoy.writeNode(nodeID, to: &o)
                 o.field("static_resources") { r in
                     r.key("listeners")
                     r.array { list in
