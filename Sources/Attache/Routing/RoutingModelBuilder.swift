@@ -177,8 +177,10 @@ func upstreamIdentity(
     let service = mapping.service
     let useAmbassadorNamespace = resources.module.useAmbassadorNamespaceForServiceResolution
     let lookupNamespace = useAmbassadorNamespace ? options.ambassadorNamespace : mapping.reference.namespace
-    let serviceKey = serviceObjectKey(service.host, defaultNamespace: lookupNamespace)
-    let choice = chooseServicePort(resources.services[serviceKey], reference: service)
+    // The Service object matters only for endpoint routing and named ports; most Mappings need neither.
+    let needsService = resolver == .kubernetesEndpoint || service.portName != nil
+    let serviceKey = needsService ? serviceObjectKey(service.host, defaultNamespace: lookupNamespace) : ""
+    let choice = needsService ? chooseServicePort(resources.services[serviceKey], reference: service) : .unknownService
 
     let discovery: ClusterDiscovery
     switch (resolver, choice) {
