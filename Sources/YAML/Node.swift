@@ -117,12 +117,6 @@ public struct Node: Sendable {
         return nil
     }
 
-    /// The key node under which `key` appears, for diagnostics that point at the key rather than the value.
-    public func keyNode(_ key: String) -> Node? {
-        guard case .mapping(let pairs) = content else { return nil }
-        return pairs.last(where: { $0.key.scalarText == key })?.key
-    }
-
     /// The resolved value of a scalar: its YAML 1.1 type when plain (or explicitly tagged), else a string.
     public var resolved: ResolvedScalar? {
         guard case .scalar(let text) = content else { return nil }

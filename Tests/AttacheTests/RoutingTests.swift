@@ -121,6 +121,17 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(value), "{\n  \"z\": 1,\n  \"a\": \"q\\\"\\\\\\n\\u0001é\"\n}\n")
     }
 
+    /// Embedding a file that cannot be read back fails the write instead of producing a partial document.
+    func testEmbeddingAMissingFileFailsTheWrite() {
+        var chunks = 0
+        var writer = JSONWriter(sink: { _ in chunks += 1 })
+        writer.object { o in
+            o.key("routes")
+            RenderedJSON(file: "/nonexistent/attache/routes.json").write(to: &o)
+        }
+        XCTAssertThrowsError(try writer.finish())
+    }
+
     func testDurations() {
         XCTAssertEqual(Envoy.duration(milliseconds: 3000), "3s")
         XCTAssertEqual(Envoy.duration(milliseconds: 250), "0.250s")

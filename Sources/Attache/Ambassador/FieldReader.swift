@@ -21,11 +21,6 @@ struct FieldReader {
 
     func location(_ node: Node) -> SourceLocation { object.location(of: node) }
 
-    /// Where a field's value is, or the object itself when the field is missing.
-    func location(of key: String) -> SourceLocation {
-        location(node[key] ?? node)
-    }
-
     mutating func error(_ code: DiagnosticCode, _ message: String, at node: Node) {
         log.error(code, message, at: location(node), object: object.reference)
         isValid = false

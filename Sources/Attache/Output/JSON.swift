@@ -110,13 +110,13 @@ public struct JSONWriter {
         }
     }
 
-    /// A value rendered earlier (by `render`, so at indentation 0 and ending in a newline), placed here with every
-    /// line shifted to this depth. The bootstrap embeds the route configuration and clusters this way instead of
+    /// A value rendered earlier (so at indentation 0 and ending in a newline), placed here with every line shifted
+    /// to this depth. The bootstrap embeds the route configuration and clusters this way instead of
     /// writing them a second time.
     public mutating func embed(_ rendered: RenderedJSON) {
         beginValue()
         var pendingNewline = false
-        rendered.forEachChunk { chunk in
+        let complete = rendered.forEachChunk { chunk in
             var start = chunk.startIndex
             while start < chunk.endIndex {
                 if pendingNewline {
@@ -136,6 +136,13 @@ public struct JSONWriter {
             }
             flushIfFull()
         }
+        // A document missing a piece must not be written as if whole: `finish()` reports it.
+        if !complete, sinkError == nil { sinkError = EmbedError(path: rendered.path) }
+    }
+
+    struct EmbedError: Error, CustomStringConvertible {
+        var path: String
+        var description: String { "could not read back \(path)" }
     }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
@@ -336,27 +343,26 @@ public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
     }
 }
 
-/// A value rendered by `JSONWriter` (at indentation 0, ending in a newline), in memory or in a file, to be
-/// embedded in a larger document.
+/// A value `JSONWriter` rendered into a file earlier (at indentation 0, ending in a newline), to be embedded in a
+/// larger document: read back in chunks (from the page cache: it was just written), never whole.
 public struct RenderedJSON: JSONRepresentable, Sendable {
-    enum Storage: Sendable { case bytes([UInt8]), file(String) }
-    let storage: Storage
+    let path: String
 
-    public init(_ bytes: [UInt8]) { storage = .bytes(bytes) }
-    /// A file written earlier; read back in chunks (from the page cache, it was just written).
-    public init(file path: String) { storage = .file(path) }
+    public init(file path: String) { self.path = path }
 
     public func write(to json: inout JSONWriter) { json.embed(self) }
 
-    func forEachChunk(_ body: (ArraySlice<UInt8>) -> Void) {
-        switch storage {
-        case .bytes(let bytes):
-            body(bytes[...])
-        case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else { return }
-            defer { try? handle.close() }
-            while let data = try? handle.read(upToCount: 1 << 18), !data.isEmpty {
+    /// Calls `body` with the file's bytes in chunks; false when the file could not be read whole.
+    func forEachChunk(_ body: (ArraySlice<UInt8>) -> Void) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        while true {
+            do {
+                // nil or empty: end of file; a read error throws.
+                guard let data = try handle.read(upToCount: 1 << 18), !data.isEmpty else { return true }
                 body(Array(data)[...])
+            } catch {
+                return false
             }
         }
     }
