@@ -93,3 +93,21 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(translation.exitStatus, 1)
     }
 }
+
+extension HostileInputTests {
+    /// A pipe named on the command line, as process substitution gives (`attache diff <(git show ...) new.yaml`),
+    /// is read to its end.
+    func testExplicitlyNamedPipeIsRead() throws {
+        let pipe = directory.appendingPathComponent("named-pipe").path
+        XCTAssertEqual(mkfifo(pipe, 0o644), 0)
+        let text = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        Thread.detachNewThread {
+            let fd = open(pipe, O_WRONLY)
+            _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+            close(fd)
+        }
+        let loaded = SourceLoader.load(paths: [pipe])
+        XCTAssertFalse(loaded.diagnostics.hasErrors, "\(loaded.diagnostics.items)")
+        XCTAssertEqual(translate(loaded.sources, options: TranslationOptions()).model.routes.count, 1)
+    }
+}

@@ -40,7 +40,8 @@ public enum SourceLoader {
                 continue
             }
             for file in inputFiles(under: path, log: &log) {
-                if let bytes = readRegularFile(file, log: &log) { sources.append(SourceFile(name: file, bytes: bytes)) }
+                // A pipe named on the command line (`<(git show ...)`) is read like stdin; one met in a directory is not.
+                if let bytes = readFile(file, allowPipe: file == path, log: &log) { sources.append(SourceFile(name: file, bytes: bytes)) }
             }
         }
         return (sources, log)
@@ -49,16 +50,18 @@ public enum SourceLoader {
     /// The largest input file read (inputs are read whole; a runaway file must not take the machine with it).
     public static let maximumFileSize = 1 << 30
 
-    /// Reads a regular file whole. A FIFO, socket or device (`/dev/zero`, a named pipe called `x.yaml`) would block or
-    /// never end, so anything else is an error, as is a file over `maximumFileSize`.
-    static func readRegularFile(_ path: String, log: inout DiagnosticLog) -> [UInt8]? {
+    /// Reads a file whole. A device or socket (`/dev/zero`) would never end and a FIFO found in a directory (a named
+    /// pipe called `x.yaml`) would block, so those are errors; a pipe named explicitly (process substitution) is
+    /// read to its end. Nothing larger than `maximumFileSize` is read.
+    static func readFile(_ path: String, allowPipe: Bool, log: inout DiagnosticLog) -> [UInt8]? {
         let at = SourceLocation(file: path, line: 1, column: 1)
         var info = stat()
         guard stat(path, &info) == 0 else {
             log.error(.unreadablePath, "cannot read file (\(String(cString: strerror(errno))))", at: at)
             return nil
         }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
+        let type = info.st_mode & S_IFMT
+        guard type == S_IFREG || (allowPipe && type == S_IFIFO) else {
             log.error(.unreadablePath, "not a regular file (a pipe, socket or device); not read", at: at)
             return nil
         }
@@ -75,7 +78,7 @@ public enum SourceLoader {
         defer { close(fd) }
         // One byte more than the size, so that reaching it means the file grew while we read (then read on).
         var failed = false
-        var bytes = [UInt8](unsafeUninitializedCapacity: Int(info.st_size) + 1) { buffer, count in
+        var bytes = [UInt8](unsafeUninitializedCapacity: max(0, Int(info.st_size)) + 1) { buffer, count in
             count = 0
             while count < buffer.count {
                 let n = read(fd, buffer.baseAddress! + count, buffer.count - count)
