@@ -32,18 +32,21 @@ public struct ParsedInput: Sendable {
 }
 
 /// Stages 1–2: sources → YAML → Kubernetes objects (annotation documents included), numbered in input order.
-public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> ParsedInput {
+/// With a `cache` (the sidecar), documents unchanged since its last run are not parsed again.
+public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache? = nil) -> ParsedInput {
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
     var objects: [KubernetesObject] = []
     for source in sources {
-        if let fileObjects = readKubernetesObjects(from: source, log: &log) {
+        let read = cache.map { $0.objects(for: source, log: &log) } ?? readKubernetesObjects(from: source, log: &log)
+        if let fileObjects = read {
             objects.append(contentsOf: fileObjects)
         } else {
             isComplete = false
         }
     }
     for index in objects.indices { objects[index].inputOrder = index + 1 }
+    cache?.endRun()
     return ParsedInput(objects: objects, isComplete: isComplete, log: log)
 }
 

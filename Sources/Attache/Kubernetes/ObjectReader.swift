@@ -10,11 +10,13 @@ let ambassadorConfigAnnotation = "getambassador.io/config"
 ///
 /// Returns nil when the file is not valid YAML: that stops the run, because nothing in the file can be trusted.
 /// Anything wrong with one object is reported and only that object is dropped.
-public func readKubernetesObjects(from source: SourceFile, log: inout DiagnosticLog) -> [KubernetesObject]? {
-    var reader = ObjectReader(source: source)
+///
+/// `firstLine` is the line of the file where `source` starts (DocumentCache parses a file document by document).
+public func readKubernetesObjects(from source: SourceFile, firstLine: Int = 1, log: inout DiagnosticLog) -> [KubernetesObject]? {
+    var reader = ObjectReader(source: source, firstLine: firstLine)
     let stream: YAMLStream
     do {
-        stream = try parseYAML(source.bytes)
+        stream = try parseYAML(source.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0))
     } catch {
         let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
         if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(reader.line(error.mark.line)) {
@@ -37,10 +39,13 @@ public func readKubernetesObjects(from source: SourceFile, log: inout Diagnostic
 /// Reads documents of one file into objects; keeps the file's line index for placing annotation contents.
 struct ObjectReader {
     let source: SourceFile
+    /// Lines of the file before `source` (nodes carry file lines; `source` may be one document of it).
+    let linesBefore: Int
     private var lineStarts: [Int]? = nil
 
-    init(source: SourceFile) {
+    init(source: SourceFile, firstLine: Int = 1) {
         self.source = source
+        linesBefore = firstLine - 1
     }
 
     func location(_ node: Node) -> SourceLocation {
@@ -153,7 +158,8 @@ struct ObjectReader {
     }
 
     /// The text of a 1-based line of the file ("" past the end).
-    mutating func line(_ number: Int) -> String {
+    mutating func line(_ fileLine: Int) -> String {
+        let number = fileLine - linesBefore
         let starts = lineIndex()
         guard number >= 1, number <= starts.count else { return "" }
         var end = starts[number - 1]
@@ -168,15 +174,15 @@ struct ObjectReader {
         guard style == .literal else { return .fixed(node.mark) }
         let starts = lineIndex()
         // Find the first non-blank line after the indicator: its indentation is the block's.
-        var line = node.mark.line  // 1-based line of `|`; index `line` is the next line, 0-based
-        while line < starts.count {
+        var line = node.mark.line - linesBefore  // 1-based line of `|`; index `line` is the next line, 0-based
+        while line >= 0, line < starts.count {
             var offset = starts[line]
             var spaces = 0
             while offset < source.bytes.count, source.bytes[offset] == UInt8(ascii: " ") {
                 offset += 1
                 spaces += 1
             }
-            if offset < source.bytes.count, source.bytes[offset] != UInt8(ascii: "\n"), source.bytes[offset] != UInt8(ascii: "\r") {
+            if line >= 0, offset < source.bytes.count, source.bytes[offset] != UInt8(ascii: "\n"), source.bytes[offset] != UInt8(ascii: "\r") {
                 return .shifted(lines: node.mark.line, columns: spaces)
             }
             line += 1

@@ -51,18 +51,3 @@ private func identityText(_ identity: UpstreamCluster.Identity) -> String {
         return "k8s|\(namespace)|\(service)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
     }
 }
-
-/// FNV-1a, 32 bits, as 8 hex digits. Swift's `Hasher` is seeded per process and would rename clusters every run.
-func stableHash(_ text: String) -> String {
-    stableHash(text.utf8)
-}
-
-func stableHash<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
-    var hash: UInt32 = 0x811c_9dc5
-    for byte in bytes {
-        hash ^= UInt32(byte)
-        hash = hash &* 0x0100_0193
-    }
-    let hex = String(hash, radix: 16)
-    return String(repeating: "0", count: 8 - hex.count) + hex
-}

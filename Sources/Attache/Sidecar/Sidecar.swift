@@ -71,6 +71,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var lastDiagnostics: [Diagnostic] = []
     private(set) var version: String?
     private var startedRouting = false
+    /// Documents parsed in earlier runs, reused while their text is unchanged.
+    private let documents = DocumentCache()
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 
@@ -128,7 +130,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     func reconfigure() -> Int32 {
         var clock = StageClock()
         let loaded = SourceLoader.load(paths: settings.paths)
-        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        let translation = translateObjects(parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents), options: options)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics

@@ -62,13 +62,3 @@ func sidecarBootstrap(directory: String, options: TranslationOptions, regexMaxPr
         admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
 }
-
-/// FNV-1a, 64 bits: remembers what a file holds without keeping its bytes.
-func contentHash(_ bytes: [UInt8]) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in bytes {
-        hash ^= UInt64(byte)
-        hash = hash &* 0x100_0000_01b3
-    }
-    return hash
-}
