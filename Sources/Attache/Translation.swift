@@ -54,7 +54,7 @@ public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog
 ///
 /// Takes the parsed input by value and lets go of it once the resources are collected: the node trees are the
 /// largest thing in memory, and nothing after this stage needs them.
-public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions) -> Translation {
+public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions, decodeCache: DecodeCache? = nil) -> Translation {
     var log = input.log
     guard input.isComplete else {
         let model = RoutingModel()
@@ -62,7 +62,7 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
             isComplete: false, resources: AmbassadorResources(), model: model,
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
-    var resources = collectAmbassadorResources(input.objects, options: options, log: &log)
+    var resources = collectAmbassadorResources(input.objects, options: options, log: &log, cache: decodeCache)
     _ = consume input
     applyRollouts(&resources, options: options, log: &log)
     let model = buildRoutingModel(resources, options: options, log: &log)

@@ -97,7 +97,7 @@ private let annotationVersions: Set<String> = [
 /// the first resource wins), decodes each Mapping on its own so that a bad one is dropped alone, and sorts
 /// Mappings into Emissary's processing order.
 public func collectAmbassadorResources(
-    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog
+    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog, cache: DecodeCache? = nil
 ) -> AmbassadorResources {
     var resources = AmbassadorResources()
     var kept: [String: KubernetesObject] = [:]  // "Kind namespace/name" → object
@@ -180,9 +180,16 @@ public func collectAmbassadorResources(
     var v3NoticeGiven = false
     for key in keptOrder {
         guard let object = kept[key], case .mapping = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { continue }
-        var mappingLog = DiagnosticLog()
-        let mapping = decodeMapping(object, regexMaxSize: resources.module.regexMaxSize, log: &mappingLog)
-        for diagnostic in mappingLog.items {
+        let mapping: Mapping?
+        let diagnostics: [Diagnostic]
+        if let cache {
+            (mapping, diagnostics) = cache.mapping(for: object, regexMaxSize: resources.module.regexMaxSize)
+        } else {
+            var mappingLog = DiagnosticLog()
+            mapping = decodeMapping(object, regexMaxSize: resources.module.regexMaxSize, log: &mappingLog)
+            diagnostics = mappingLog.items
+        }
+        for diagnostic in diagnostics {
             // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
             if diagnostic.code == .v3MappingWithoutHostname {
                 if v3NoticeGiven { continue }
@@ -199,6 +206,7 @@ public func collectAmbassadorResources(
         }
         return a.1 < b.1
     }
+    cache?.endRun()
     resources.mappings = mappings.map(\.0)
     resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
     return resources

@@ -71,8 +71,13 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var lastDiagnostics: [Diagnostic] = []
     private(set) var version: String?
     private var startedRouting = false
+    /// The endpoint assignments on disk and their files' versions (unchanged ones are not rendered again).
+    private var assignments: [String: Envoy.ClusterLoadAssignment] = [:]
+    private var endpointVersions: [String: String] = [:]
     /// Documents parsed in earlier runs, reused while their text is unchanged.
     private let documents = DocumentCache()
+    /// Mappings decoded in earlier runs, reused for the unchanged objects DocumentCache returns.
+    private let decoded = DecodeCache()
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 
@@ -130,7 +135,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     func reconfigure() -> Int32 {
         var clock = StageClock()
         let loaded = SourceLoader.load(paths: settings.paths)
-        let translation = translateObjects(parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents), options: options)
+        let translation = translateObjects(
+            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents), options: options, decodeCache: decoded)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics
@@ -140,7 +146,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             io.writeErr("attache watch: input not translated, keeping version \(version ?? "none"): \(reason)")
             return translation.exitStatus
         }
-        let files = renderXDSFiles(translation, directory: settings.directory)
+        let files = renderXDSFiles(translation, directory: settings.directory, previous: assignments)
         var wrote: [String] = []
 
         // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
@@ -150,15 +156,27 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
 
         // 1. Endpoints of every EDS cluster.
+        var endpointsWritten = true
         for (path, bytes) in files.endpoints.sorted(by: { $0.key < $1.key }) {
-            if write(path, bytes) == true { wrote.append(path) }
+            switch write(path, bytes) {
+            case true?: wrote.append(path)
+            case false?: break
+            case nil: endpointsWritten = false
+            }
+            endpointVersions[path] = discoveryVersion(bytes)
         }
+        // Remember what is on disk; after a failed write, render everything again next time.
+        assignments = endpointsWritten ? files.assignments : [:]
+        for path in endpointVersions.keys where files.assignments[path] == nil { endpointVersions[path] = nil }
         // 2. Clusters: the new ones, plus the ones the routes on disk may still use.
         let newNames = Set(files.clusters.map(\.name))
         let oldNames = Set(publishedClusters.map(\.name))
         let retained = publishedClusters.filter { !newNames.contains($0.name) }
         let clusters = (files.clusters + retained).sorted { codePointLess($0.name, $1.name) }
-        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters)) == true {
+        // Comparing the clusters is far cheaper than rendering and hashing megabytes to find them unchanged.
+        if clusters != publishedClusters || written[XDSFileNames.clusters] == nil,
+            write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters)) == true
+        {
             wrote.append(XDSFileNames.clusters)
             if startedRouting, !newNames.subtracting(oldNames).isEmpty {
                 // Let Envoy warm the new clusters before any route sends traffic to them.
@@ -173,7 +191,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
         startedRouting = true
 
-        let newVersion = files.routesVersion + "-" + stableHash(files.endpoints.keys.sorted().map { discoveryVersion(files.endpoints[$0] ?? []) }.joined() + clusters.map(\.name).joined())
+        let newVersion = files.routesVersion + "-" + stableHash(endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined() + clusters.map(\.name).joined())
         version = newVersion
         clock.lap("reconfigure")
         if !wrote.isEmpty {

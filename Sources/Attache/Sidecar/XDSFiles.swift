@@ -16,8 +16,10 @@ public enum XDSFileNames {
 
 /// Everything the sidecar writes for one translation, rendered.
 struct XDSFiles {
-    /// `endpoints/<cluster>.json` → bytes, for every EDS cluster.
+    /// `endpoints/<cluster>.json` → bytes, for the EDS clusters whose assignment changed since `previous`.
     var endpoints: [String: [UInt8]]
+    /// Every EDS cluster's assignment by file, changed or not.
+    var assignments: [String: Envoy.ClusterLoadAssignment]
     var clusters: [Envoy.Cluster]
     var routes: [UInt8]
     var listeners: [UInt8]
@@ -25,11 +27,16 @@ struct XDSFiles {
     var counts: (mappings: Int, routes: Int, clusters: Int, endpoints: Int)
 }
 
-/// Renders a translation (made with `EndpointDelivery.files(directory:)`) as xDS files for `directory`.
-func renderXDSFiles(_ translation: Translation, directory: String) -> XDSFiles {
+/// Renders a translation (made with `EndpointDelivery.files(directory:)`) as xDS files for `directory`. Endpoint
+/// files whose assignment equals the one in `previous` are not rendered again (thousands of them, rarely changed).
+func renderXDSFiles(_ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment]) -> XDSFiles {
     var endpoints: [String: [UInt8]] = [:]
+    var assignments: [String: Envoy.ClusterLoadAssignment] = [:]
     for file in translation.envoy.endpointFiles {
-        endpoints[file.path] = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+        assignments[file.path] = file.assignment
+        if previous[file.path] != file.assignment {
+            endpoints[file.path] = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+        }
     }
     var listeners = translation.envoy.bootstrap.listeners
     for index in listeners.indices {
@@ -37,7 +44,7 @@ func renderXDSFiles(_ translation: Translation, directory: String) -> XDSFiles {
     }
     let routes = Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
     return XDSFiles(
-        endpoints: endpoints, clusters: translation.envoy.clusters, routes: routes,
+        endpoints: endpoints, assignments: assignments, clusters: translation.envoy.clusters, routes: routes,
         listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners),
         routesVersion: discoveryVersion(routes),
         counts: (
