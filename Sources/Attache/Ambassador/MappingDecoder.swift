@@ -117,6 +117,9 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     }
     if let method = reader.string("method") {
         let methodIsRegex = reader.bool("method_regex") ?? false
+        if methodIsRegex, let node = fields["method"], let problem = RE2Check.problem(in: method, maxProgramSize: regexMaxSize) {
+            reader.error(.mappingFieldValue, "`method` is not a valid RE2 regex: \(problem)", at: node)
+        }
         headers.append(HeaderMatcher(name: ":method", value: methodIsRegex ? .regex(method) : .exact(method.uppercased())))
     }
 

@@ -27,11 +27,14 @@ enum RE2Check {
     /// `|` +1, `*`/`+`/`?` +1, `{n,m}` repeats its operand max(n, m) times, and 4 for the program's frame.
     /// Only called on a regex that passed the syntax check.
     static func estimatedProgramSize(_ s: [Unicode.Scalar]) -> Int {
+        // Sizes saturate: nested repeats (`((a{1000}){1000})...`) would overflow any integer long before they matter.
+        let ceiling = 1 << 40
+        func sum(_ a: Int, _ b: Int) -> Int { min(ceiling, a + b) }
         var stack: [(total: Int, capture: Bool)] = [(0, false)]
         var lastAtom = 0
         var i = 0
         func add(_ n: Int) {
-            stack[stack.count - 1].total += n
+            stack[stack.count - 1].total = sum(stack[stack.count - 1].total, n)
             lastAtom = n
         }
         while i < s.count {
@@ -56,12 +59,9 @@ enum RE2Check {
                 continue
             case ")":
                 let group = stack.count > 1 ? stack.removeLast() : (total: 0, capture: false)
-                add(group.total + (group.capture ? 2 : 0))
-            case "|":
-                stack[stack.count - 1].total += 1
-                lastAtom = 0
-            case "*", "+", "?":
-                stack[stack.count - 1].total += 1
+                add(sum(group.total, group.capture ? 2 : 0))
+            case "|", "*", "+", "?":
+                stack[stack.count - 1].total = sum(stack[stack.count - 1].total, 1)
                 lastAtom = 0
             case "{":
                 var j = i + 1, low = 0, high = -1, digits = 0
@@ -74,7 +74,8 @@ enum RE2Check {
                 }
                 if digits > 0, j < s.count, s[j] == "}" {
                     let copies = max(low, high, 1)
-                    stack[stack.count - 1].total += lastAtom * (copies - 1) + max(0, high - low)
+                    let repeated = lastAtom.multipliedReportingOverflow(by: copies - 1)
+                    stack[stack.count - 1].total = sum(stack[stack.count - 1].total, sum(repeated.overflow ? ceiling : min(ceiling, repeated.partialValue), max(0, high - low)))
                     lastAtom = 0
                     i = j + 1
                     continue
@@ -137,9 +138,9 @@ enum RE2Check {
         }
         while stack.count > 1 {
             let group = stack.removeLast()
-            stack[stack.count - 1].total += group.total + 2
+            stack[stack.count - 1].total = sum(stack[stack.count - 1].total, sum(group.total, 2))
         }
-        return stack[0].total + 4
+        return sum(stack[0].total, 4)
     }
 }
 

@@ -22,7 +22,8 @@ public enum Envoy {
     }
 
     /// A `google.protobuf.Duration` in its JSON form: "3s", "0.250s".
-    static func duration(milliseconds ms: Int) -> String {
+    static func duration(milliseconds: Int) -> String {
+        let ms = max(0, milliseconds)  // total for any input: durations read back from files may be anything
         let seconds = ms / 1000, rest = ms % 1000
         if rest == 0 { return "\(seconds)s" }
         let fraction = String(rest)

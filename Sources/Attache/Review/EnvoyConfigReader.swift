@@ -98,6 +98,8 @@ private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
 
 /// "3s" / "0.250s" → milliseconds.
 private func milliseconds(_ value: Any?) -> Int? {
-    guard let text = value as? String, text.hasSuffix("s"), let seconds = Double(text.dropLast()) else { return nil }
+    guard let text = value as? String, text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds.isFinite,
+        seconds >= 0, seconds < 1e9
+    else { return nil }
     return Int((seconds * 1000).rounded())
 }

@@ -94,7 +94,12 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
     }
     let status = object.body["status"]
     var currentStepIndex: Int?
-    if case .int(let i)? = status?["currentStepIndex"]?.resolved { currentStepIndex = i }
+    if let node = status?["currentStepIndex"], case .int(let i)? = node.resolved {
+        if i < 0 {
+            log.warning(.rolloutInvalid, "`status.currentStepIndex` is \(i); read as 0", at: object.location(of: node), object: object.reference)
+        }
+        currentStepIndex = max(0, i)
+    }
     return Rollout(
         reference: object.reference, location: object.location,
         stableService: canary?["stableService"]?.scalarText, canaryService: canary?["canaryService"]?.scalarText,
@@ -110,10 +115,11 @@ extension Rollout {
 
     /// The step index the Rollout is at: the override's, else `status.currentStepIndex` (missing = 0).
     func currentStep(_ override: RolloutOverride?) -> Int? {
+        // Never negative, whatever the input says: the step ranges below start at 0.
         switch override {
-        case .step(let n)?: return n
+        case .step(let n)?: return max(0, n)
         case .weight?: return nil
-        case nil: return currentStepIndex ?? 0
+        case nil: return max(0, currentStepIndex ?? 0)
         }
     }
 
