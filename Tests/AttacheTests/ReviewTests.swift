@@ -121,3 +121,25 @@ final class ExplainTrafficTests: XCTestCase {
         }
     }
 }
+
+/// diff's indexed evaluation must give what a full scan of the route table gives.
+final class RouteIndexTests: XCTestCase {
+    func testIndexedEvaluationEqualsFullScan() throws {
+        var compared = 0
+        for fixture in FixtureCase.all() {
+            let model = translate(try fixture.sources(), options: try fixture.options()).model
+            let routes = model.routes
+            let index = RouteIndex(routes)
+            var probes = routes.compactMap(probeRequest(for:))
+            probes += ["/", "/svc/x", "/ITEMS/7", "/exact/path", "/CaSe/y", "/api/v1/x", "/nothing"].map { ProbeRequest(host: "example.com", path: $0) }
+            for probe in probes {
+                let full = evaluate(probe, routes: routes), fast = evaluate(probe, routes: routes, index: index)
+                XCTAssertEqual(fast.shares.map(\.route), full.shares.map(\.route), "\(fixture.name) \(probe.path)")
+                XCTAssertEqual(fast.shares.map(\.percent), full.shares.map(\.percent), "\(fixture.name) \(probe.path)")
+                XCTAssertEqual(fast.unrouted, full.unrouted, "\(fixture.name) \(probe.path)")
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 200)
+    }
+}

@@ -112,21 +112,24 @@ public struct RequestOutcome: Sendable, Equatable {
     }
 }
 
-/// Evaluates a request against the routes in Envoy order.
-public func evaluate(_ request: ProbeRequest, routes: [Route]) -> RequestOutcome {
+/// Evaluates a request against the routes in Envoy order. With `index`, only the routes whose path could match
+/// are visited (the others cannot take the request, so the outcome is the same, without their mismatches).
+public func evaluate(_ request: ProbeRequest, routes: [Route], index: RouteIndex? = nil) -> RequestOutcome {
     var outcome = RequestOutcome(shares: [], unrouted: 100, mismatches: [], shadowed: [])
+    let regexes = index?.regexes ?? RegexCache()
     var covered = 0
-    for (index, route) in routes.enumerated() {
-        if let reason = mismatch(route, request) {
-            outcome.mismatches.append((index, reason))
+    for position in index?.candidates(for: request) ?? Array(routes.indices) {
+        let route = routes[position]
+        if let reason = mismatch(route, request, regexes: regexes) {
+            outcome.mismatches.append((position, reason))
             continue
         }
         let take = max(0, route.cumulativeWeight - covered)
         if take > 0 {
-            outcome.shares.append((index, take))
+            outcome.shares.append((position, take))
             covered = route.cumulativeWeight
         } else {
-            outcome.shadowed.append(index)
+            outcome.shadowed.append(position)
         }
         if covered >= 100 { break }
     }
@@ -134,8 +137,67 @@ public func evaluate(_ request: ProbeRequest, routes: [Route]) -> RequestOutcome
     return outcome
 }
 
+/// Routes by the paths they can match, so that evaluating many requests (diff evaluates one per route) does not
+/// visit every route each time: a prefix route can only match a path that starts with its prefix, so the
+/// candidates are found by looking up each prefix of the path; regex routes are always candidates.
+public struct RouteIndex {
+    private var prefixes: [String: [Int]] = [:]
+    private var anyCasePrefixes: [String: [Int]] = [:]
+    private var exactPaths: [String: [Int]] = [:]
+    private var anyCaseExactPaths: [String: [Int]] = [:]
+    private var regexRoutes: [Int] = []
+    let regexes = RegexCache()
+
+    public init(_ routes: [Route]) {
+        for (position, route) in routes.enumerated() {
+            switch (route.pathMatch, route.caseSensitive) {
+            case (.prefix, true): prefixes[route.prefix, default: []].append(position)
+            case (.prefix, false): anyCasePrefixes[route.prefix.lowercased(), default: []].append(position)
+            case (.exact, true): exactPaths[route.prefix, default: []].append(position)
+            case (.exact, false): anyCaseExactPaths[route.prefix.lowercased(), default: []].append(position)
+            case (.regex, _): regexRoutes.append(position)
+            }
+        }
+    }
+
+    /// The positions of the routes whose path condition may hold, in route order.
+    func candidates(for request: ProbeRequest) -> [Int] {
+        var found = regexRoutes
+        let lowered = request.path.lowercased()
+        for (path, table) in [(request.path, prefixes), (lowered, anyCasePrefixes)] where !table.isEmpty {
+            var end = path.startIndex
+            while true {
+                if let hits = table[String(path[..<end])] { found += hits }
+                guard end < path.endIndex else { break }
+                end = path.index(after: end)
+            }
+        }
+        found += exactPaths[request.path] ?? []
+        found += anyCaseExactPaths[lowered] ?? []
+        return found.sorted()
+    }
+}
+
+/// Compiled regexes by pattern, so that a regex is compiled once however many requests it is tried on.
+public final class RegexCache {
+    private var compiled: [String: NSRegularExpression?] = [:]
+
+    public init() {}
+
+    /// Whether the regex matches the whole text (Envoy's safe_regex semantics). Foundation's engine stands in for
+    /// RE2 here; for the regexes Attaché accepts, the two agree on what they match.
+    func fullMatch(_ regex: String, _ text: String, caseInsensitive: Bool) -> Bool {
+        let key = (caseInsensitive ? "i:" : "s:") + regex
+        if compiled[key] == nil {
+            compiled[key] = .some(try? NSRegularExpression(pattern: "^(?:\(regex))$", options: caseInsensitive ? [.caseInsensitive] : []))
+        }
+        guard let expression = compiled[key] ?? nil else { return false }
+        return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
+
 /// The first condition of `route` that `request` fails, or nil when it matches.
-func mismatch(_ route: Route, _ request: ProbeRequest) -> MismatchReason? {
+func mismatch(_ route: Route, _ request: ProbeRequest, regexes: RegexCache) -> MismatchReason? {
     switch route.pathMatch {
     case .prefix:
         let matches = route.caseSensitive ? request.path.hasPrefix(route.prefix) : request.path.lowercased().hasPrefix(route.prefix.lowercased())
@@ -144,7 +206,7 @@ func mismatch(_ route: Route, _ request: ProbeRequest) -> MismatchReason? {
         let matches = route.caseSensitive ? request.path == route.prefix : request.path.lowercased() == route.prefix.lowercased()
         if !matches { return .path(expected: route.prefix, kind: .exact) }
     case .regex:
-        if !fullMatch(route.prefix, request.path, caseInsensitive: !route.caseSensitive) { return .path(expected: route.prefix, kind: .regex) }
+        if !regexes.fullMatch(route.prefix, request.path, caseInsensitive: !route.caseSensitive) { return .path(expected: route.prefix, kind: .regex) }
     }
     for header in route.headers {
         let value: String?
@@ -153,15 +215,15 @@ func mismatch(_ route: Route, _ request: ProbeRequest) -> MismatchReason? {
         case ":method": value = request.method
         default: value = request.headers.first { $0.name == header.name.lowercased() }?.value
         }
-        if let reason = headerMismatch(header, value, query: false) { return reason }
+        if let reason = headerMismatch(header, value, query: false, regexes: regexes) { return reason }
     }
     for parameter in route.queryParameters {
-        if let reason = headerMismatch(parameter, request.query.first { $0.name == parameter.name }?.value, query: true) { return reason }
+        if let reason = headerMismatch(parameter, request.query.first { $0.name == parameter.name }?.value, query: true, regexes: regexes) { return reason }
     }
     return nil
 }
 
-private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: Bool) -> MismatchReason? {
+private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: Bool, regexes: RegexCache) -> MismatchReason? {
     let described: String
     let matches: Bool
     switch matcher.value {
@@ -170,7 +232,7 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
         matches = value.map { matcher.name == ":authority" ? $0.lowercased() == expected.lowercased() : $0 == expected } ?? false
     case .regex(let regex):
         described = regex == ".*" ? "(any value)" : "/\(regex)/"
-        matches = value.map { fullMatch(regex, $0, caseInsensitive: false) } ?? false
+        matches = value.map { regexes.fullMatch(regex, $0, caseInsensitive: false) } ?? false
     case .hostGlob(let glob):
         described = glob
         matches = value.map { hostMatchesGlob($0, glob) } ?? false
@@ -192,13 +254,6 @@ func hostMatchesGlob(_ host: String, _ glob: String) -> Bool {
     if glob.hasPrefix("*") { return host.hasSuffix(String(glob.dropFirst())) }
     if glob.hasSuffix("*") { return host.hasPrefix(String(glob.dropLast())) }
     return host == glob
-}
-
-/// Whether the regex matches the whole text (Envoy's safe_regex semantics). Foundation's engine stands in for RE2
-/// here; for the regexes Attaché accepts, the two agree on what they match.
-func fullMatch(_ regex: String, _ text: String, caseInsensitive: Bool) -> Bool {
-    guard let expression = try? NSRegularExpression(pattern: "^(?:\(regex))$", options: caseInsensitive ? [.caseInsensitive] : []) else { return false }
-    return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
 }
 
 /// The path the upstream sees: Envoy's `prefix_rewrite` replaces the matched prefix, or the whole path for exact
