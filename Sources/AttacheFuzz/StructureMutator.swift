@@ -30,6 +30,9 @@ private let fieldNames = [
     "prefix", "service", "weight", "headers", "regex_headers", "query_parameters", "host", "hostname", "method", "precedence",
     "rewrite", "resolver", "prefix_regex", "prefix_exact", "case_sensitive", "timeout_ms", "connect_timeout_ms", "host_rewrite",
     "add_request_headers", "remove_request_headers", "ambassador_id", "name", "namespace", "kind", "apiVersion",
+    // Rollouts, Module and endpoints: the other objects whose fields drive routing.
+    "currentStepIndex", "setWeight", "stableService", "canaryService", "mappings", "steps", "abort", "stableRS",
+    "currentPodHash", "setHeaderRoute", "regex_max_size", "cluster_request_timeout_ms", "targetPort", "port", "addresses",
 ]
 
 /// Parses `input` as YAML, applies one to three tree mutations, and writes the result back as YAML text. nil when
