@@ -63,6 +63,8 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
     var resources = collectAmbassadorResources(input.objects, options: options, log: &log, cache: decodeCache)
+    // Freed here, on this thread: freeing them on another one while the model is built was measured no faster
+    // (both threads then contend for the allocator).
     _ = consume input
     applyRollouts(&resources, options: options, log: &log)
     let model = buildRoutingModel(resources, options: options, log: &log)

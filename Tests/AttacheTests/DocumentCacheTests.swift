@@ -49,3 +49,53 @@ final class DocumentCacheTests: XCTestCase {
         XCTAssertNil(documentPieces(Array("%YAML 1.1\n---\na: 1\n".utf8)), "directives: parse whole")
     }
 }
+
+/// A large file is parsed in chunks on several threads; the result must be exactly the one-stream parse.
+final class ParallelParseTests: XCTestCase {
+    func testEveryFixtureParsesTheSameInChunks() throws {
+        var chunked = 0
+        for fixture in FixtureCase.all() {
+            for source in try fixture.sources() {
+                var serialLog = DiagnosticLog()
+                let serial = readKubernetesObjects(from: source, firstLine: 1, chunks: nil, log: &serialLog)
+                for width in [2, 3, 7] {
+                    let chunks = parallelChunks(of: source.bytes, width: width, threshold: 0)
+                    if chunks != nil { chunked += 1 }
+                    var log = DiagnosticLog()
+                    let objects = readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, log: &log)
+                    XCTAssertEqual(objects.map(describe), serial.map(describe), "\(fixture.name) \(source.name) width \(width)")
+                    XCTAssertEqual(log.sorted.map(\.description), serialLog.sorted.map(\.description), "\(fixture.name) width \(width)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(chunked, 30, "most fixtures have several documents and were really cut")
+    }
+
+    func testChunksAreWholeDocumentsCoveringTheFile() {
+        var text = ""
+        for i in 0..<100 { text += "---\nkind: Service\nmetadata: {name: s\(i)}\n" + String(repeating: "# padding\n", count: i % 7) }
+        let bytes = Array(text.utf8)
+        for width in 2...5 {
+            guard let chunks = parallelChunks(of: bytes, width: width, threshold: 0) else { return XCTFail("not cut") }
+            XCTAssertEqual(chunks.count, width)
+            XCTAssertEqual(chunks.first?.range.lowerBound, 0)
+            XCTAssertEqual(chunks.last?.range.upperBound, bytes.count)
+            for (a, b) in zip(chunks, chunks.dropFirst()) { XCTAssertEqual(a.range.upperBound, b.range.lowerBound) }
+            for chunk in chunks {
+                XCTAssertTrue(bytes[chunk.range].starts(with: Array("---\n".utf8)))
+                let linesBefore = bytes[..<chunk.range.lowerBound].filter { $0 == UInt8(ascii: "\n") }.count
+                XCTAssertEqual(chunk.firstLine, linesBefore + 1)
+            }
+            // Balanced: no chunk holds more than twice its share.
+            XCTAssertTrue(chunks.allSatisfy { $0.range.count <= 2 * bytes.count / width }, "\(chunks.map(\.range.count))")
+        }
+        XCTAssertNil(parallelChunks(of: Array("a: 1\n".utf8), width: 2, threshold: 0), "one document: nothing to cut")
+        XCTAssertNil(parallelChunks(of: bytes, width: 1, threshold: 0), "one processor")
+        XCTAssertNil(parallelChunks(of: bytes, width: 2, threshold: bytes.count + 1), "small file")
+    }
+
+    private func describe(_ objects: [KubernetesObject]?) -> [String]? {
+        // The body's reflection covers every node, value, style and position.
+        objects?.map { "\($0.reference) \($0.location) \($0.origin) \($0.fields.mark) \(String(reflecting: $0.body))" }
+    }
+}

@@ -35,6 +35,26 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(q("svc1", "prod", off: true), "svc1")
     }
 
+    func testByteLevelTextHelpers() {
+        for (host, expected) in [("10.0.0.1", true), ("255.255.255.255", true), ("::1", true), ("fe80::1%eth0", true),
+                                 ("a:b", true), ("256.0.0.1", false), ("1.2.3", false), ("1.2.3.4.5", false), ("1..2.3", false),
+                                 ("1.2.3.", false), ("0001.2.3.4", false), ("svc.ns", false), ("", false), ("１.2.3.4", false)] {
+            XCTAssertEqual(isIPAddress(host), expected, host)
+        }
+        XCTAssertTrue("a{{b".containsBytes("{{"))
+        XCTAssertFalse("a{b{".containsBytes("{{"))
+        XCTAssertTrue("x".containsBytes(""))
+        XCTAssertTrue("é.".containsBytes("."))
+        // Code point order is UTF-8 byte order, whatever Unicode normalisation would say; a prefix sorts first.
+        XCTAssertTrue(codePointLess("Z", "a"))
+        XCTAssertTrue(codePointLess("ab", "abc"))
+        XCTAssertFalse(codePointLess("abc", "abc"))
+        XCTAssertTrue(codePointLess("e\u{301}", "\u{e9}"), "decomposed é (0x65…) before precomposed é (0xC3…)")
+        XCTAssertFalse(codePointLess("\u{e9}", "e\u{301}"))
+        XCTAssertEqual(endpointFileName(forCluster: "k8s/prod/web/8080"), "endpoints/k8s_prod_web_8080.json")
+        XCTAssertEqual(codePointCompare("a very long string that is not small", "a very long string that is not small"), 0)
+    }
+
     func testServiceParsing() throws {
         func parse(_ text: String) -> ServiceReference? {
             if case .success(let parsed) = parseServiceReference(text) { return parsed.reference }

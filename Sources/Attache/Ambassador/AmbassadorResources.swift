@@ -103,7 +103,9 @@ public func collectAmbassadorResources(
     var kept: [String: KubernetesObject] = [:]  // "Kind namespace/name" → object
     var keptOrder: [String] = []
 
-    for object in objects {
+    let roles = objects.map { ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
+    let endpointData = decodeEndpointObjects(objects, roles: roles, cache: cache)
+    for (position, object) in objects.enumerated() {
         if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
             log.error(
                 .annotationUnsupportedVersion,
@@ -111,21 +113,22 @@ public func collectAmbassadorResources(
                 at: object.location, object: object.reference)
             continue
         }
-        let role = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind)
+        let role = roles[position]
         switch role {
         case .ignored:
             continue
         case .service:
-            resources.services["\(object.namespace)/\(object.name)"] = decodeService(object)
+            guard case .service(let service)? = endpointData[position] else { continue }
+            resources.services["\(object.namespace)/\(object.name)"] = service
             continue
         case .endpoints:
             let key = "\(object.namespace)/\(object.name)"
-            if resources.endpoints[key]?.source != .endpointSlices {
-                resources.endpoints[key] = decodeEndpoints(object)
+            if resources.endpoints[key]?.source != .endpointSlices, case .endpoints(let endpoints)? = endpointData[position] {
+                resources.endpoints[key] = endpoints
             }
             continue
         case .endpointSlice:
-            guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { continue }
+            guard case .slice(let service, let subset)? = endpointData[position] else { continue }
             let key = "\(object.namespace)/\(service)"
             if resources.endpoints[key]?.source != .endpointSlices {
                 // The first slice replaces anything read from Endpoints: slices win.
@@ -176,19 +179,13 @@ public func collectAmbassadorResources(
         }
         if let module = decodeModule(object, log: &log) { resources.module = module }
     }
+    let mappingObjects = keptOrder.compactMap { key -> KubernetesObject? in
+        guard let object = kept[key], case .mapping = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { return nil }
+        return object
+    }
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
-    for key in keptOrder {
-        guard let object = kept[key], case .mapping = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { continue }
-        let mapping: Mapping?
-        let diagnostics: [Diagnostic]
-        if let cache {
-            (mapping, diagnostics) = cache.mapping(for: object, regexMaxSize: resources.module.regexMaxSize)
-        } else {
-            var mappingLog = DiagnosticLog()
-            mapping = decodeMapping(object, regexMaxSize: resources.module.regexMaxSize, log: &mappingLog)
-            diagnostics = mappingLog.items
-        }
+    for (object, (mapping, diagnostics)) in zip(mappingObjects, decodeMappings(mappingObjects, regexMaxSize: resources.module.regexMaxSize, cache: cache)) {
         for diagnostic in diagnostics {
             // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
             if diagnostic.code == .v3MappingWithoutHostname {
@@ -201,15 +198,83 @@ public func collectAmbassadorResources(
     }
     // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it.
     mappings.sort { a, b in
-        if a.0.processingKey != b.0.processingKey {
-            return a.0.processingKey.utf8.lexicographicallyPrecedes(b.0.processingKey.utf8)
-        }
-        return a.1 < b.1
+        let order = codePointCompare(a.0.processingKey, b.0.processingKey)
+        return order != 0 ? order < 0 : a.1 < b.1
     }
     cache?.endRun()
     resources.mappings = mappings.map(\.0)
     resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
     return resources
+}
+
+/// What a Service, Endpoints or EndpointSlice object decodes to. Decoding one needs nothing but the object.
+enum DecodedEndpointObject: Sendable {
+    case service(KubernetesService)
+    case endpoints(ServiceEndpoints)
+    /// A usable slice: the Service it belongs to and its ready endpoints.
+    case slice(service: String, subset: ServiceEndpoints.Subset)
+    /// A slice without a Service label or without usable content: skipped.
+    case unusable
+}
+
+/// Decodes every Service, Endpoints and EndpointSlice object (nil at other positions): known objects from the cache,
+/// the rest in batches on all processors. The collect loop then applies them in input order.
+func decodeEndpointObjects(_ objects: [KubernetesObject], roles: [ObjectRole], cache: DecodeCache?) -> [DecodedEndpointObject?] {
+    var results: [DecodedEndpointObject?] = Array(repeating: nil, count: objects.count)
+    var missing: [Int] = []
+    for (index, role) in roles.enumerated() {
+        switch role {
+        case .service, .endpoints, .endpointSlice:
+            if let known = cache?.cachedEndpointObject(objects[index]) { results[index] = known } else { missing.append(index) }
+        default:
+            continue
+        }
+    }
+    let decoded = parallelMap(batches(of: missing, minimumSize: 512)) { batch in
+        batch.map { index -> DecodedEndpointObject in
+            let object = objects[index]
+            switch roles[index] {
+            case .service: return .service(decodeService(object))
+            case .endpoints: return .endpoints(decodeEndpoints(object))
+            default:
+                guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { return .unusable }
+                return .slice(service: service, subset: subset)
+            }
+        }
+    }
+    for (index, result) in zip(missing, decoded.joined()) {
+        results[index] = result
+        cache?.rememberEndpointObject(objects[index], as: result)
+    }
+    return results
+}
+
+/// Consecutive runs of `indices`, one per processor and at least `minimumSize` long, for `parallelMap`.
+func batches(of indices: [Int], minimumSize: Int) -> [[Int]] {
+    let size = max(minimumSize, (indices.count + parallelWidth - 1) / parallelWidth)
+    return stride(from: 0, to: indices.count, by: size).map { Array(indices[$0..<min($0 + size, indices.count)]) }
+}
+
+/// Decodes Mappings in order: those the cache knows are looked up on this thread, the rest are decoded in batches on
+/// all processors (each Mapping is decoded on its own; only its diagnostics come back) and then remembered.
+func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: DecodeCache?) -> [(Mapping?, [Diagnostic])] {
+    var results: [(Mapping?, [Diagnostic])?] = objects.map { cache?.cached($0, regexMaxSize: regexMaxSize) }
+    let missing = results.indices.filter { results[$0] == nil }
+    let batches = batches(of: missing, minimumSize: 256)
+    let decoded = parallelMap(batches) { batch in
+        batch.map { index -> (Mapping?, [Diagnostic]) in
+            var log = DiagnosticLog()
+            let mapping = decodeMapping(objects[index], regexMaxSize: regexMaxSize, log: &log)
+            return (mapping, log.items)
+        }
+    }
+    for (batch, batchResults) in zip(batches, decoded) {
+        for (index, result) in zip(batch, batchResults) {
+            results[index] = result
+            cache?.remember(objects[index], regexMaxSize: regexMaxSize, mapping: result.0, diagnostics: result.1)
+        }
+    }
+    return results.map { $0! }
 }
 
 /// `ambassador/vN` is the annotation spelling of `getambassador.io/vN`.

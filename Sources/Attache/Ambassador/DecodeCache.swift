@@ -12,25 +12,41 @@ public final class DecodeCache: @unchecked Sendable {  // used by one sidecar lo
 
     private var entries: [ObjectIdentifier: Decoded] = [:]
     private var used: [ObjectIdentifier: Decoded] = [:]
+    private var endpointObjects: [ObjectIdentifier: (object: KubernetesObject, decoded: DecodedEndpointObject)] = [:]
+    private var usedEndpointObjects: [ObjectIdentifier: (object: KubernetesObject, decoded: DecodedEndpointObject)] = [:]
 
     public init() {}
 
-    /// The decoded Mapping and its diagnostics, from this cache or by decoding it now.
-    func mapping(for object: KubernetesObject, regexMaxSize: Int) -> (Mapping?, [Diagnostic]) {
+    /// The decoded Mapping and its diagnostics, when this object was decoded before with the same limit.
+    func cached(_ object: KubernetesObject, regexMaxSize: Int) -> (Mapping?, [Diagnostic])? {
         let id = ObjectIdentifier(object)
-        if let hit = entries[id] ?? used[id], hit.object === object, hit.regexMaxSize == regexMaxSize {
-            used[id] = hit
-            return (hit.mapping, hit.diagnostics)
-        }
-        var log = DiagnosticLog()
-        let mapping = decodeMapping(object, regexMaxSize: regexMaxSize, log: &log)
-        used[id] = Decoded(object: object, regexMaxSize: regexMaxSize, mapping: mapping, diagnostics: log.items)
-        return (mapping, log.items)
+        guard let hit = entries[id] ?? used[id], hit.object === object, hit.regexMaxSize == regexMaxSize else { return nil }
+        used[id] = hit
+        return (hit.mapping, hit.diagnostics)
+    }
+
+    /// Records how `object` decoded, for the next run.
+    func remember(_ object: KubernetesObject, regexMaxSize: Int, mapping: Mapping?, diagnostics: [Diagnostic]) {
+        used[ObjectIdentifier(object)] = Decoded(object: object, regexMaxSize: regexMaxSize, mapping: mapping, diagnostics: diagnostics)
+    }
+
+    /// A Service, Endpoints or EndpointSlice object decoded in an earlier run.
+    func cachedEndpointObject(_ object: KubernetesObject) -> DecodedEndpointObject? {
+        let id = ObjectIdentifier(object)
+        guard let hit = endpointObjects[id] ?? usedEndpointObjects[id], hit.object === object else { return nil }
+        usedEndpointObjects[id] = hit
+        return hit.decoded
+    }
+
+    func rememberEndpointObject(_ object: KubernetesObject, as decoded: DecodedEndpointObject) {
+        usedEndpointObjects[ObjectIdentifier(object)] = (object, decoded)
     }
 
     /// Ends a run: what this run did not use is forgotten.
     func endRun() {
         entries = used
         used = [:]
+        endpointObjects = usedEndpointObjects
+        usedEndpointObjects = [:]
     }
 }

@@ -51,7 +51,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     if let prefix, let node = fields["prefix"] {
         if prefix.isEmpty {
             reader.error(.mappingFieldValue, "`prefix` is empty; write `/` to match every path", at: node)
-        } else if prefix.contains("{{") {
+        } else if prefix.containsBytes("{{") {
             reader.error(.unrenderedTemplate, "`prefix` contains template text \"\(prefix)\": the manifest was not rendered (run helm template first)", at: node)
         }
     }
@@ -66,7 +66,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
             if let problem = RE2Check.problem(in: prefix, maxProgramSize: regexMaxSize) {
                 reader.error(.mappingFieldValue, "`prefix` is not a valid RE2 regex: \(problem)", at: node)
             }
-        } else if !prefix.hasPrefix("/"), !prefix.contains("{{") {
+        } else if !prefix.hasPrefix("/"), !prefix.containsBytes("{{") {
             reader.warning(.mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it", at: node)
         }
     }
@@ -102,7 +102,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
         headers.append(HeaderMatcher(name: ":authority", value: .hostGlob(hostname.lowercased())))
     } else if let host = reader.string("host") {
         let hostIsRegex = reader.bool("host_regex") ?? false
-        if !hostIsRegex, host.contains("*"), let node = fields["host"] {
+        if !hostIsRegex, host.containsBytes("*"), let node = fields["host"] {
             reader.error(.mappingHostWildcard, "`host` \"\(host)\" contains `*`; `host` is an exact match, use `hostname` for a glob", at: node)
         }
         if hostIsRegex, let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {

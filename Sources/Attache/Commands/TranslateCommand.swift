@@ -42,7 +42,7 @@ public enum OutputFiles {
     public static let bootstrap = "bootstrap.json"
 
     /// Writes one translation into `directory`, file by file, each atomically and streamed (no file is held in
-    /// memory whole): endpoint files, then clusters and routes, then the bootstrap, which embeds the two files just
+    /// memory whole): endpoint files, then clusters and routes (side by side), then the bootstrap, which embeds the two files just
     /// written instead of rendering them again. Endpoint files that no cluster uses any more are removed.
     public static func write(_ envoy: EnvoyConfig, to directory: String) throws(OutputError) {
         if !envoy.endpointFiles.isEmpty { try AtomicFile.prepareDirectory(directory + "/endpoints") }
@@ -52,8 +52,17 @@ public enum OutputFiles {
             try AtomicFile.write(bytes, to: String(file.path.dropFirst("endpoints/".count)), in: directory + "/endpoints")
             current.insert(file.path)
         }
-        try stream(JSONArray(envoy.clusters), to: clusters, in: directory)
-        try stream(envoy.routeConfiguration, to: routes, in: directory)
+        // The two files are independent: each is rendered on its own processor.
+        let written = parallelMap([clusters, routes]) { name -> Result<Void, OutputError> in
+            Result { () throws(OutputError) in
+                if name == clusters {
+                    try stream(JSONArray(envoy.clusters), to: name, in: directory)
+                } else {
+                    try stream(envoy.routeConfiguration, to: name, in: directory)
+                }
+            }
+        }
+        for result in written { try result.get() }
         try AtomicFile.write(to: bootstrap, in: directory) { emit in
             try withoutActuallyEscaping(emit) { emit in
                 var writer = JSONWriter(sink: emit)
@@ -152,7 +161,11 @@ enum TranslateCommand {
             io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")
         }
-        return translation.exitStatus
+        let exitStatus = translation.exitStatus
+        // Freeing every route and cluster one by one would be the last 30 ms of a 10,000-Mapping run: another
+        // thread does it, and a process that exits first leaves it to the kernel.
+        releaseInBackground(consume translation)
+        return exitStatus
     }
 }
 

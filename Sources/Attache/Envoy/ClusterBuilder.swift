@@ -8,7 +8,9 @@ public func buildClusters(_ model: RoutingModel, delivery: EndpointDelivery) -> 
 /// The file (relative to the output directory) that holds an EDS cluster's endpoints: the cluster name with
 /// `/` as `_` (Kubernetes names have no `_`, so this cannot collide).
 public func endpointFileName(forCluster name: String) -> String {
-    "endpoints/" + name.replacingOccurrences(of: "/", with: "_") + ".json"
+    // Byte by byte: Foundation's replacingOccurrences cost more than the rest of the cluster (perf, sidecar at 10k).
+    let file = String(decoding: name.utf8.map { $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }, as: UTF8.self)
+    return "endpoints/" + file + ".json"
 }
 
 /// An endpoint cluster's members as a ClusterLoadAssignment.
@@ -40,11 +42,24 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
     }
 }
 
-/// True for an IPv4 dotted quad or an IPv6 literal.
+/// True for an IPv4 dotted quad or an IPv6 literal (anything with a `:`). Byte-level: it runs once per cluster.
 func isIPAddress(_ host: String) -> Bool {
-    if host.contains(":") { return true }
-    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-    return parts.count == 4 && parts.allSatisfy { part in
-        !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && (Int(part) ?? 256) <= 255
+    if host.utf8.contains(UInt8(ascii: ":")) { return true }
+    var parts = 0, digits = 0, value = 0
+    for byte in host.utf8 {
+        switch byte {
+        case UInt8(ascii: "."):
+            guard digits > 0 else { return false }
+            parts += 1
+            digits = 0
+            value = 0
+        case UInt8(ascii: "0")...UInt8(ascii: "9"):
+            digits += 1
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+            guard digits <= 3, value <= 255 else { return false }
+        default:
+            return false
+        }
     }
+    return digits > 0 && parts == 3
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reuses the objects of documents that did not change since the last run, for the sidecar, which re-reads its
 /// inputs on every change: a weight step in a 10,000-Mapping file changes one document, not the file.
 ///
@@ -11,31 +13,49 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
         var diagnostics: [Diagnostic]
     }
 
-    private var entries: [String: Entry] = [:]
-    private var used: [String: Entry] = [:]
+    /// A document of a file: where it starts and a hash of its bytes. Integers, so that looking up the 28,000
+    /// documents of a 10,000-Mapping file costs no string hashing.
+    private struct Piece: Hashable {
+        var firstLine: Int
+        var hash: UInt64
+    }
+
+    private var entries: [String: [Piece: Entry]] = [:]
+    private var used: [String: [Piece: Entry]] = [:]
 
     public init() {}
 
     /// Like `readKubernetesObjects`, reusing documents unchanged since the previous run.
     func objects(for source: SourceFile, log: inout DiagnosticLog) -> [KubernetesObject]? {
         guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, log: &log) }
+        let known = entries[source.name] ?? [:]
+        var usedHere = used[source.name] ?? [:]
+        let keys = pieces.map { Piece(firstLine: $0.firstLine, hash: contentHash(source.bytes[$0.range])) }
+        // New documents are parsed side by side (on the first run that is all of them), in batches of neighbours.
+        let missing = keys.indices.filter { known[keys[$0]] == nil && usedHere[keys[$0]] == nil }
+        let batches = batches(of: missing, minimumSize: 64)
+        let parsed = parallelMap(batches) { batch in
+            batch.map { index -> Entry in
+                var pieceLog = DiagnosticLog()
+                let piece = pieces[index]
+                let objects = readKubernetesObjects(
+                    from: SourceFile(name: source.name, bytes: Array(source.bytes[piece.range])), firstLine: piece.firstLine, chunks: nil,
+                    log: &pieceLog)
+                return Entry(objects: objects, diagnostics: pieceLog.items)
+            }
+        }
+        for (batch, entries) in zip(batches, parsed) {
+            for (index, entry) in zip(batch, entries) { usedHere[keys[index]] = entry }
+        }
         var objects: [KubernetesObject] = []
         var complete = true
-        for piece in pieces {
-            let key = "\(source.name)\u{0}\(piece.firstLine)\u{0}\(contentHash(source.bytes[piece.range]))"
-            let entry: Entry
-            if let known = entries[key] ?? used[key] {
-                entry = known
-            } else {
-                var pieceLog = DiagnosticLog()
-                let parsed = readKubernetesObjects(
-                    from: SourceFile(name: source.name, bytes: Array(source.bytes[piece.range])), firstLine: piece.firstLine, log: &pieceLog)
-                entry = Entry(objects: parsed, diagnostics: pieceLog.items)
-            }
-            used[key] = entry
+        for key in keys {
+            guard let entry = usedHere[key] ?? known[key] else { continue }  // every key was found or parsed above
+            usedHere[key] = entry
             for diagnostic in entry.diagnostics { log.add(diagnostic) }
             if let pieceObjects = entry.objects { objects += pieceObjects } else { complete = false }
         }
+        used[source.name] = usedHere
         return complete ? objects : nil
     }
 
@@ -50,24 +70,34 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
 /// followed by a space, tab or line end. nil when the file has directives (`%YAML`), which belong to the document
 /// after them: such a file is parsed whole.
 func documentPieces(_ bytes: [UInt8]) -> [(range: Range<Int>, firstLine: Int)]? {
-    var pieces: [(range: Range<Int>, firstLine: Int)] = []
-    var start = 0, startLine = 1
-    var lineStart = 0, line = 1
-    while lineStart < bytes.count {
-        if bytes[lineStart] == UInt8(ascii: "%") { return nil }
-        let isMarker = lineStart + 2 < bytes.count && bytes[lineStart] == UInt8(ascii: "-") && bytes[lineStart + 1] == UInt8(ascii: "-")
-            && bytes[lineStart + 2] == UInt8(ascii: "-")
-            && (lineStart + 3 == bytes.count || [UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r")].contains(bytes[lineStart + 3]))
-        if isMarker, lineStart > start {
-            pieces.append((start..<lineStart, startLine))
-            start = lineStart
-            startLine = line
+    bytes.withUnsafeBufferPointer { text -> [(range: Range<Int>, firstLine: Int)]? in
+        guard let base = text.baseAddress else { return [(0..<0, 1)] }
+        var pieces: [(range: Range<Int>, firstLine: Int)] = []
+        var start = 0, startLine = 1
+        var lineStart = 0, line = 1
+        while lineStart < text.count {
+            if text[lineStart] == UInt8(ascii: "%") { return nil }
+            if text[lineStart] == UInt8(ascii: "-"), lineStart > start, isDocumentMarker(text, at: lineStart) {
+                pieces.append((start..<lineStart, startLine))
+                start = lineStart
+                startLine = line
+            }
+            // memchr: this runs over every byte of the input on every sidecar change.
+            guard let newline = memchr(base + lineStart, Int32(UInt8(ascii: "\n")), text.count - lineStart) else { break }
+            lineStart = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            line += 1
         }
-        var next = lineStart
-        while next < bytes.count, bytes[next] != UInt8(ascii: "\n") { next += 1 }
-        lineStart = next + 1
-        line += 1
+        if start < text.count || pieces.isEmpty { pieces.append((start..<text.count, startLine)) }
+        return pieces
     }
-    if start < bytes.count || pieces.isEmpty { pieces.append((start..<bytes.count, startLine)) }
-    return pieces
+}
+
+/// `---` at `index` followed by a space, tab, line end or the end of the text.
+private func isDocumentMarker(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
+    guard index + 2 < text.count, text[index + 1] == UInt8(ascii: "-"), text[index + 2] == UInt8(ascii: "-") else { return false }
+    guard index + 3 < text.count else { return true }
+    switch text[index + 3] {
+    case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): return true
+    default: return false
+    }
 }

@@ -13,6 +13,55 @@ let ambassadorConfigAnnotation = "getambassador.io/config"
 ///
 /// `firstLine` is the line of the file where `source` starts (DocumentCache parses a file document by document).
 public func readKubernetesObjects(from source: SourceFile, firstLine: Int = 1, log: inout DiagnosticLog) -> [KubernetesObject]? {
+    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), log: &log)
+}
+
+/// `readKubernetesObjects` with the file already cut into `chunks` (nil: one stream); tests cut small files too.
+func readKubernetesObjects(
+    from source: SourceFile, firstLine: Int, chunks: [(range: Range<Int>, firstLine: Int)]?, log: inout DiagnosticLog
+) -> [KubernetesObject]? {
+    if let chunks {
+        // A large file is cut into one run of whole documents per processor, each parsed on its own thread (libyaml
+        // and the tree builder are most of the run time). The pieces are merged in file order.
+        let results = parallelMap(chunks) { chunk -> ([KubernetesObject]?, DiagnosticLog) in
+            var chunkLog = DiagnosticLog()
+            let objects = readObjects(
+                from: SourceFile(name: source.name, bytes: Array(source.bytes[chunk.range])),
+                firstLine: firstLine + chunk.firstLine - 1, log: &chunkLog)
+            return (objects, chunkLog)
+        }
+        if results.allSatisfy({ $0.0 != nil }) {
+            for (_, chunkLog) in results { log.add(contentsOf: chunkLog) }
+            return results.flatMap { $0.0 ?? [] }
+        }
+        // A syntax error stops the file: parse it as one stream, so the report is exactly what that says.
+    }
+    return readObjects(from: source, firstLine: firstLine, log: &log)
+}
+
+/// Files smaller than this are parsed on one thread: starting threads would cost more than it saves.
+let parallelParseThreshold = 256 << 10
+
+/// Byte ranges of up to `parallelWidth` runs of whole documents of similar size, or nil when the file should be
+/// parsed as one stream (small, a single document, or directives that `documentPieces` will not cut).
+func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: Int = parallelParseThreshold) -> [(range: Range<Int>, firstLine: Int)]? {
+    guard width > 1, bytes.count >= threshold, let pieces = documentPieces(bytes), pieces.count > 1 else { return nil }
+    var chunks: [(range: Range<Int>, firstLine: Int)] = []
+    var start = pieces[0]
+    for piece in pieces.dropFirst() {
+        // Close the current chunk at the first document boundary past its share of the file.
+        let share = bytes.count * (chunks.count + 1) / width
+        if piece.range.lowerBound >= share, chunks.count < width - 1 {
+            chunks.append((start.range.lowerBound..<piece.range.lowerBound, start.firstLine))
+            start = piece
+        }
+    }
+    chunks.append((start.range.lowerBound..<bytes.count, start.firstLine))
+    return chunks.count > 1 ? chunks : nil
+}
+
+/// One stream → objects, on the calling thread.
+private func readObjects(from source: SourceFile, firstLine: Int, log: inout DiagnosticLog) -> [KubernetesObject]? {
     var reader = ObjectReader(source: source, firstLine: firstLine)
     let stream: YAMLStream
     do {
@@ -104,7 +153,7 @@ struct ObjectReader {
             let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
             if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(line(error.mark.line)) {
                 log.error(.fieldsShareLine, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))", at: at, object: owner)
-            } else if text.contains("{{") {
+            } else if text.containsBytes("{{") {
                 // `{{ .Values.x }}` is a YAML flow mapping: the parse error alone would not say what went wrong.
                 log.error(.unrenderedTemplate, "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)", at: at, object: owner)
             } else {

@@ -42,11 +42,6 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
     }
 }
 
-/// Python's string order: by code point, which is UTF-8 byte order.
-func codePointLess(_ a: String, _ b: String) -> Bool {
-    a.utf8.lexicographicallyPrecedes(b.utf8)
-}
-
 /// Puts groups in route-table order: highest key first; equal keys keep the **reverse** of the order in which the
 /// groups were formed. This mirrors Emissary's `reversed(sorted(groups, key=route_weight))`: a stable ascending
 /// sort, then reversed.

@@ -5,7 +5,7 @@
 func qualifiedServiceHost(
     _ host: String, mappingNamespace: String, ambassadorNamespace: String, useAmbassadorNamespace: Bool
 ) -> String {
-    guard !useAmbassadorNamespace, !host.contains("."), !host.contains(":"), host != "localhost",
+    guard !useAmbassadorNamespace, !host.containsBytes("."), !host.containsBytes(":"), host != "localhost",
         mappingNamespace != ambassadorNamespace
     else { return host }
     return "\(host).\(mappingNamespace)"

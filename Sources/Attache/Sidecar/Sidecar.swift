@@ -200,7 +200,11 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             io.writeErr(
                 "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms")
         }
-        return translation.exitStatus
+        let exitStatus = translation.exitStatus
+        // The files are on disk: the translation (tens of thousands of routes and clusters) is freed on another
+        // thread while this one goes back to waiting for the next change.
+        releaseInBackground(consume translation)
+        return exitStatus
     }
 
     /// Drops clusters the routes no longer use from cds.json, and their endpoint files.

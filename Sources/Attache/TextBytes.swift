@@ -1,0 +1,44 @@
+import Foundation
+
+// Byte-level text helpers for the hot paths. With Foundation imported, `String.contains(String)` resolves to
+// Foundation's `range(of:)`, which costs thousands of instructions per call (callgrind: 200 M instructions for
+// 42,000 calls at 10,000 Mappings), and comparing `utf8` views element by element is several times slower than
+// `memcmp`. Envoy and Python compare bytes and code points, so bytes are also the right semantics here.
+
+extension StringProtocol {
+    /// True when `needle`'s UTF-8 bytes occur in this string's UTF-8 bytes.
+    func containsBytes(_ needle: String) -> Bool {
+        let needle = Array(needle.utf8)
+        guard let first = needle.first else { return true }
+        let haystack = utf8
+        var index = haystack.startIndex
+        while let found = haystack[index...].firstIndex(of: first) {
+            if haystack[found...].starts(with: needle) { return true }
+            index = haystack.index(after: found)
+        }
+        return false
+    }
+}
+
+/// Python's string order: by code point, which is UTF-8 byte order (`memcmp`, then the shorter first).
+func codePointLess(_ a: String, _ b: String) -> Bool {
+    codePointCompare(a, b) < 0
+}
+
+/// Three-way comparison in UTF-8 byte order: negative, zero or positive.
+func codePointCompare(_ a: String, _ b: String) -> Int {
+    let result = a.utf8.withContiguousStorageIfAvailable { x in
+        b.utf8.withContiguousStorageIfAvailable { y -> Int in
+            let common = min(x.count, y.count)
+            if common > 0, let p = x.baseAddress, let q = y.baseAddress {
+                let order = memcmp(p, q, common)
+                if order != 0 { return Int(order) }
+            }
+            return x.count - y.count
+        }
+    }
+    if let result, let result { return result }
+    // Bridged strings without contiguous UTF-8 (not produced by our own reader): the slow path.
+    if a.utf8.elementsEqual(b.utf8) { return 0 }
+    return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
+}
