@@ -132,11 +132,14 @@ enum TranslateCommand {
         }
 
         var clock = StageClock()
-        let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
-        clock.lap("read")
-        // The parsed objects (the largest thing in memory) die with this closure, before the output is written.
+        // The input bytes and the parsed objects (the largest things in memory) die with this closure, before the
+        // routing model is built.
         let translation = { () -> Translation in
-            let input = parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
+            let input = { () -> ParsedInput in
+                let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
+                clock.lap("read")
+                return parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
+            }()
             clock.lap("parse")
             return translateObjects(input, options: options)
         }()
@@ -156,7 +159,7 @@ enum TranslateCommand {
             }
             clock.lap("write")
             let endpointCount = translation.model.clusters.reduce(0) { $0 + $1.members.count }
-            io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routes.count) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
+            io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routeCount) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
         } else {
             io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")

@@ -4,7 +4,7 @@
 public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfiguration {
     Envoy.RouteConfiguration(
         name: "attache-routes",
-        virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: model.routes.map(envoyRoute))])
+        virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: model.groups.flatMap { $0.routes.map(envoyRoute) })])
 }
 
 /// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative

@@ -16,6 +16,8 @@ public struct RoutingModel: Sendable {
 
     /// Every route, in Envoy order.
     public var routes: [Route] { groups.flatMap(\.routes) }
+    /// `routes.count` without copying every route.
+    public var routeCount: Int { groups.reduce(0) { $0 + $1.routes.count } }
 }
 
 /// One route: one Mapping's match, the share of its group's traffic it takes, and where that traffic goes.

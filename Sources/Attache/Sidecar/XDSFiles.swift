@@ -48,7 +48,7 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
         listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners),
         routesVersion: discoveryVersion(routes),
         counts: (
-            translation.resources.mappings.count, translation.model.routes.count, translation.model.clusters.count,
+            translation.resources.mappings.count, translation.model.routeCount, translation.model.clusters.count,
             translation.model.clusters.reduce(0) { $0 + $1.members.count }
         ))
 }
