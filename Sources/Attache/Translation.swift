@@ -32,13 +32,19 @@ public struct ParsedInput: Sendable {
 }
 
 /// Stages 1–2: sources → YAML → Kubernetes objects (annotation documents included), numbered in input order.
-/// With a `cache` (the sidecar), documents unchanged since its last run are not parsed again.
-public func parseSources(_ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache? = nil) -> ParsedInput {
+/// With a `cache` (the sidecar), documents unchanged since its last run are not parsed again. With `options`
+/// (every command passes them), objects are decoded as they are read and their trees mostly freed (`decodeEarly`);
+/// without, `translateObjects` decodes them from their trees, with the same result.
+public func parseSources(
+    _ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache? = nil,
+    options: TranslationOptions? = nil
+) -> ParsedInput {
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
     var objects: [KubernetesObject] = []
     for source in sources {
-        let read = cache.map { $0.objects(for: source, log: &log) } ?? readKubernetesObjects(from: source, log: &log)
+        let read = cache.map { $0.objects(for: source, options: options, log: &log) }
+            ?? readKubernetesObjects(from: source, options: options, log: &log)
         if let fileObjects = read {
             objects.append(contentsOf: fileObjects)
         } else {
@@ -74,5 +80,5 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
 
 /// Runs the whole pipeline on already-loaded sources. Pure: no files, clocks or environment.
 public func translate(_ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> Translation {
-    translateObjects(parseSources(sources, loadDiagnostics: loadDiagnostics), options: options)
+    translateObjects(parseSources(sources, loadDiagnostics: loadDiagnostics, options: options), options: options)
 }

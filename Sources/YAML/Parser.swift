@@ -49,6 +49,20 @@ public func parseYAML(
     limits: YAMLLimits = YAMLLimits(),
     placement: MarkPlacement = .identity
 ) throws(YAMLError) -> YAMLStream {
+    var documents: [YAMLDocument] = []
+    let warnings = try parseYAML(bytes, limits: limits, placement: placement) { documents.append($0) }
+    return YAMLStream(documents: documents, warnings: warnings)
+}
+
+/// Parses a YAML stream and hands over each document as soon as it is complete, so that a caller that is done
+/// with a document can let go of its tree before the next one is built. Returns the warnings. When the stream
+/// turns out to be invalid, the documents before the error have already been handed over.
+public func parseYAML(
+    _ bytes: [UInt8],
+    limits: YAMLLimits = YAMLLimits(),
+    placement: MarkPlacement = .identity,
+    eachDocument: (YAMLDocument) -> Void
+) throws(YAMLError) -> [YAMLWarning] {
     let markTransform = placement.apply
     var builder = TreeBuilder(limits: limits, placement: placement)
     var parser = yaml_parser_t()
@@ -75,11 +89,15 @@ public func parseYAML(
                 } catch {
                     return .failure(error)
                 }
+                if let document = builder.finished {
+                    builder.finished = nil
+                    eachDocument(document)
+                }
             }
         }
     }
     try result.get()
-    return YAMLStream(documents: builder.documents, warnings: builder.warnings)
+    return builder.warnings
 }
 
 /// Where the marks of an embedded text land in the enclosing file.
@@ -138,7 +156,9 @@ private struct TreeBuilder {
 
     let limits: YAMLLimits
     let placement: MarkPlacement
-    var documents: [YAMLDocument] = []
+    /// The document just completed, until the parse loop hands it over.
+    var finished: YAMLDocument?
+    var documentCount = 0
     var warnings: [YAMLWarning] = []
     var stack: [Frame] = []
     var anchors: [String: (node: Node, size: Int)] = [:]
@@ -219,7 +239,8 @@ private struct TreeBuilder {
         if let anchor { anchors[anchor] = (node, size) }
         let top = stack.count - 1
         guard top >= 0 else {
-            documents.append(YAMLDocument(index: documents.count + 1, root: node))
+            documentCount += 1
+            finished = YAMLDocument(index: documentCount, root: node)
             return
         }
         stack[top].size += size

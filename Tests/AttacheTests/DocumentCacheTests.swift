@@ -99,3 +99,56 @@ final class ParallelParseTests: XCTestCase {
         objects?.map { "\($0.reference) \($0.location) \($0.origin) \($0.fields.mark) \(String(reflecting: $0.body))" }
     }
 }
+
+/// Objects decoded as they are read (and their trees freed) must translate exactly as objects decoded later from
+/// their trees.
+final class EarlyDecodingTests: XCTestCase {
+    private func report(_ translation: Translation) -> [String] {
+        translation.diagnostics.map(\.description) + ["\(translation.isComplete) \(translation.resources.mappings.count)"]
+    }
+
+    func testEveryFixtureTranslatesTheSameDecodedEarlyOrLate() throws {
+        var released = 0
+        for fixture in FixtureCase.all() {
+            let sources = try fixture.sources()
+            let options = try fixture.options()
+            let early = parseSources(sources, options: options)
+            released += early.objects.filter { !$0.hasTree }.count
+            let late = translateObjects(parseSources(sources), options: options)
+            let fromEarly = translateObjects(early, options: options)
+            XCTAssertEqual(fromEarly.envoy, late.envoy, fixture.name)
+            XCTAssertEqual(fromEarly.model.groups, late.model.groups, fixture.name)
+            XCTAssertEqual(report(fromEarly), report(late), fixture.name)
+        }
+        XCTAssertGreaterThan(released, 100, "most objects' trees were let go")
+    }
+
+    func testRegexMappingsAreDecodedAgainWhenTheModuleChangesTheLimit() {
+        // The Module comes after the Mappings: early decoding can only use the default limit (200).
+        let regex = String(repeating: "x", count: 120)  // about 120 instructions: within 200, not within 100
+        let text = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: plain}
+            spec: {prefix: /plain/, service: plain}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: regex}
+            spec: {prefix: /regex/, service: regex, regex_headers: {x-token: "\(regex)"}}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Module
+            metadata: {name: ambassador}
+            spec: {config: {regex_max_size: 100}}
+            """
+        let sources = [SourceFile(name: "in.yaml", text: text)]
+        let parsed = parseSources(sources, options: TranslationOptions())
+        XCTAssertEqual(parsed.objects.map(\.hasTree), [false, true, true], "plain Mapping released; regex Mapping and Module kept")
+        let early = translateObjects(parsed, options: TranslationOptions())
+        let late = translateObjects(parseSources(sources), options: TranslationOptions())
+        XCTAssertEqual(early.resources.mappings.map(\.reference.name), ["plain"], "the regex is too large for the Module's limit")
+        XCTAssertEqual(report(early), report(late))
+        XCTAssertEqual(early.envoy, late.envoy)
+    }
+}

@@ -73,7 +73,7 @@ final class RoutingTests: XCTestCase {
 
     func testRouteOrderKeyComparesLikePythonLists() {
         func key(_ precedence: Int, _ prefix: String, _ keys: [String] = [], headerLength: Int = 11) -> RouteOrderKey {
-            var k = RouteOrderKey(sampleMapping(prefix: prefix, precedence: precedence))
+            var k = sampleMapping(prefix: prefix, precedence: precedence).routeOrder
             k.keys = keys
             k.headerLength = headerLength
             return k
@@ -90,7 +90,7 @@ final class RoutingTests: XCTestCase {
         let groups = (0..<3).map { i -> CanaryGroup in
             var route = sampleRoute()
             route.cluster = "c\(i)"
-            return CanaryGroup(routes: [route], order: RouteOrderKey(mapping))
+            return CanaryGroup(routes: [route], order: mapping.routeOrder)
         }
         XCTAssertEqual(orderedGroups(groups).map { $0.routes[0].cluster }, ["c2", "c1", "c0"])
     }

@@ -85,7 +85,7 @@ enum ObjectRole {
 
 /// apiVersions accepted inside a `getambassador.io/config` annotation. `ambassador/vN` means
 /// `getambassador.io/vN`; v0 is read as v2 (Emissary 3 refuses it, the seed blog uses it).
-private let annotationVersions: Set<String> = [
+let annotationVersions: Set<String> = [
     "ambassador/v0", "ambassador/v1", "ambassador/v2", "ambassador/v3alpha1",
     "getambassador.io/v0", "getambassador.io/v1", "getambassador.io/v2", "getambassador.io/v3alpha1",
     "x.getambassador.io/v3alpha1",
@@ -100,11 +100,13 @@ public func collectAmbassadorResources(
     _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog, cache: DecodeCache? = nil
 ) -> AmbassadorResources {
     var resources = AmbassadorResources()
-    var kept: [String: KubernetesObject] = [:]  // "Kind namespace/name" → object
-    var keptOrder: [String] = []
+    // Mappings and Modules that are ours, by kind (Mapping for every Mapping spelling), namespace and name: the
+    // position in `keptObjects` of the one that counts, and the order in which their names first appeared.
+    var kept: [ObjectReference: Int] = [:]
+    var keptObjects: [(object: KubernetesObject, isMapping: Bool)] = []
 
     let roles = objects.map { ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
-    let endpointData = decodeEndpointObjects(objects, roles: roles, cache: cache)
+    let endpointData = decodeEndpointObjects(objects, roles: roles)
     for (position, object) in objects.enumerated() {
         if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
             log.error(
@@ -150,39 +152,36 @@ public func collectAmbassadorResources(
         case .mapping, .module:
             break
         }
-        guard isOurs(object, options: options, log: &log) else { continue }
+        guard isOursUsingEarly(object, options: options, log: &log) else { continue }
 
         let kind: String
         if case .mapping = role { kind = "Mapping" } else { kind = object.kind }
-        let key = "\(kind) \(object.namespace)/\(object.name)"
-        if let first = kept[key] {
+        let key = ObjectReference(kind: kind, namespace: object.namespace, name: object.name)
+        if let slot = kept[key] {
+            let first = keptObjects[slot].object
             // Emissary: a repeated annotation replaces the earlier one; a repeated resource is refused.
             let laterWins: Bool
             if case .annotation = object.origin { laterWins = true } else { laterWins = false }
             log.error(
                 .duplicateObject,
                 "\(kind) \(object.namespace)/\(object.name) is defined twice (first at \(first.location)); \(laterWins ? "this one replaces it" : "this one is ignored")",
-                at: object.location, object: ObjectReference(kind: kind, namespace: object.namespace, name: object.name))
-            if laterWins { kept[key] = object }
+                at: object.location, object: key)
+            if laterWins { keptObjects[slot].object = object }
             continue
         }
-        kept[key] = object
-        keptOrder.append(key)
+        kept[key] = keptObjects.count
+        keptObjects.append((object, kind == "Mapping"))
     }
 
     // The Module first: its settings (regex_max_size) bound how Mappings are checked.
-    for key in keptOrder {
-        guard let object = kept[key], case .module = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { continue }
+    for (object, isMapping) in keptObjects where !isMapping {
         guard object.name == "ambassador" else {
             log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
             continue
         }
         if let module = decodeModule(object, log: &log) { resources.module = module }
     }
-    let mappingObjects = keptOrder.compactMap { key -> KubernetesObject? in
-        guard let object = kept[key], case .mapping = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) else { return nil }
-        return object
-    }
+    let mappingObjects = keptObjects.filter(\.isMapping).map(\.object)
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
     for (object, (mapping, diagnostics)) in zip(mappingObjects, decodeMappings(mappingObjects, regexMaxSize: resources.module.regexMaxSize, cache: cache)) {
@@ -217,36 +216,35 @@ enum DecodedEndpointObject: Sendable {
     case unusable
 }
 
-/// Decodes every Service, Endpoints and EndpointSlice object (nil at other positions): known objects from the cache,
-/// the rest in batches on all processors. The collect loop then applies them in input order.
-func decodeEndpointObjects(_ objects: [KubernetesObject], roles: [ObjectRole], cache: DecodeCache?) -> [DecodedEndpointObject?] {
+/// Decodes every Service, Endpoints and EndpointSlice object (nil at other positions): from early decoding when
+/// it was done, the rest in batches on all processors. The collect loop then applies them in input order.
+func decodeEndpointObjects(_ objects: [KubernetesObject], roles: [ObjectRole]) -> [DecodedEndpointObject?] {
     var results: [DecodedEndpointObject?] = Array(repeating: nil, count: objects.count)
     var missing: [Int] = []
     for (index, role) in roles.enumerated() {
         switch role {
         case .service, .endpoints, .endpointSlice:
-            if let known = cache?.cachedEndpointObject(objects[index]) { results[index] = known } else { missing.append(index) }
+            if let known = objects[index].early?.endpointObject { results[index] = known } else { missing.append(index) }
         default:
             continue
         }
     }
     let decoded = parallelMap(batches(of: missing, minimumSize: 512)) { batch in
-        batch.map { index -> DecodedEndpointObject in
-            let object = objects[index]
-            switch roles[index] {
-            case .service: return .service(decodeService(object))
-            case .endpoints: return .endpoints(decodeEndpoints(object))
-            default:
-                guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { return .unusable }
-                return .slice(service: service, subset: subset)
-            }
-        }
+        batch.map { decodeEndpointObject(objects[$0], role: roles[$0]) }
     }
-    for (index, result) in zip(missing, decoded.joined()) {
-        results[index] = result
-        cache?.rememberEndpointObject(objects[index], as: result)
-    }
+    for (index, result) in zip(missing, decoded.joined()) { results[index] = result }
     return results
+}
+
+/// Decodes one Service, Endpoints or EndpointSlice object (`role` says which).
+func decodeEndpointObject(_ object: KubernetesObject, role: ObjectRole) -> DecodedEndpointObject {
+    switch role {
+    case .service: return .service(decodeService(object))
+    case .endpoints: return .endpoints(decodeEndpoints(object))
+    default:
+        guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { return .unusable }
+        return .slice(service: service, subset: subset)
+    }
 }
 
 /// Consecutive runs of `indices`, one per processor and at least `minimumSize` long, for `parallelMap`.
@@ -255,10 +253,12 @@ func batches(of indices: [Int], minimumSize: Int) -> [[Int]] {
     return stride(from: 0, to: indices.count, by: size).map { Array(indices[$0..<min($0 + size, indices.count)]) }
 }
 
-/// Decodes Mappings in order: those the cache knows are looked up on this thread, the rest are decoded in batches on
+/// Decodes Mappings in order: those decoded early or known to the cache are looked up on this thread, the rest are decoded in batches on
 /// all processors (each Mapping is decoded on its own; only its diagnostics come back) and then remembered.
 func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: DecodeCache?) -> [(Mapping?, [Diagnostic])] {
-    var results: [(Mapping?, [Diagnostic])?] = objects.map { cache?.cached($0, regexMaxSize: regexMaxSize) }
+    var results: [(Mapping?, [Diagnostic])?] = objects.map {
+        earlyMapping($0, regexMaxSize: regexMaxSize) ?? cache?.cached($0, regexMaxSize: regexMaxSize)
+    }
     let missing = results.indices.filter { results[$0] == nil }
     let batches = batches(of: missing, minimumSize: 256)
     let decoded = parallelMap(batches) { batch in
@@ -278,7 +278,7 @@ func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: Dec
 }
 
 /// `ambassador/vN` is the annotation spelling of `getambassador.io/vN`.
-private func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
+func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
     object.apiVersion.hasPrefix("ambassador/") ? "getambassador.io/" + object.apiVersion.dropFirst("ambassador/".count) : object.apiVersion
 }
 

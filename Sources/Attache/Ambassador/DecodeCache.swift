@@ -12,8 +12,6 @@ public final class DecodeCache: @unchecked Sendable {  // used by one sidecar lo
 
     private var entries: [ObjectIdentifier: Decoded] = [:]
     private var used: [ObjectIdentifier: Decoded] = [:]
-    private var endpointObjects: [ObjectIdentifier: (object: KubernetesObject, decoded: DecodedEndpointObject)] = [:]
-    private var usedEndpointObjects: [ObjectIdentifier: (object: KubernetesObject, decoded: DecodedEndpointObject)] = [:]
 
     public init() {}
 
@@ -30,23 +28,9 @@ public final class DecodeCache: @unchecked Sendable {  // used by one sidecar lo
         used[ObjectIdentifier(object)] = Decoded(object: object, regexMaxSize: regexMaxSize, mapping: mapping, diagnostics: diagnostics)
     }
 
-    /// A Service, Endpoints or EndpointSlice object decoded in an earlier run.
-    func cachedEndpointObject(_ object: KubernetesObject) -> DecodedEndpointObject? {
-        let id = ObjectIdentifier(object)
-        guard let hit = endpointObjects[id] ?? usedEndpointObjects[id], hit.object === object else { return nil }
-        usedEndpointObjects[id] = hit
-        return hit.decoded
-    }
-
-    func rememberEndpointObject(_ object: KubernetesObject, as decoded: DecodedEndpointObject) {
-        usedEndpointObjects[ObjectIdentifier(object)] = (object, decoded)
-    }
-
     /// Ends a run: what this run did not use is forgotten.
     func endRun() {
         entries = used
         used = [:]
-        endpointObjects = usedEndpointObjects
-        usedEndpointObjects = [:]
     }
 }

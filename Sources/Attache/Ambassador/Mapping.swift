@@ -45,6 +45,12 @@ public final class Mapping: @unchecked Sendable {
     public let resolver: String?
     public let resolverLocation: SourceLocation?
 
+    /// The canary group this Mapping joins (see `canaryGroupKey`) and the group's place in the route table,
+    /// computed once here: decoding runs in parallel and, in the sidecar, once per changed Mapping, while the
+    /// routing stage runs over every Mapping on every change.
+    public let groupKey: String
+    public let routeOrder: RouteOrderKey
+
     public init(
         reference: ObjectReference,
         location: SourceLocation,
@@ -99,6 +105,8 @@ public final class Mapping: @unchecked Sendable {
         self.removeResponseHeaders = removeResponseHeaders
         self.resolver = resolver
         self.resolverLocation = resolverLocation
+        groupKey = canaryGroupKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters)
+        routeOrder = RouteOrderKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters)
     }
 }
 

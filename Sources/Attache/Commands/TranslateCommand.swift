@@ -138,7 +138,7 @@ enum TranslateCommand {
             let input = { () -> ParsedInput in
                 let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
                 clock.lap("read")
-                return parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics)
+                return parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, options: options)
             }()
             clock.lap("parse")
             return translateObjects(input, options: options)

@@ -26,8 +26,9 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
     public init() {}
 
     /// Like `readKubernetesObjects`, reusing documents unchanged since the previous run.
-    func objects(for source: SourceFile, log: inout DiagnosticLog) -> [KubernetesObject]? {
-        guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, log: &log) }
+    /// `options` must be the same on every run (a sidecar's are): cached objects keep their early decoding.
+    func objects(for source: SourceFile, options: TranslationOptions?, log: inout DiagnosticLog) -> [KubernetesObject]? {
+        guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, options: options, log: &log) }
         let known = entries[source.name] ?? [:]
         var usedHere = used[source.name] ?? [:]
         let keys = pieces.map { Piece(firstLine: $0.firstLine, hash: contentHash(source.bytes[$0.range])) }
@@ -40,7 +41,7 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
                 let piece = pieces[index]
                 let objects = readKubernetesObjects(
                     from: SourceFile(name: source.name, bytes: Array(source.bytes[piece.range])), firstLine: piece.firstLine, chunks: nil,
-                    log: &pieceLog)
+                    options: options, log: &pieceLog)
                 return Entry(objects: objects, diagnostics: pieceLog.items)
             }
         }

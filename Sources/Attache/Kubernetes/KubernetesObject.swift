@@ -8,7 +8,7 @@ import YAML
 /// One Kubernetes object, wherever it came from, with enough context to point diagnostics at its lines.
 ///
 /// A class: objects are passed from stage to stage and kept in tables, and copying a dozen strings and node trees
-/// each time showed up in profiles. Immutable after `parseSources` numbers it.
+/// each time showed up in profiles. Not changed after `parseSources` returns it.
 public final class KubernetesObject: @unchecked Sendable {
     /// Where an object was written.
     public enum Origin: Sendable, Equatable {
@@ -22,10 +22,17 @@ public final class KubernetesObject: @unchecked Sendable {
     public let kind: String
     public let name: String
     public let namespace: String
-    /// The whole object as written.
-    public let body: Node
+    /// The whole object as written; an empty mapping once `releaseTree()` has run.
+    public private(set) var body: Node
     /// Where the resource's own fields live: `spec` for a resource, the document itself for an annotation document.
-    public let fields: Node
+    public private(set) var fields: Node
+    /// Where the object starts.
+    public let location: SourceLocation
+    /// What the Ambassador stage decoded from this object as soon as it was read (`decodeEarly`), so that the tree
+    /// could be let go; nil when that did not happen.
+    var early: EarlyDecoding?
+    /// False once `releaseTree()` has run: then only `early` says what the object held.
+    public private(set) var hasTree = true
     /// The input file the object is in (for an annotation: the file of the Service that carries it).
     public let file: String
     public let origin: Origin
@@ -45,11 +52,19 @@ public final class KubernetesObject: @unchecked Sendable {
         self.fields = fields
         self.file = file
         self.origin = origin
+        location = SourceLocation(file: file, line: body.mark.line, column: body.mark.column)
+    }
+
+    /// Lets go of the node tree (most of the memory a parsed file takes) once nothing will read it again. Called
+    /// only by the thread that read the object, before the object is shared.
+    func releaseTree() {
+        let empty = Node(.mapping([]), mark: body.mark)
+        body = empty
+        fields = empty
+        hasTree = false
     }
 
     public var reference: ObjectReference { ObjectReference(kind: kind, namespace: namespace, name: name) }
-
-    public var location: SourceLocation { location(of: body) }
 
     /// The position of any node of this object.
     public func location(of node: Node) -> SourceLocation {

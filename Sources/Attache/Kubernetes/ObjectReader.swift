@@ -12,13 +12,18 @@ let ambassadorConfigAnnotation = "getambassador.io/config"
 /// Anything wrong with one object is reported and only that object is dropped.
 ///
 /// `firstLine` is the line of the file where `source` starts (DocumentCache parses a file document by document).
-public func readKubernetesObjects(from source: SourceFile, firstLine: Int = 1, log: inout DiagnosticLog) -> [KubernetesObject]? {
-    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), log: &log)
+/// With `options`, each object is decoded as soon as its document is read (`decodeEarly`) and most node trees are
+/// let go at once.
+public func readKubernetesObjects(
+    from source: SourceFile, firstLine: Int = 1, options: TranslationOptions? = nil, log: inout DiagnosticLog
+) -> [KubernetesObject]? {
+    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), options: options, log: &log)
 }
 
 /// `readKubernetesObjects` with the file already cut into `chunks` (nil: one stream); tests cut small files too.
 func readKubernetesObjects(
-    from source: SourceFile, firstLine: Int, chunks: [(range: Range<Int>, firstLine: Int)]?, log: inout DiagnosticLog
+    from source: SourceFile, firstLine: Int, chunks: [(range: Range<Int>, firstLine: Int)]?, options: TranslationOptions? = nil,
+    log: inout DiagnosticLog
 ) -> [KubernetesObject]? {
     if let chunks {
         // A large file is cut into one run of whole documents per processor, each parsed on its own thread (libyaml
@@ -27,7 +32,7 @@ func readKubernetesObjects(
             var chunkLog = DiagnosticLog()
             let objects = readObjects(
                 from: SourceFile(name: source.name, bytes: Array(source.bytes[chunk.range])),
-                firstLine: firstLine + chunk.firstLine - 1, log: &chunkLog)
+                firstLine: firstLine + chunk.firstLine - 1, options: options, log: &chunkLog)
             return (objects, chunkLog)
         }
         if results.allSatisfy({ $0.0 != nil }) {
@@ -36,7 +41,7 @@ func readKubernetesObjects(
         }
         // A syntax error stops the file: parse it as one stream, so the report is exactly what that says.
     }
-    return readObjects(from: source, firstLine: firstLine, log: &log)
+    return readObjects(from: source, firstLine: firstLine, options: options, log: &log)
 }
 
 /// Files smaller than this are parsed on one thread: starting threads would cost more than it saves.
@@ -60,12 +65,23 @@ func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: In
     return chunks.count > 1 ? chunks : nil
 }
 
-/// One stream → objects, on the calling thread.
-private func readObjects(from source: SourceFile, firstLine: Int, log: inout DiagnosticLog) -> [KubernetesObject]? {
+/// One stream → objects, on the calling thread, document by document: each document's tree is built, read into
+/// objects, decoded early (with `options`) and, mostly, freed before the next one is built.
+private func readObjects(from source: SourceFile, firstLine: Int, options: TranslationOptions?, log: inout DiagnosticLog) -> [KubernetesObject]? {
     var reader = ObjectReader(source: source, firstLine: firstLine)
-    let stream: YAMLStream
+    var objects: [KubernetesObject] = []
+    // What the documents report is kept apart until the whole file has parsed: a syntax error further down
+    // discards the file, and then only the error is reported.
+    var documentsLog = DiagnosticLog()
+    let warnings: [YAMLWarning]
     do {
-        stream = try parseYAML(source.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0))
+        warnings = try parseYAML(source.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0)) { document in
+            let first = objects.count
+            reader.readDocument(document.root, into: &objects, log: &documentsLog)
+            if let options {
+                for object in objects[first...] { decodeEarly(object, options: options) }
+            }
+        }
     } catch {
         let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
         if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(reader.line(error.mark.line)) {
@@ -75,13 +91,10 @@ private func readObjects(from source: SourceFile, firstLine: Int, log: inout Dia
         }
         return nil
     }
-    for warning in stream.warnings {
+    for warning in warnings {
         log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
     }
-    var objects: [KubernetesObject] = []
-    for document in stream.documents {
-        reader.readDocument(document.root, into: &objects, log: &log)
-    }
+    log.add(contentsOf: documentsLog)
     return objects
 }
 

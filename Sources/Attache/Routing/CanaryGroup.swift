@@ -9,12 +9,12 @@ public struct CanaryGroup: Sendable, Equatable {
 }
 
 /// The text that identifies a canary group. Header order is kept as written, as Emissary's group id does.
-func canaryGroupKey(_ mapping: Mapping) -> String {
-    var key = "\(mapping.precedence)\u{0}\(mapping.prefix)"
-    for header in mapping.headers {
+func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher]) -> String {
+    var key = "\(precedence)\u{0}\(prefix)"
+    for header in headers {
         key += "\u{0}h\(header.isRegex ? "r" : "")\u{0}\(header.name)\u{0}\(header.valueText)"
     }
-    for parameter in mapping.queryParameters {
+    for parameter in queryParameters {
         key += "\u{0}q\(parameter.isRegex ? "r" : "")\u{0}\(parameter.name)\u{0}\(parameter.valueText)"
     }
     return key

@@ -22,13 +22,14 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
         self.keys = keys
     }
 
-    init(_ mapping: Mapping) {
-        precedence = mapping.precedence
-        prefixLength = mapping.prefix.unicodeScalars.count
-        headerLength = mapping.headers.reduce(0) { $0 + $1.sortLength }
-        queryLength = mapping.queryParameters.reduce(0) { $0 + $1.sortLength }
-        prefix = mapping.prefix
-        keys = mapping.headers.map(\.sortKey) + mapping.queryParameters.map(\.sortKey)
+    /// The key of a Mapping with these fields (`Mapping.routeOrder`).
+    init(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher]) {
+        self.precedence = precedence
+        prefixLength = prefix.unicodeScalars.count
+        headerLength = headers.reduce(0) { $0 + $1.sortLength }
+        queryLength = queryParameters.reduce(0) { $0 + $1.sortLength }
+        self.prefix = prefix
+        keys = headers.map(\.sortKey) + queryParameters.map(\.sortKey)
     }
 
     public static func < (a: RouteOrderKey, b: RouteOrderKey) -> Bool {

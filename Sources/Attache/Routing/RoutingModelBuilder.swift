@@ -21,7 +21,7 @@ public func buildRoutingModel(
     var groupIndex: [String: Int] = [:]
     var members: [[Int]] = []
     for (index, candidate) in candidates.enumerated() {
-        let key = canaryGroupKey(candidate.mapping)
+        let key = candidate.mapping.groupKey
         if let existing = groupIndex[key] {
             members[existing].append(index)
         } else {
@@ -99,7 +99,7 @@ public func buildRoutingModel(
                 removeRequestHeaders: removeRequest, removeResponseHeaders: removeResponse))
             previous = max(previous, threshold)
         }
-        groups.append(CanaryGroup(routes: routes, order: RouteOrderKey(mappings[0])))
+        groups.append(CanaryGroup(routes: routes, order: mappings[0].routeOrder))
     }
 
     var model = RoutingModel()

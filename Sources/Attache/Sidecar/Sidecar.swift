@@ -136,7 +136,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         var clock = StageClock()
         let loaded = SourceLoader.load(paths: settings.paths)
         let translation = translateObjects(
-            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents), options: options, decodeCache: decoded)
+            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents, options: options), options: options,
+            decodeCache: decoded)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics
