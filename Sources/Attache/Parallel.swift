@@ -17,6 +17,12 @@ func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform:
     return slots.collect()
 }
 
+/// Runs two independent pieces of work side by side and returns both results.
+func inParallel<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
+    let results = parallelMap([true, false]) { isFirst -> (A?, B?) in isFirst ? (first(), nil) : (nil, second()) }
+    return (results[0].0!, results[1].1!)
+}
+
 /// One slot per result, each written by exactly one iteration of `concurrentPerform` and read only after it
 /// returns: no two threads touch the same slot, so no lock is needed. Raw memory rather than an array property, so
 /// that the concurrent writes are not concurrent accesses to one Swift variable.

@@ -237,6 +237,10 @@ func editDistance(_ a: String, _ b: String) -> Int {
 
 extension DiagnosticLog {
     mutating func add(contentsOf other: DiagnosticLog) {
-        for item in other.items { add(item) }
+        add(contentsOf: other.items)
+    }
+
+    mutating func add(contentsOf diagnostics: [Diagnostic]) {
+        for item in diagnostics { add(item) }
     }
 }

@@ -53,16 +53,11 @@ public enum OutputFiles {
             current.insert(file.path)
         }
         // The two files are independent: each is rendered on its own processor.
-        let written = parallelMap([clusters, routes]) { name -> Result<Void, OutputError> in
-            Result { () throws(OutputError) in
-                if name == clusters {
-                    try stream(JSONArray(envoy.clusters), to: name, in: directory)
-                } else {
-                    try stream(envoy.routeConfiguration, to: name, in: directory)
-                }
-            }
-        }
-        for result in written { try result.get() }
+        let written = inParallel(
+            { Result { () throws(OutputError) in try stream(JSONArray(envoy.clusters), to: clusters, in: directory) } },
+            { Result { () throws(OutputError) in try stream(envoy.routeConfiguration, to: routes, in: directory) } })
+        try written.0.get()
+        try written.1.get()
         try AtomicFile.write(to: bootstrap, in: directory) { emit in
             try withoutActuallyEscaping(emit) { emit in
                 var writer = JSONWriter(sink: emit)

@@ -16,8 +16,8 @@ public struct EnvoyConfig: Sendable, Equatable {
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
 public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions) -> EnvoyConfig {
-    let routes = buildRouteConfiguration(model)
-    let clusters = buildClusters(model, delivery: options.endpointDelivery)
+    // The route configuration and the clusters are independent: each is built on its own processor.
+    let (routes, clusters) = inParallel({ buildRouteConfiguration(model) }, { buildClusters(model, delivery: options.endpointDelivery) })
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
     if case .files = options.endpointDelivery {
         for cluster in model.clusters {

@@ -8,18 +8,23 @@
 /// `identities` must be distinct; the names come back in the same order.
 func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     let maxLength = 60
-    func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
+    @Sendable func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
         identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
     }
-    let base = identities.map(readableClusterName)
+    // Each name on its own (in batches on all processors), except for counting which plain names collide.
+    let batches = batches(of: Array(identities.indices), minimumSize: 1024)
+    let base = parallelMap(batches) { batch in batch.map { readableClusterName(identities[$0]) } }.flatMap { $0 }
     var uses: [String: Int] = [:]
     // Only clusters that would keep the plain name can collide; the others always carry a hash.
     for (identity, name) in zip(identities, base) where hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
-    return zip(identities, base).map { identity, name in
-        if name.utf8.count <= maxLength, uses[name] == 1, hasDefaultSettings(identity) { return name }
-        let suffix = "_" + stableHash(identityText(identity))
-        return String(decoding: name.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
-    }
+    let unique = identities.indices.map { base[$0].utf8.count <= maxLength && uses[base[$0]] == 1 && hasDefaultSettings(identities[$0]) }
+    return parallelMap(batches) { batch in
+        batch.map { index -> String in
+            if unique[index] { return base[index] }
+            let suffix = "_" + stableHash(identityText(identities[index]))
+            return String(decoding: base[index].utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
+        }
+    }.flatMap { $0 }
 }
 
 private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String {

@@ -47,9 +47,10 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
 /// groups were formed. This mirrors Emissary's `reversed(sorted(groups, key=route_weight))`: a stable ascending
 /// sort, then reversed.
 func orderedGroups(_ groups: [CanaryGroup]) -> [CanaryGroup] {
-    let ascending = groups.enumerated().sorted { a, b in
-        if a.element.order != b.element.order { return a.element.order < b.element.order }
-        return a.offset < b.offset
+    // Sorting positions, not the groups themselves: moving a group moves its routes' dozens of fields.
+    let ascending = groups.indices.sorted { a, b in
+        if groups[a].order != groups[b].order { return groups[a].order < groups[b].order }
+        return a < b
     }
-    return ascending.reversed().map(\.element)
+    return ascending.reversed().map { groups[$0] }
 }

@@ -8,13 +8,19 @@ import YAML
 public func buildRoutingModel(
     _ resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
 ) -> RoutingModel {
-    // 1. Each Mapping's upstream.
+    // 1. Each Mapping's upstream (each on its own: in batches on all processors).
+    let upstreams = parallelMap(batches(of: Array(resources.mappings.indices), minimumSize: 1024)) { batch in
+        batch.map { index -> (UpstreamCluster.Identity?, [Diagnostic]) in
+            var mappingLog = DiagnosticLog()
+            let upstream = upstreamIdentity(for: resources.mappings[index], resources: resources, options: options, log: &mappingLog)
+            return (upstream, mappingLog.items)
+        }
+    }.joined()
     var candidates: [(mapping: Mapping, upstream: UpstreamCluster.Identity)] = []
     candidates.reserveCapacity(resources.mappings.count)
-    for mapping in resources.mappings {
-        if let upstream = upstreamIdentity(for: mapping, resources: resources, options: options, log: &log) {
-            candidates.append((mapping, upstream))
-        }
+    for (mapping, (upstream, diagnostics)) in zip(resources.mappings, upstreams) {
+        log.add(contentsOf: diagnostics)
+        if let upstream { candidates.append((mapping, upstream)) }
     }
 
     // 2. Canary groups, in the order they were formed (it breaks route-order ties).
@@ -59,63 +65,78 @@ public func buildRoutingModel(
     }
     let names = clusterNames(for: identities)
 
-    // 4. Routes.
+    // 4. Routes, group by group (each on its own: in batches on all processors).
     let module = resources.module
+    let groupMembers = accepted.map { group in group.map { (candidates[$0].mapping, names[clusterOf[$0]]) } }
+    let built = parallelMap(batches(of: Array(groupMembers.indices), minimumSize: 1024)) { batch in
+        batch.map { index -> (CanaryGroup, [Diagnostic]) in
+            var groupLog = DiagnosticLog()
+            let group = groupMembers[index]
+            let routes = buildRoutes(group.map(\.0), clusters: group.map(\.1), module: module, log: &groupLog)
+            return (CanaryGroup(routes: routes, order: group[0].0.routeOrder), groupLog.items)
+        }
+    }.joined()
     var groups: [CanaryGroup] = []
     groups.reserveCapacity(accepted.count)
-    for group in accepted {
-        let mappings = group.map { candidates[$0].mapping }
-        let weights = normalizedWeights(mappings.map(\.weight))
-        if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
-            log.warning(
-                .groupWeightsBelow100,
-                "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
-                at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
-        }
-        // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
-        // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
-        let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.addRequestHeaders))
-        let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.addResponseHeaders))
-        let lastMapping = mappings[mappings.count - 1]
-        let removeRequest = lastMapping.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
-        let removeResponse = lastMapping.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
-
-        var routes: [Route] = []
-        var previous = 0
-        for (position, memberIndex) in weights.order.enumerated() {
-            let mapping = mappings[memberIndex]
-            let threshold = weights.cumulative[position]
-            routes.append(Route(
-                mapping: mapping.reference, location: mapping.location,
-                pathMatch: mapping.pathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive,
-                headers: mapping.headers, queryParameters: mapping.queryParameters,
-                cumulativeWeight: threshold, share: max(0, threshold - previous),
-                cluster: names[clusterOf[group[memberIndex]]],
-                rewrite: mapping.rewrite.isEmpty ? nil : mapping.rewrite,
-                hostRewrite: mapping.hostRewrite,
-                timeoutMs: mapping.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs,
-                idleTimeoutMs: mapping.idleTimeoutMs,
-                addRequestHeaders: addRequest, addResponseHeaders: addResponse,
-                removeRequestHeaders: removeRequest, removeResponseHeaders: removeResponse))
-            previous = max(previous, threshold)
-        }
-        groups.append(CanaryGroup(routes: routes, order: mappings[0].routeOrder))
+    for (group, diagnostics) in built {
+        log.add(contentsOf: diagnostics)
+        groups.append(group)
     }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
     model.groups = orderedGroups(groups)
-    model.clusters = identities.indices.map { number in
+    model.clusters = identities.indices.sorted { codePointLess(names[$0], names[$1]) }.map { number in
         let identity = identities[number]
         return UpstreamCluster(
             name: names[number], discovery: identity.discovery, tls: identity.tls,
             connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: clusterMembers[number],
             mappings: clusterMappings[number])
-    }.sorted { codePointLess($0.name, $1.name) }
+    }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
     return model
+}
+
+/// The routes of one canary group: its Mappings (in processing order) and the name of each one's cluster.
+func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorModule, log: inout DiagnosticLog) -> [Route] {
+    let weights = normalizedWeights(mappings.map(\.weight))
+    if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
+        log.warning(
+            .groupWeightsBelow100,
+            "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
+            at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
+    }
+    // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
+    // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
+    let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.addRequestHeaders))
+    let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.addResponseHeaders))
+    let lastMapping = mappings[mappings.count - 1]
+    let removeRequest = lastMapping.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
+    let removeResponse = lastMapping.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+
+    var routes: [Route] = []
+    routes.reserveCapacity(mappings.count)
+    var previous = 0
+    for (position, memberIndex) in weights.order.enumerated() {
+        let mapping = mappings[memberIndex]
+        let threshold = weights.cumulative[position]
+        routes.append(Route(
+            mapping: mapping.reference, location: mapping.location,
+            pathMatch: mapping.pathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive,
+            headers: mapping.headers, queryParameters: mapping.queryParameters,
+            cumulativeWeight: threshold, share: max(0, threshold - previous),
+            cluster: clusters[memberIndex],
+            rewrite: mapping.rewrite.isEmpty ? nil : mapping.rewrite,
+            hostRewrite: mapping.hostRewrite,
+            timeoutMs: mapping.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs,
+            idleTimeoutMs: mapping.idleTimeoutMs,
+            addRequestHeaders: addRequest, addResponseHeaders: addResponse,
+            removeRequestHeaders: removeRequest, removeResponseHeaders: removeResponse))
+        previous = max(previous, threshold)
+    }
+    return routes
 }
 
 /// Checks a canary group's Mappings against each other and returns the indices of those that may stay.
