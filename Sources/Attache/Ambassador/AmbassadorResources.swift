@@ -45,7 +45,7 @@ public struct AmbassadorResources: Sendable {
 }
 
 /// What Attaché does with an object of a given apiVersion and kind.
-enum ObjectRole {
+enum ObjectRole: Sendable {
     case mapping, module, resolver(ResolverKind), service, endpoints, endpointSlice, rollout
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
@@ -105,7 +105,7 @@ public func collectAmbassadorResources(
     var kept: [ObjectReference: Int] = [:]
     var keptObjects: [(object: KubernetesObject, isMapping: Bool)] = []
 
-    let roles = objects.map { ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
+    let roles = objects.map { $0.early?.role ?? ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
     let endpointData = decodeEndpointObjects(objects, roles: roles)
     for (position, object) in objects.enumerated() {
         if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {

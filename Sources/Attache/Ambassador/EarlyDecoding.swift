@@ -8,6 +8,8 @@ import YAML
 
 /// What early decoding found for one object.
 struct EarlyDecoding: Sendable {
+    /// What the object is to Ambassador (worked out from apiVersion and kind once, not on every sidecar run).
+    var role: ObjectRole
     /// Whether a Mapping carries this Ambassador's `ambassador_id`, and what checking it reported.
     var ours: (isOurs: Bool, diagnostics: [Diagnostic])?
     /// A Service, Endpoints or EndpointSlice.
@@ -23,19 +25,20 @@ struct EarlyDecoding: Sendable {
 /// and Mappings that failed to decode or use a regex, because regex checks depend on the Module's
 /// `regex_max_size` and may have to be redone.
 func decodeEarly(_ object: KubernetesObject, options: TranslationOptions) {
+    let role = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind)
     if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
+        object.early = EarlyDecoding(role: role)
         object.releaseTree()  // rejected for its apiVersion alone
         return
     }
-    let role = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind)
     switch role {
     case .service, .endpoints, .endpointSlice:
-        object.early = EarlyDecoding(endpointObject: decodeEndpointObject(object, role: role))
+        object.early = EarlyDecoding(role: role, endpointObject: decodeEndpointObject(object, role: role))
         object.releaseTree()
     case .mapping:
         var oursLog = DiagnosticLog()
         let ours = isOurs(object, options: options, log: &oursLog)
-        var early = EarlyDecoding(ours: (ours, oursLog.items))
+        var early = EarlyDecoding(role: role, ours: (ours, oursLog.items))
         guard ours else {
             object.early = early
             object.releaseTree()
@@ -48,9 +51,10 @@ func decodeEarly(_ object: KubernetesObject, options: TranslationOptions) {
         object.early = early
         if let mapping, !mapping.usesRegex { object.releaseTree() }
     case .ignored:
+        object.early = EarlyDecoding(role: role)
         object.releaseTree()
     case .module, .resolver, .rollout, .unsupportedAmbassadorKind:
-        return
+        object.early = EarlyDecoding(role: role)
     }
 }
 

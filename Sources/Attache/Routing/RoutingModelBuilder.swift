@@ -25,6 +25,7 @@ public func buildRoutingModel(
 
     // 2. Canary groups, in the order they were formed (it breaks route-order ties).
     var groupIndex: [String: Int] = [:]
+    groupIndex.reserveCapacity(candidates.count)
     var members: [[Int]] = []
     for (index, candidate) in candidates.enumerated() {
         let key = candidate.mapping.groupKey
@@ -41,6 +42,7 @@ public func buildRoutingModel(
     var accepted: [[Int]] = []
     var clusterOf: [Int] = Array(repeating: -1, count: candidates.count)
     var identityNumbers: [UpstreamCluster.Identity: Int] = [:]
+    identityNumbers.reserveCapacity(candidates.count)
     var identities: [UpstreamCluster.Identity] = []
     var clusterMappings: [[ObjectReference]] = []
     var clusterMembers: [[EndpointAddress]] = []
