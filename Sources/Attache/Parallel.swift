@@ -17,6 +17,12 @@ func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform:
     return slots.collect()
 }
 
+/// Consecutive runs of `indices`, one per processor and at least `minimumSize` long, for `parallelMap`.
+func batches(of indices: [Int], minimumSize: Int) -> [[Int]] {
+    let size = max(minimumSize, (indices.count + parallelWidth - 1) / parallelWidth)
+    return stride(from: 0, to: indices.count, by: size).map { Array(indices[$0..<min($0 + size, indices.count)]) }
+}
+
 /// Runs two independent pieces of work side by side and returns both results.
 func inParallel<A: Sendable, B: Sendable>(_ first: @Sendable () -> A, _ second: @Sendable () -> B) -> (A, B) {
     let results = parallelMap([true, false]) { isFirst -> (A?, B?) in isFirst ? (first(), nil) : (nil, second()) }

@@ -141,6 +141,39 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(value), "{\n  \"z\": 1,\n  \"a\": \"q\\\"\\\\\\n\\u0001é\"\n}\n")
     }
 
+    /// A long array rendered in parts on several threads is byte for byte the serial rendering, in memory and
+    /// streamed to a sink, at any length around the parallel threshold.
+    func testLongArraysRenderTheSameSideBySide() throws {
+        struct Item: JSONRepresentable, Sendable {
+            var n: Int
+            func write(to json: inout JSONWriter) {
+                json.object { o in
+                    o.field("n", n)
+                    o.field("tags", strings: ["t\(n)", "x"], keepEmpty: true)
+                }
+            }
+        }
+        struct Holder: JSONObjectRepresentable {
+            var items: [Item]
+            var parallel: Bool
+            func writeFields(to o: inout JSONWriter) {
+                o.field("before", "x")
+                if parallel { o.field("items", longArray: items) } else { o.field("items", array: items, keepEmpty: true) }
+                o.field("after", 1)
+            }
+        }
+        for count in [0, 1, 2047, 2048, 2049, 10_001] {
+            let items = (0..<count).map { Item(n: $0) }
+            let serial = JSONWriter.render(Holder(items: items, parallel: false))
+            XCTAssertEqual(JSONWriter.render(Holder(items: items, parallel: true)), serial, "\(count) items")
+            var streamed: [UInt8] = []
+            var writer = JSONWriter(sink: { streamed += $0 })
+            Holder(items: items, parallel: true).write(to: &writer)
+            try writer.finish()
+            XCTAssertEqual(streamed, serial, "\(count) items, streamed")
+        }
+    }
+
     /// Embedding a file that cannot be read back fails the write instead of producing a partial document.
     func testEmbeddingAMissingFileFailsTheWrite() {
         var chunks = 0

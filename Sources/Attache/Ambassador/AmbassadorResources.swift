@@ -247,12 +247,6 @@ func decodeEndpointObject(_ object: KubernetesObject, role: ObjectRole) -> Decod
     }
 }
 
-/// Consecutive runs of `indices`, one per processor and at least `minimumSize` long, for `parallelMap`.
-func batches(of indices: [Int], minimumSize: Int) -> [[Int]] {
-    let size = max(minimumSize, (indices.count + parallelWidth - 1) / parallelWidth)
-    return stride(from: 0, to: indices.count, by: size).map { Array(indices[$0..<min($0 + size, indices.count)]) }
-}
-
 /// Decodes Mappings in order: those decoded early or known to the cache are looked up on this thread, the rest are decoded in batches on
 /// all processors (each Mapping is decoded on its own; only its diagnostics come back) and then remembered.
 func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: DecodeCache?) -> [(Mapping?, [Diagnostic])] {

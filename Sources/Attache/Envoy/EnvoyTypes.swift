@@ -180,7 +180,7 @@ public enum Envoy {
             json.object { o in
                 o.field("name", name)
                 o.field("domains", strings: domains, keepEmpty: true)
-                o.field("routes", array: routes, keepEmpty: true)
+                o.field("routes", longArray: routes)
             }
         }
     }

@@ -258,6 +258,37 @@ public struct JSONWriter {
         }
     }
 
+    /// `field(_:array:keepEmpty: true)` for long arrays (the route list: tens of thousands of routes, megabytes of
+    /// JSON): the elements are rendered in parts on all processors and joined in order, into the same bytes.
+    public mutating func field<T: JSONRepresentable & Sendable>(_ name: String, longArray values: [T]) {
+        key(name)
+        array { writer in writer.elementsSideBySide(values) }
+    }
+
+    /// Writes `values` as the next elements of the open array. Each part is rendered by a writer that starts in this
+    /// one's state (indentation, depth, whether an element came before), so its bytes are exactly what this writer
+    /// would have appended.
+    mutating func elementsSideBySide<T: JSONRepresentable & Sendable>(_ values: [T]) {
+        guard values.count >= 2048, parallelWidth > 1 else {
+            for value in values { value.write(to: &self) }
+            return
+        }
+        let (indent, depth, isFirst) = (self.indent, self.depth, self.isFirst)
+        let parts = parallelMap(batches(of: Array(values.indices), minimumSize: 1024)) { batch -> [UInt8] in
+            var part = JSONWriter(capacity: 1 << 20)
+            part.indent = indent
+            part.depth = depth
+            part.isFirst = isFirst && batch.first == values.startIndex
+            for index in batch { values[index].write(to: &part) }
+            return part.bytes
+        }
+        for part in parts {
+            bytes.append(contentsOf: part)
+            flushIfFull()
+        }
+        self.isFirst = false
+    }
+
     public mutating func field(_ name: String, strings values: [String], keepEmpty: Bool = false) {
         guard keepEmpty || !values.isEmpty else { return }
         key(name)

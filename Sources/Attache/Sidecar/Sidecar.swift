@@ -74,6 +74,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// The endpoint assignments on disk and their files' versions (unchanged ones are not rendered again).
     private var assignments: [String: Envoy.ClusterLoadAssignment] = [:]
     private var endpointVersions: [String: String] = [:]
+    /// The part of the version that names the clusters and endpoint files, kept while neither changes.
+    private var versionSuffix: String?
     /// Documents parsed in earlier runs, reused while their text is unchanged.
     private let documents = DocumentCache()
     /// Mappings decoded in earlier runs, reused for the unchanged objects DocumentCache returns.
@@ -168,18 +170,28 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         // Remember what is on disk; after a failed write, render everything again next time.
         assignments = endpointsWritten ? files.assignments : [:]
+        let endpointCount = endpointVersions.count
         for path in endpointVersions.keys where files.assignments[path] == nil { endpointVersions[path] = nil }
-        // 2. Clusters: the new ones, plus the ones the routes on disk may still use.
-        let newNames = Set(files.clusters.map(\.name))
-        let oldNames = Set(publishedClusters.map(\.name))
-        let retained = publishedClusters.filter { !newNames.contains($0.name) }
-        let clusters = (files.clusters + retained).sorted { codePointLess($0.name, $1.name) }
-        // Comparing the clusters is far cheaper than rendering and hashing megabytes to find them unchanged.
-        if clusters != publishedClusters || written[XDSFileNames.clusters] == nil,
+        let endpointsChanged = !files.endpoints.isEmpty || endpointVersions.count != endpointCount
+        // 2. Clusters: the new ones, plus the ones the routes on disk may still use. Comparing the clusters is far
+        //    cheaper than rendering and hashing megabytes to find them unchanged, and the usual change (a weight,
+        //    a header) leaves them as they are.
+        let clustersChanged = files.clusters != publishedClusters
+        var clusters = files.clusters
+        var retained: [Envoy.Cluster] = []
+        var addsClusters = false
+        if clustersChanged {
+            let newNames = Set(files.clusters.map(\.name))
+            let oldNames = Set(publishedClusters.map(\.name))
+            retained = publishedClusters.filter { !newNames.contains($0.name) }
+            clusters = (files.clusters + retained).sorted { codePointLess($0.name, $1.name) }
+            addsClusters = !newNames.subtracting(oldNames).isEmpty
+        }
+        if clustersChanged || written[XDSFileNames.clusters] == nil,
             write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters)) == true
         {
             wrote.append(XDSFileNames.clusters)
-            if startedRouting, !newNames.subtracting(oldNames).isEmpty {
+            if startedRouting, addsClusters {
                 // Let Envoy warm the new clusters before any route sends traffic to them.
                 usleep(useconds_t(settings.clusterWarmup * 1_000_000))
             }
@@ -192,7 +204,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
         startedRouting = true
 
-        let newVersion = files.routesVersion + "-" + stableHash(endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined() + clusters.map(\.name).joined())
+        if clustersChanged || endpointsChanged || versionSuffix == nil {
+            versionSuffix = stableHash(endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined() + clusters.map(\.name).joined())
+        }
+        let newVersion = files.routesVersion + "-" + (versionSuffix ?? "")
         version = newVersion
         clock.lap("reconfigure")
         if !wrote.isEmpty {
@@ -214,6 +229,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         guard publishedClusters.count != currentClusters.count else { return }
         if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters)) != nil {
             publishedClusters = currentClusters
+            versionSuffix = nil
         }
         let keep = Set(currentClusters.map { endpointFileName(forCluster: $0.name) })
         for path in written.keys where path.hasPrefix("endpoints/") && !keep.contains(path) {
