@@ -231,6 +231,10 @@ private struct TreeBuilder {
         guard stack.count < limits.maxDepth else {
             throw YAMLError(message: "nesting is deeper than \(limits.maxDepth) levels", mark: frame.mark)
         }
+        var frame = frame
+        // Room for a typical Kubernetes mapping or list up front: growing an empty array one append at a time
+        // reallocates it three or four times (callgrind: most of the cost of adding a child).
+        if frame.isMapping { frame.pairs.reserveCapacity(8) } else { frame.items.reserveCapacity(4) }
         stack.append(frame)
     }
 
