@@ -106,6 +106,11 @@ public func collectAmbassadorResources(
     var keptObjects: [(object: KubernetesObject, isMapping: Bool)] = []
 
     let roles = objects.map { $0.early?.role ?? ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
+    // Sized up front: growing a dictionary of 14,000 entries rehashes it a dozen times.
+    let serviceCount = roles.count { if case .service = $0 { true } else { false } }
+    resources.services.reserveCapacity(serviceCount)
+    resources.endpoints.reserveCapacity(serviceCount)
+    kept.reserveCapacity(max(0, objects.count - 2 * serviceCount))
     let endpointData = decodeEndpointObjects(objects, roles: roles)
     for (position, object) in objects.enumerated() {
         if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
@@ -121,10 +126,10 @@ public func collectAmbassadorResources(
             continue
         case .service:
             guard case .service(let service)? = endpointData[position] else { continue }
-            resources.services["\(object.namespace)/\(object.name)"] = service
+            resources.services[object.namespacedName] = service
             continue
         case .endpoints:
-            let key = "\(object.namespace)/\(object.name)"
+            let key = object.namespacedName
             if resources.endpoints[key]?.source != .endpointSlices, case .endpoints(let endpoints)? = endpointData[position] {
                 resources.endpoints[key] = endpoints
             }

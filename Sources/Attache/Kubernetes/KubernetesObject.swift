@@ -66,6 +66,9 @@ public final class KubernetesObject: @unchecked Sendable {
 
     public var reference: ObjectReference { ObjectReference(kind: kind, namespace: namespace, name: name) }
 
+    /// `namespace/name`, the key Services and endpoints are found by.
+    public var namespacedName: String { namespace + "/" + name }
+
     /// The position of any node of this object.
     public func location(of node: Node) -> SourceLocation {
         SourceLocation(file: file, line: node.mark.line, column: node.mark.column)
