@@ -48,7 +48,7 @@ public final class Mapping: @unchecked Sendable {
     /// The canary group this Mapping joins (see `canaryGroupKey`) and the group's place in the route table,
     /// computed once here: decoding runs in parallel and, in the sidecar, once per changed Mapping, while the
     /// routing stage runs over every Mapping on every change.
-    public let groupKey: String
+    public let groupKey: CanaryGroupKey
     public let routeOrder: RouteOrderKey
 
     public init(
@@ -105,7 +105,7 @@ public final class Mapping: @unchecked Sendable {
         self.removeResponseHeaders = removeResponseHeaders
         self.resolver = resolver
         self.resolverLocation = resolverLocation
-        groupKey = canaryGroupKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters)
+        groupKey = CanaryGroupKey(canaryGroupKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters))
         routeOrder = RouteOrderKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters)
     }
 }

@@ -24,7 +24,7 @@ public func buildRoutingModel(
     }
 
     // 2. Canary groups, in the order they were formed (it breaks route-order ties).
-    var groupIndex: [String: Int] = [:]
+    var groupIndex: [CanaryGroupKey: Int] = [:]
     groupIndex.reserveCapacity(candidates.count)
     var members: [[Int]] = []
     for (index, candidate) in candidates.enumerated() {
@@ -37,17 +37,27 @@ public func buildRoutingModel(
         }
     }
 
-    // 3. Reject what cannot join its group; intern the upstreams the survivors use (an identity is hashed once,
-    //    then referred to by number), resolve endpoint members once per cluster, and name the clusters.
+    // 3. Reject what cannot join its group (each group on its own, on all processors); intern the upstreams the
+    //    survivors use (an identity is hashed once, then referred to by number); resolve endpoint members once per
+    //    cluster (on all processors) and name the clusters.
+    let (groupsFormed, candidateMappings) = (members, candidates.map(\.mapping))
+    let admitted = parallelMap(batches(of: Array(groupsFormed.indices), minimumSize: 1024)) { batch in
+        batch.map { number -> ([Int], [Diagnostic]) in
+            var groupLog = DiagnosticLog()
+            let group = groupsFormed[number]
+            let survivors = admitToGroup(group.map { candidateMappings[$0] }, log: &groupLog).map { group[$0] }
+            return (survivors, groupLog.items)
+        }
+    }.joined()
     var accepted: [[Int]] = []
     var clusterOf: [Int] = Array(repeating: -1, count: candidates.count)
     var identityNumbers: [UpstreamCluster.Identity: Int] = [:]
     identityNumbers.reserveCapacity(candidates.count)
     var identities: [UpstreamCluster.Identity] = []
+    var firstMappings: [Mapping] = []
     var clusterMappings: [[ObjectReference]] = []
-    var clusterMembers: [[EndpointAddress]] = []
-    for group in members {
-        let survivors = admitToGroup(group.map { candidates[$0].mapping }, log: &log).map { group[$0] }
+    for (survivors, diagnostics) in admitted {
+        log.add(contentsOf: diagnostics)
         for index in survivors {
             let identity = candidates[index].upstream
             let number: Int
@@ -57,13 +67,28 @@ public func buildRoutingModel(
                 number = identities.count
                 identityNumbers[identity] = number
                 identities.append(identity)
+                firstMappings.append(candidates[index].mapping)
                 clusterMappings.append([])
-                clusterMembers.append(resolveMembers(of: identity, firstMapping: candidates[index].mapping, resources: resources, log: &log))
             }
             clusterOf[index] = number
             clusterMappings[number].append(candidates[index].mapping.reference)
         }
         if !survivors.isEmpty { accepted.append(survivors) }
+    }
+    let (clusterIdentities, clusterFirstMappings) = (identities, firstMappings)
+    let resolved = parallelMap(batches(of: Array(clusterIdentities.indices), minimumSize: 1024)) { batch in
+        batch.map { number -> ([EndpointAddress], [Diagnostic]) in
+            var clusterLog = DiagnosticLog()
+            let members = resolveMembers(
+                of: clusterIdentities[number], firstMapping: clusterFirstMappings[number], resources: resources, log: &clusterLog)
+            return (members, clusterLog.items)
+        }
+    }.joined()
+    var clusterMembers: [[EndpointAddress]] = []
+    clusterMembers.reserveCapacity(identities.count)
+    for (addresses, diagnostics) in resolved {
+        log.add(contentsOf: diagnostics)
+        clusterMembers.append(addresses)
     }
     let names = clusterNames(for: identities)
 
