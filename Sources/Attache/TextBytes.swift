@@ -8,12 +8,12 @@ import Foundation
 extension StringProtocol {
     /// True when `needle`'s UTF-8 bytes occur in this string's UTF-8 bytes.
     func containsBytes(_ needle: String) -> Bool {
-        let needle = Array(needle.utf8)
-        guard let first = needle.first else { return true }
+        // No copy of the needle: this runs for several fields of every Mapping.
+        guard let first = needle.utf8.first else { return true }
         let haystack = utf8
         var index = haystack.startIndex
         while let found = haystack[index...].firstIndex(of: first) {
-            if haystack[found...].starts(with: needle) { return true }
+            if haystack[found...].starts(with: needle.utf8) { return true }
             index = haystack.index(after: found)
         }
         return false

@@ -58,9 +58,10 @@ public func parseSources(
 
 /// Stages 3–5: Kubernetes objects → Ambassador resources → routing model → Envoy resources.
 ///
-/// Takes the parsed input by value and lets go of it once the resources are collected: the node trees are the
-/// largest thing in memory, and nothing after this stage needs them.
-public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions, decodeCache: DecodeCache? = nil) -> Translation {
+/// Takes the parsed input by value and lets go of it once the resources are collected: nothing after this stage
+/// needs the objects or the node trees still attached to them (all of them when `parseSources` had no options;
+/// otherwise those early decoding kept: Modules, resolvers, Rollouts, Mappings with a regex).
+public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions) -> Translation {
     var log = input.log
     guard input.isComplete else {
         let model = RoutingModel()
@@ -68,8 +69,8 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
             isComplete: false, resources: AmbassadorResources(), model: model,
             envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
     }
-    var resources = collectAmbassadorResources(input.objects, options: options, log: &log, cache: decodeCache)
-    // Freed here, on this thread: freeing them on another one while the model is built was measured no faster
+    var resources = collectAmbassadorResources(input.objects, options: options, log: &log)
+    // Freed here, on this thread: freeing trees on another one while the model is built was measured no faster
     // (both threads then contend for the allocator).
     _ = consume input
     applyRollouts(&resources, options: options, log: &log)

@@ -42,6 +42,36 @@ final class DocumentCacheTests: XCTestCase {
         XCTAssertTrue(parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache).isComplete)
     }
 
+    /// Documents that moved without changing lines (a `---` replaced by a comment merges two documents; the ones
+    /// after keep their lines but not their positions) are found by key, and the result is the whole-file parse.
+    func testMovedDocumentsAreFoundByKeyAndStillMatch() throws {
+        var text = ""
+        for i in 0..<20 {
+            text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i)}\n"
+        }
+        let options = TranslationOptions()
+        let cache = DocumentCache()
+        _ = parseSources([SourceFile(name: "in.yaml", text: text)], cache: cache, options: options)
+        // The marker before m5 becomes a comment: m4 and m5 are one document (m5's keys win, with duplicate-key
+        // warnings), and every later document keeps its lines but moves up one place.
+        var lines = text.components(separatedBy: "\n")
+        let marker = try XCTUnwrap(lines.firstIndex(of: "metadata: {name: m5}")) - 3
+        XCTAssertEqual(lines[marker], "---")
+        lines[marker] = "# merged"
+        let edited = lines.joined(separator: "\n")
+        let cached = parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options)
+        let whole = parseSources([SourceFile(name: "in.yaml", text: edited)], options: options)
+        XCTAssertEqual(summary(cached), summary(whole))
+        XCTAssertEqual(translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
+        XCTAssertEqual(cached.objects.count, 19)
+        // A line added on top moves every document down a line: same bytes, new positions; nothing may be reused
+        // with its old line numbers.
+        let shifted = "# a comment on top\n" + edited
+        XCTAssertEqual(
+            summary(parseSources([SourceFile(name: "in.yaml", text: shifted)], cache: cache, options: options)),
+            summary(parseSources([SourceFile(name: "in.yaml", text: shifted)], options: options)))
+    }
+
     func testPiecesCutAtDocumentMarkersOnly() {
         let text = "a: 1\n---\nb: |\n  ---not a marker\n  x\n--- # marker with a comment\nc: 3\n---x: not a marker\n"
         let pieces = documentPieces(Array(text.utf8)) ?? []
@@ -69,6 +99,29 @@ final class ParallelParseTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(chunked, 30, "most fixtures have several documents and were really cut")
+    }
+
+    /// Chunks parsed in parallel with early decoding (as `translate` runs on a large file) translate exactly as the
+    /// serial parse decoded late.
+    func testChunksDecodedEarlyTranslateLikeTheSerialParse() throws {
+        func translated(_ objects: [KubernetesObject]?, _ log: DiagnosticLog, _ options: TranslationOptions) -> Translation {
+            let list = objects ?? []
+            for (index, object) in list.enumerated() { object.inputOrder = index + 1 }
+            return translateObjects(ParsedInput(objects: list, isComplete: objects != nil, log: log), options: options)
+        }
+        for fixture in FixtureCase.all() {
+            let options = try fixture.options()
+            for source in try fixture.sources() {
+                var serialLog = DiagnosticLog()
+                let serial = translated(readKubernetesObjects(from: source, firstLine: 1, chunks: nil, log: &serialLog), serialLog, options)
+                var chunkedLog = DiagnosticLog()
+                let chunks = parallelChunks(of: source.bytes, width: 3, threshold: 0)
+                let chunked = translated(
+                    readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, options: options, log: &chunkedLog), chunkedLog, options)
+                XCTAssertEqual(chunked.envoy, serial.envoy, "\(fixture.name) \(source.name)")
+                XCTAssertEqual(chunked.diagnostics.map(\.description), serial.diagnostics.map(\.description), "\(fixture.name) \(source.name)")
+            }
+        }
     }
 
     func testChunksAreWholeDocumentsCoveringTheFile() {

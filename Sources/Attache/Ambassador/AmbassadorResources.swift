@@ -97,7 +97,7 @@ let annotationVersions: Set<String> = [
 /// the first resource wins), decodes each Mapping on its own so that a bad one is dropped alone, and sorts
 /// Mappings into Emissary's processing order.
 public func collectAmbassadorResources(
-    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog, cache: DecodeCache? = nil
+    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog
 ) -> AmbassadorResources {
     var resources = AmbassadorResources()
     // Mappings and Modules that are ours, by kind (Mapping for every Mapping spelling), namespace and name: the
@@ -189,7 +189,7 @@ public func collectAmbassadorResources(
     let mappingObjects = keptObjects.filter(\.isMapping).map(\.object)
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
-    for (object, (mapping, diagnostics)) in zip(mappingObjects, decodeMappings(mappingObjects, regexMaxSize: resources.module.regexMaxSize, cache: cache)) {
+    for (object, (mapping, diagnostics)) in zip(mappingObjects, decodeMappings(mappingObjects, regexMaxSize: resources.module.regexMaxSize)) {
         for diagnostic in diagnostics {
             // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
             if diagnostic.code == .v3MappingWithoutHostname {
@@ -205,7 +205,6 @@ public func collectAmbassadorResources(
         let order = codePointCompare(a.0.processingKey, b.0.processingKey)
         return order != 0 ? order < 0 : a.1 < b.1
     }
-    cache?.endRun()
     resources.mappings = mappings.map(\.0)
     resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
     return resources
@@ -252,12 +251,11 @@ func decodeEndpointObject(_ object: KubernetesObject, role: ObjectRole) -> Decod
     }
 }
 
-/// Decodes Mappings in order: those decoded early or known to the cache are looked up on this thread, the rest are decoded in batches on
-/// all processors (each Mapping is decoded on its own; only its diagnostics come back) and then remembered.
-func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: DecodeCache?) -> [(Mapping?, [Diagnostic])] {
-    var results: [(Mapping?, [Diagnostic])?] = objects.map {
-        earlyMapping($0, regexMaxSize: regexMaxSize) ?? cache?.cached($0, regexMaxSize: regexMaxSize)
-    }
+/// Decodes Mappings in order: those decoded early (with this `regex_max_size`, or without a regex) are taken as
+/// they are; the rest are decoded in batches on all processors, each on its own, with only its diagnostics coming
+/// back.
+func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int) -> [(Mapping?, [Diagnostic])] {
+    var results: [(Mapping?, [Diagnostic])?] = objects.map { earlyMapping($0, regexMaxSize: regexMaxSize) }
     let missing = results.indices.filter { results[$0] == nil }
     let batches = batches(of: missing, minimumSize: 256)
     let decoded = parallelMap(batches) { batch in
@@ -268,10 +266,7 @@ func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int, cache: Dec
         }
     }
     for (batch, batchResults) in zip(batches, decoded) {
-        for (index, result) in zip(batch, batchResults) {
-            results[index] = result
-            cache?.remember(objects[index], regexMaxSize: regexMaxSize, mapping: result.0, diagnostics: result.1)
-        }
+        for (index, result) in zip(batch, batchResults) { results[index] = result }
     }
     return results.map { $0! }
 }

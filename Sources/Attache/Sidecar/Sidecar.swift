@@ -78,8 +78,6 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var versionSuffix: String?
     /// Documents parsed in earlier runs, reused while their text is unchanged.
     private let documents = DocumentCache()
-    /// Mappings decoded in earlier runs, reused for the unchanged objects DocumentCache returns.
-    private let decoded = DecodeCache()
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 
@@ -137,9 +135,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     func reconfigure() -> Int32 {
         var clock = StageClock()
         let loaded = SourceLoader.load(paths: settings.paths)
+        // Unchanged documents come back from the cache already decoded (early decoding), so a change costs the
+        // changed documents' parse and decode, then routing and rendering.
         let translation = translateObjects(
-            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents, options: options), options: options,
-            decodeCache: decoded)
+            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents, options: options), options: options)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics
