@@ -107,12 +107,20 @@ public struct Node: Sendable {
     }
 
     /// The value under a string key of a mapping node (the last one if the key is repeated), or nil.
+    ///
+    /// Comparing the UTF-8 lengths first, which strings store, rejects nearly every other key without comparing
+    /// text: decoders look up dozens of absent fields per object. (Keys of different lengths are different code
+    /// points, as in the Python dictionaries Emissary reads YAML into; Swift's `==` alone would also match
+    /// canonically equivalent spellings of different lengths.)
     public subscript(key: String) -> Node? {
         guard case .mapping(let pairs) = content else { return nil }
+        let keyLength = key.utf8.count
         var index = pairs.count
         while index > 0 {
             index -= 1
-            if case .scalar(let text) = pairs[index].key.content, text == key { return pairs[index].value }
+            if case .scalar(let text) = pairs[index].key.content, text.utf8.count == keyLength, text == key {
+                return pairs[index].value
+            }
         }
         return nil
     }

@@ -208,18 +208,24 @@ private struct TreeBuilder {
             try complete(target.node, size: target.size, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
             let s = event.data.sequence_start
-            try push(Frame(isMapping: false, mark: mark(event.start_mark), tag: tag(s.tag), anchor: anchorString(s.anchor)))
+            try push(isMapping: false, mark: mark(event.start_mark), tag: tag(s.tag), anchor: anchorString(s.anchor))
         case YAML_MAPPING_START_EVENT:
             let m = event.data.mapping_start
-            try push(Frame(isMapping: true, mark: mark(event.start_mark), tag: tag(m.tag), anchor: anchorString(m.anchor)))
+            try push(isMapping: true, mark: mark(event.start_mark), tag: tag(m.tag), anchor: anchorString(m.anchor))
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-            guard let frame = stack.popLast() else { return }
+            guard var frame = stack.popLast() else { return }
             writtenNodes += 1
+            // The children are moved out of the frame, not copied: every copy of a node is a reference count
+            // taken and dropped again, and a large input has millions of them.
             let node: Node
             if frame.isMapping {
-                node = Node(.mapping(resolveMergeKeys(frame.pairs)), mark: frame.mark, tag: frame.tag)
+                var pairs: [Node.Pair] = []
+                swap(&pairs, &frame.pairs)
+                node = Node(.mapping(resolveMergeKeys(pairs)), mark: frame.mark, tag: frame.tag)
             } else {
-                node = Node(.sequence(frame.items), mark: frame.mark, tag: frame.tag)
+                var items: [Node] = []
+                swap(&items, &frame.items)
+                node = Node(.sequence(items), mark: frame.mark, tag: frame.tag)
             }
             try complete(node, size: frame.size, anchor: frame.anchor)
         default:
@@ -227,20 +233,24 @@ private struct TreeBuilder {
         }
     }
 
-    mutating func push(_ frame: Frame) throws(YAMLError) {
+    mutating func push(isMapping: Bool, mark: Mark, tag: Node.Tag, anchor: String?) throws(YAMLError) {
         guard stack.count < limits.maxDepth else {
-            throw YAMLError(message: "nesting is deeper than \(limits.maxDepth) levels", mark: frame.mark)
+            throw YAMLError(message: "nesting is deeper than \(limits.maxDepth) levels", mark: mark)
         }
-        var frame = frame
+        stack.append(Frame(isMapping: isMapping, mark: mark, tag: tag, anchor: anchor))
         // Room for a typical Kubernetes mapping or list up front: growing an empty array one append at a time
-        // reallocates it three or four times (callgrind: most of the cost of adding a child).
-        if frame.isMapping { frame.pairs.reserveCapacity(8) } else { frame.items.reserveCapacity(4) }
-        stack.append(frame)
+        // reallocates it three or four times (callgrind: most of the cost of adding a child). Reserved in place,
+        // on the stack, so that the frame is never copied.
+        if isMapping {
+            stack[stack.count - 1].pairs.reserveCapacity(8)
+        } else {
+            stack[stack.count - 1].items.reserveCapacity(4)
+        }
     }
 
     /// Hands a finished node to its parent, or makes it a document's root.
-    mutating func complete(_ node: Node, size: Int, anchor: String?) throws(YAMLError) {
-        if let anchor { anchors[anchor] = (node, size) }
+    mutating func complete(_ node: consuming Node, size: Int, anchor: String?) throws(YAMLError) {
+        if let anchor { anchors[anchor] = (copy node, size) }
         let top = stack.count - 1
         guard top >= 0 else {
             documentCount += 1
@@ -250,9 +260,8 @@ private struct TreeBuilder {
         stack[top].size += size
         if !stack[top].isMapping {
             stack[top].items.append(node)
-        } else if let key = stack[top].pendingKey {
+        } else if let key = stack[top].pendingKey.take() {
             stack[top].pairs.append(Node.Pair(key: key, value: node))
-            stack[top].pendingKey = nil
         } else {
             stack[top].pendingKey = node
         }

@@ -141,6 +141,27 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(JSONWriter.string(value), "{\n  \"z\": 1,\n  \"a\": \"q\\\"\\\\\\n\\u0001é\"\n}\n")
     }
 
+    /// Numbers at the ends of Int's range, indentation deeper than the writer's precomputed line breaks, and a
+    /// buffer that must grow from one byte: the writer's hand-managed paths.
+    func testJSONWriterNumbersDeepNestingAndGrowth() throws {
+        let numbers = JSONValue.array([.int(0), .int(-1), .int(42), .int(Int.max), .int(Int.min)])
+        XCTAssertEqual(
+            JSONWriter.string(numbers),
+            "[\n  0,\n  -1,\n  42,\n  9223372036854775807,\n  -9223372036854775808\n]\n")
+
+        var nested = JSONValue.string("deep")
+        for _ in 0..<200 { nested = .array([nested]) }
+        let rendered = JSONWriter.render(nested, capacity: 1)
+        let lines = String(decoding: rendered, as: UTF8.self).split(separator: "\n")
+        // The innermost value sits 200 levels down: 400 spaces, more than one precomputed line break holds.
+        XCTAssertEqual(lines[200], Substring(String(repeating: " ", count: 400) + "\"deep\""))
+        XCTAssertEqual(lines.count, 401)
+        let parsed = try JSONSerialization.jsonObject(with: Data(rendered))
+        var inner: Any = parsed
+        for _ in 0..<200 { inner = try XCTUnwrap((inner as? [Any])?.first) }
+        XCTAssertEqual(inner as? String, "deep")
+    }
+
     /// A long array rendered in parts on several threads is byte for byte the serial rendering, in memory and
     /// streamed to a sink, at any length around the parallel threshold.
     func testLongArraysRenderTheSameSideBySide() throws {
