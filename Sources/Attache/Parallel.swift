@@ -59,6 +59,18 @@ func releaseInBackground<Value: Sendable>(_ value: consuming Value) {
     DispatchQueue.global().async { box.value = nil }
 }
 
+/// Lets go of many values on all processors, a consecutive run of them per thread, and returns when all are freed.
+/// Consecutive parsed objects were mostly allocated by one parse worker (one allocator arena per thread), so the
+/// threads mostly free into different arenas and do not wait on each other's locks. Small arrays are simply dropped.
+func releaseInParallel<Element: Sendable>(_ elements: consuming [Element]) {
+    guard parallelWidth > 1, elements.count >= 4096 else { return }
+    let runs = batches(of: Array(elements.indices), minimumSize: 1024).map { batch in
+        ReleaseBox(Array(elements[batch[0]...batch[batch.count - 1]]))
+    }
+    _ = consume elements  // each element is now held by its run alone
+    _ = parallelMap(Array(runs.indices)) { runs[$0].value = nil }
+}
+
 /// Carries the last reference to a value to the releasing thread.
 private final class ReleaseBox<Value: Sendable>: @unchecked Sendable {  // touched by one thread after hand-off
     var value: Value?

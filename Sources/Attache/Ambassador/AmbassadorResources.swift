@@ -99,21 +99,81 @@ let annotationVersions: Set<String> = [
 public func collectAmbassadorResources(
     _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog
 ) -> AmbassadorResources {
+    let roles = objects.map { $0.early?.role ?? ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
+    // Services and endpoints on one side, everything routing is made of on the other: neither reads the other's
+    // objects, so the two are built side by side.
+    let (tables, routing) = inParallel(
+        { collectEndpointTables(objects, roles: roles) },
+        { () -> (AmbassadorResources, DiagnosticLog) in
+            var routingLog = DiagnosticLog()
+            let resources = collectRoutingResources(objects, roles: roles, options: options, log: &routingLog)
+            return (resources, routingLog)
+        })
+    var resources = routing.0
+    resources.services = tables.services
+    resources.endpoints = tables.endpoints
+    log.add(contentsOf: routing.1)
+    return resources
+}
+
+/// An annotation document whose apiVersion is not Ambassador's is skipped whatever its kind (and reported once, by
+/// `collectRoutingResources`).
+private func isSkippedAnnotation(_ object: KubernetesObject) -> Bool {
+    if case .annotation = object.origin { return !annotationVersions.contains(object.apiVersion) }
+    return false
+}
+
+/// Services and endpoints by `namespace/name`, applied in input order: the last Service or Endpoints of a name
+/// wins, and EndpointSlices, once one is seen for a Service, replace what Endpoints said.
+private func collectEndpointTables(
+    _ objects: [KubernetesObject], roles: [ObjectRole]
+) -> (services: [String: KubernetesService], endpoints: [String: ServiceEndpoints]) {
+    var services: [String: KubernetesService] = [:]
+    var endpoints: [String: ServiceEndpoints] = [:]
+    // Sized up front: growing a dictionary of 14,000 entries rehashes it a dozen times.
+    let serviceCount = roles.count { if case .service = $0 { true } else { false } }
+    services.reserveCapacity(serviceCount)
+    endpoints.reserveCapacity(serviceCount)
+    let endpointData = decodeEndpointObjects(objects, roles: roles)
+    for (position, object) in objects.enumerated() {
+        switch roles[position] {
+        case .service:
+            guard !isSkippedAnnotation(object), case .service(let service)? = endpointData[position] else { continue }
+            services[object.namespacedName] = service
+        case .endpoints:
+            guard !isSkippedAnnotation(object) else { continue }
+            let key = object.namespacedName
+            if endpoints[key]?.source != .endpointSlices, case .endpoints(let decoded)? = endpointData[position] {
+                endpoints[key] = decoded
+            }
+        case .endpointSlice:
+            guard !isSkippedAnnotation(object), case .slice(let service, let subset)? = endpointData[position] else { continue }
+            let key = "\(object.namespace)/\(service)"
+            if endpoints[key]?.source != .endpointSlices {
+                // The first slice replaces anything read from Endpoints: slices win.
+                endpoints[key] = ServiceEndpoints(namespace: object.namespace, name: service, subsets: [], source: .endpointSlices)
+            }
+            endpoints[key]?.subsets.append(subset)
+        default:
+            continue
+        }
+    }
+    return (services, endpoints)
+}
+
+/// Mappings, the Module, resolvers and Rollouts: the objects that are ours, duplicates resolved, each Mapping
+/// decoded on its own, Mappings in Emissary's processing order.
+private func collectRoutingResources(
+    _ objects: [KubernetesObject], roles: [ObjectRole], options: TranslationOptions, log: inout DiagnosticLog
+) -> AmbassadorResources {
     var resources = AmbassadorResources()
     // Mappings and Modules that are ours, by kind (Mapping for every Mapping spelling), namespace and name: the
     // position in `keptObjects` of the one that counts, and the order in which their names first appeared.
     var kept: [ObjectReference: Int] = [:]
     var keptObjects: [(object: KubernetesObject, isMapping: Bool)] = []
-
-    let roles = objects.map { $0.early?.role ?? ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
-    // Sized up front: growing a dictionary of 14,000 entries rehashes it a dozen times.
-    let serviceCount = roles.count { if case .service = $0 { true } else { false } }
-    resources.services.reserveCapacity(serviceCount)
-    resources.endpoints.reserveCapacity(serviceCount)
-    kept.reserveCapacity(max(0, objects.count - 2 * serviceCount))
-    let endpointData = decodeEndpointObjects(objects, roles: roles)
+    kept.reserveCapacity(roles.count { if case .mapping = $0 { true } else { false } })
     for (position, object) in objects.enumerated() {
-        if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
+        if isSkippedAnnotation(object) {
             log.error(
                 .annotationUnsupportedVersion,
                 "apiVersion \"\(object.apiVersion)\" is not an Ambassador version (use getambassador.io/v2 or v3alpha1); document skipped",
@@ -122,26 +182,7 @@ public func collectAmbassadorResources(
         }
         let role = roles[position]
         switch role {
-        case .ignored:
-            continue
-        case .service:
-            guard case .service(let service)? = endpointData[position] else { continue }
-            resources.services[object.namespacedName] = service
-            continue
-        case .endpoints:
-            let key = object.namespacedName
-            if resources.endpoints[key]?.source != .endpointSlices, case .endpoints(let endpoints)? = endpointData[position] {
-                resources.endpoints[key] = endpoints
-            }
-            continue
-        case .endpointSlice:
-            guard case .slice(let service, let subset)? = endpointData[position] else { continue }
-            let key = "\(object.namespace)/\(service)"
-            if resources.endpoints[key]?.source != .endpointSlices {
-                // The first slice replaces anything read from Endpoints: slices win.
-                resources.endpoints[key] = ServiceEndpoints(namespace: object.namespace, name: service, subsets: [], source: .endpointSlices)
-            }
-            resources.endpoints[key]?.subsets.append(subset)
+        case .ignored, .service, .endpoints, .endpointSlice:
             continue
         case .rollout:
             if let rollout = decodeRollout(object, log: &log), rollout.usesAmbassador { resources.rollouts.append(rollout) }

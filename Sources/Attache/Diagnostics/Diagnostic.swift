@@ -128,6 +128,7 @@ public struct DiagnosticLog: Sendable {
 /// Input text as diagnostics quote it: whole when short, else its first 60 characters and the length, so that a
 /// hostile 64 KB value does not make a 64 KB line.
 func abbreviated(_ text: String) -> String {
-    guard text.count > 80 else { return text }
+    // At most 80 bytes is at most 80 characters: the common case needs no (slow) counting of characters.
+    guard text.utf8.count > 80, text.count > 80 else { return text }
     return "\(text.prefix(60))… (\(text.utf8.count) bytes)"
 }
