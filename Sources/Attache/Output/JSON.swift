@@ -119,7 +119,7 @@ public struct JSONWriter: ~Copyable {
             for _ in 0..<indent { buffer.append(UInt8(ascii: " ")) }
             return
         }
-        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: lineBreaks[0...indent]))
+        buffer.append(lineBreaks.baseAddress.unsafelyUnwrapped, count: indent + 1)
     }
 
     /// A value rendered earlier (so at indentation 0 and ending in a newline), placed here with every line shifted
@@ -469,9 +469,14 @@ struct ByteBuffer: ~Copyable {
     @inline(__always)
     mutating func append(contentsOf bytes: UnsafeBufferPointer<UInt8>) {
         guard let source = bytes.baseAddress else { return }
-        if count + bytes.count > capacity { grow(toHold: count + bytes.count) }
-        (base + count).update(from: source, count: bytes.count)
-        count += bytes.count
+        append(source, count: bytes.count)
+    }
+
+    @inline(__always)
+    mutating func append(_ source: UnsafePointer<UInt8>, count added: Int) {
+        if count + added > capacity { grow(toHold: count + added) }
+        (base + count).update(from: source, count: added)
+        count += added
     }
 
     mutating func append(contentsOf bytes: [UInt8]) {
