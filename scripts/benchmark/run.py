@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Attaché benchmark: translate N Mappings (issue 8's synthetic sets) with the release build and print figures.
 
-Usage: scripts/bench [N ...]   (default: 100 1000 10000 50000)
+Usage: scripts/bench [N ...]                  (default: 100 1000 10000 50000)
+       scripts/bench --compare BINARY [N ...]   (default: 10000) this build against another attache binary
 
 For each N: wall time (best of 5), peak RSS (of the best run), input and output bytes, and the stage times
 (read, parse, translate, write) that `attache translate --timings` reports for the best run, with the processor
@@ -21,10 +22,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BINARY = os.path.join(ROOT, ".build", "release", "attache")
 
 
-def run_once(input_path, output_dir):
+def run_once(input_path, output_dir, binary=None):
     """One translate run in a child process: wall seconds and the stage timings it reports."""
     start = time.perf_counter()
-    proc = subprocess.run([BINARY, "translate", "--timings", "--output", output_dir, input_path],
+    proc = subprocess.run([binary or BINARY, "translate", "--timings", "--output", output_dir, input_path],
                           capture_output=True, text=True)
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):
@@ -113,9 +114,37 @@ def directory_bytes(path):
     return total
 
 
+def compare(other, sizes, pairs=8):
+    """This build and `other` run alternately, `pairs` times each per N; prints the medians of both. The host's
+    speed drifts from minute to minute, so two builds are compared run against run, never against an old table."""
+    import statistics
+    print("| Mappings | build | wall, median | parse | translate | write | this ÷ other, median of pairs |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory(prefix="attache-compare-") as work:
+        for n in sizes:
+            input_path = os.path.join(work, f"{n}.yaml")
+            subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark", "generate.py"), str(n), input_path], check=True)
+            runs = {"this": [], "other": []}
+            for _ in range(pairs):
+                runs["other"].append(run_once(input_path, os.path.join(work, "out-other"), other))
+                runs["this"].append(run_once(input_path, os.path.join(work, "out-this")))
+            ratio = statistics.median(t[0] / o[0] for t, o in zip(runs["this"], runs["other"]))
+            for name, binary in (("this", BINARY), ("other", other)):
+                med = lambda key: statistics.median(r[1].get(key, 0) for r in runs[name])
+                wall = statistics.median(r[0] for r in runs[name])
+                print(f"| {n:,} | {name} ({binary}) | {wall * 1000:.0f} ms | {med('parse'):.0f} ms | {med('translate'):.0f} ms | "
+                      f"{med('write'):.0f} ms | {f'{ratio:.2f}' if name == 'this' else ''} |")
+
+
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 1000, 10000, 50000]
+    arguments = sys.argv[1:]
     subprocess.run(["swift", "build", "-c", "release", "-q", "--package-path", ROOT, "--product", "attache"], check=True)
+    if arguments[:1] == ["--compare"]:
+        if len(arguments) < 2:
+            sys.exit("usage: scripts/bench --compare BINARY [N ...]")
+        compare(os.path.abspath(arguments[1]), [int(a) for a in arguments[2:]] or [10000])
+        return
+    sizes = [int(a) for a in arguments] or [100, 1000, 10000, 50000]
     rows = []
     with tempfile.TemporaryDirectory(prefix="attache-bench-") as work:
         floor_binary = build_libyaml_floor(work)
