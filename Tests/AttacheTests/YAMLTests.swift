@@ -46,6 +46,21 @@ final class YAMLTests: XCTestCase {
         XCTAssertEqual(stream.warnings.first?.mark, Mark(line: 2, column: 1))
     }
 
+    /// The other paths of duplicate detection and merging: a mapping over 16 keys (checked by hashing), keys of
+    /// one length but different text (rejected after the length check), and merge sources in order.
+    func testDuplicateKeysInLargeMappingsAndMergeOrder() throws {
+        let large = (0..<20).map { "k\($0): \($0)" }.joined(separator: "\n") + "\nk7: again\n"
+        let stream = try parseYAML(Array(large.utf8))
+        XCTAssertEqual(stream.warnings.map(\.mark), [Mark(line: 21, column: 1)])
+        XCTAssertEqual(stream.documents[0].root["k7"]?.scalarText, "again")
+        XCTAssertEqual(try parseYAML(Array("ab: 1\nba: 2\nab2: 3\nb: 4\n".utf8)).warnings, [])
+        let merged = try parse("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n")[0].root
+        XCTAssertEqual(merged["c"]?["x"]?.resolved, .int(1), "the earlier merge source wins")
+        XCTAssertEqual(merged["c"]?["y"]?.resolved, .int(2))
+        XCTAssertEqual(merged["c"]?["z"]?.resolved, .int(3))
+        XCTAssertNil(merged["c"]?["<<"])
+    }
+
     func testMultiDocumentStreamsAndJSON() throws {
         XCTAssertEqual(try parse("---\na: 1\n---\nb: 2\n").count, 2)
         XCTAssertEqual(try parse("{\"a\": [1, 2]}")[0].root["a"]?.sequence?.count, 2)
