@@ -25,3 +25,19 @@ func contentHash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element 
     }
     return hash
 }
+
+/// A dictionary key whose hash is worked out once, where there is parallel work to do it in (decoding a Mapping,
+/// finding its upstream), so that the serial passes that index thousands of keys hash an integer, not strings.
+/// Within one process only: `Hasher` is seeded per process.
+public struct Prehashed<Key: Hashable & Sendable>: Hashable, Sendable {
+    public let key: Key
+    private let hash: Int
+
+    public init(_ key: Key) {
+        self.key = key
+        hash = key.hashValue
+    }
+
+    public static func == (a: Prehashed, b: Prehashed) -> Bool { a.hash == b.hash && a.key == b.key }
+    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+}

@@ -8,21 +8,10 @@ public struct CanaryGroup: Sendable, Equatable {
     public var order: RouteOrderKey
 }
 
-/// A canary group's identity: the text of `canaryGroupKey`, with its hash worked out once, when the Mapping is
-/// decoded (in parallel, and once per change in the sidecar), so that grouping 14,000 Mappings hashes integers,
-/// not strings holding a prefix and every matcher.
-public struct CanaryGroupKey: Hashable, Sendable {
-    public let text: String
-    private let hash: Int
-
-    init(_ text: String) {
-        self.text = text
-        hash = text.hashValue
-    }
-
-    public static func == (a: CanaryGroupKey, b: CanaryGroupKey) -> Bool { a.hash == b.hash && a.text == b.text }
-    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-}
+/// A canary group's identity: the text of `canaryGroupKey`, hashed once, when the Mapping is decoded (in
+/// parallel, and once per change in the sidecar), so that grouping 14,000 Mappings hashes integers, not strings
+/// holding a prefix and every matcher.
+public typealias CanaryGroupKey = Prehashed<String>
 
 /// The text that identifies a canary group. Header order is kept as written, as Emissary's group id does.
 func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher]) -> String {

@@ -13,16 +13,18 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     }
     // Each name on its own (in batches on all processors), except for counting which plain names collide.
     let batches = batches(of: Array(identities.indices), minimumSize: 1024)
-    let base = parallelMap(batches) { batch in batch.map { readableClusterName(identities[$0]) } }.flatMap { $0 }
-    var uses: [String: Int] = [:]
+    // Hashed where they are made, so that counting them below hashes integers.
+    let base = parallelMap(batches) { batch in batch.map { Prehashed(readableClusterName(identities[$0])) } }.flatMap { $0 }
+    var uses: [Prehashed<String>: Int] = [:]
+    uses.reserveCapacity(base.count)
     // Only clusters that would keep the plain name can collide; the others always carry a hash.
     for (identity, name) in zip(identities, base) where hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
-    let unique = identities.indices.map { base[$0].utf8.count <= maxLength && uses[base[$0]] == 1 && hasDefaultSettings(identities[$0]) }
+    let unique = identities.indices.map { base[$0].key.utf8.count <= maxLength && uses[base[$0]] == 1 && hasDefaultSettings(identities[$0]) }
     return parallelMap(batches) { batch in
         batch.map { index -> String in
-            if unique[index] { return base[index] }
+            if unique[index] { return base[index].key }
             let suffix = "_" + stableHash(identityText(identities[index]))
-            return String(decoding: base[index].utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
+            return String(decoding: base[index].key.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
         }
     }.flatMap { $0 }
 }

@@ -10,13 +10,13 @@ public func buildRoutingModel(
 ) -> RoutingModel {
     // 1. Each Mapping's upstream (each on its own: in batches on all processors).
     let upstreams = parallelMap(batches(of: Array(resources.mappings.indices), minimumSize: 1024)) { batch in
-        batch.map { index -> (UpstreamCluster.Identity?, [Diagnostic]) in
+        batch.map { index -> (Prehashed<UpstreamCluster.Identity>?, [Diagnostic]) in
             var mappingLog = DiagnosticLog()
             let upstream = upstreamIdentity(for: resources.mappings[index], resources: resources, options: options, log: &mappingLog)
-            return (upstream, mappingLog.items)
+            return (upstream.map(Prehashed.init), mappingLog.items)
         }
     }.joined()
-    var candidates: [(mapping: Mapping, upstream: UpstreamCluster.Identity)] = []
+    var candidates: [(mapping: Mapping, upstream: Prehashed<UpstreamCluster.Identity>)] = []
     candidates.reserveCapacity(resources.mappings.count)
     for (mapping, (upstream, diagnostics)) in zip(resources.mappings, upstreams) {
         log.add(contentsOf: diagnostics)
@@ -38,7 +38,7 @@ public func buildRoutingModel(
     }
 
     // 3. Reject what cannot join its group (each group on its own, on all processors); intern the upstreams the
-    //    survivors use (an identity is hashed once, then referred to by number); resolve endpoint members once per
+    //    survivors use (an identity is hashed once, in step 1, then referred to by number); resolve endpoint members once per
     //    cluster (on all processors) and name the clusters.
     let (groupsFormed, candidateMappings) = (members, candidates.map(\.mapping))
     let admitted = parallelMap(batches(of: Array(groupsFormed.indices), minimumSize: 1024)) { batch in
@@ -51,7 +51,7 @@ public func buildRoutingModel(
     }.joined()
     var accepted: [[Int]] = []
     var clusterOf: [Int] = Array(repeating: -1, count: candidates.count)
-    var identityNumbers: [UpstreamCluster.Identity: Int] = [:]
+    var identityNumbers: [Prehashed<UpstreamCluster.Identity>: Int] = [:]
     identityNumbers.reserveCapacity(candidates.count)
     var identities: [UpstreamCluster.Identity] = []
     var firstMappings: [Mapping] = []
@@ -66,7 +66,7 @@ public func buildRoutingModel(
             } else {
                 number = identities.count
                 identityNumbers[identity] = number
-                identities.append(identity)
+                identities.append(identity.key)
                 firstMappings.append(candidates[index].mapping)
                 clusterMappings.append([])
             }
@@ -94,13 +94,14 @@ public func buildRoutingModel(
 
     // 4. Routes, group by group (each on its own: in batches on all processors).
     let module = resources.module
-    let groupMembers = accepted.map { group in group.map { (candidates[$0].mapping, names[clusterOf[$0]]) } }
-    let built = parallelMap(batches(of: Array(groupMembers.indices), minimumSize: 1024)) { batch in
+    let (acceptedGroups, clusterNumbers, routedCandidates) = (accepted, clusterOf, candidates)
+    let built = parallelMap(batches(of: Array(acceptedGroups.indices), minimumSize: 1024)) { batch in
         batch.map { index -> (CanaryGroup, [Diagnostic]) in
             var groupLog = DiagnosticLog()
-            let group = groupMembers[index]
-            let routes = buildRoutes(group.map(\.0), clusters: group.map(\.1), module: module, log: &groupLog)
-            return (CanaryGroup(routes: routes, order: group[0].0.routeOrder), groupLog.items)
+            let group = acceptedGroups[index]
+            let mappings = group.map { routedCandidates[$0].mapping }
+            let routes = buildRoutes(mappings, clusters: group.map { names[clusterNumbers[$0]] }, module: module, log: &groupLog)
+            return (CanaryGroup(routes: routes, order: mappings[0].routeOrder), groupLog.items)
         }
     }.joined()
     var groups: [CanaryGroup] = []
