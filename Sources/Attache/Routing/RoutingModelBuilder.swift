@@ -38,8 +38,8 @@ public func buildRoutingModel(
     }
 
     // 3. Reject what cannot join its group (each group on its own, on all processors); intern the upstreams the
-    //    survivors use (an identity is hashed once, in step 1, then referred to by number); resolve endpoint members once per
-    //    cluster (on all processors) and name the clusters.
+    //    survivors use (an identity is hashed once, in step 1, then referred to by number); resolve endpoint
+    //    members once per cluster (on all processors) and name the clusters.
     let (groupsFormed, candidateMappings) = (members, candidates.map(\.mapping))
     let admitted = parallelMap(batches(of: Array(groupsFormed.indices), minimumSize: 1024)) { batch in
         batch.map { number -> ([Int], [Diagnostic]) in
