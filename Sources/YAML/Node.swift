@@ -107,20 +107,12 @@ public struct Node: Sendable {
     }
 
     /// The value under a string key of a mapping node (the last one if the key is repeated), or nil.
-    ///
-    /// Comparing the UTF-8 lengths first, which strings store, rejects nearly every other key without comparing
-    /// text: decoders look up dozens of absent fields per object. (Keys of different lengths are different code
-    /// points, as in the Python dictionaries Emissary reads YAML into; Swift's `==` alone would also match
-    /// canonically equivalent spellings of different lengths.)
     public subscript(key: String) -> Node? {
         guard case .mapping(let pairs) = content else { return nil }
-        let keyLength = key.utf8.count
         var index = pairs.count
         while index > 0 {
             index -= 1
-            if case .scalar(let text) = pairs[index].key.content, text.utf8.count == keyLength, text == key {
-                return pairs[index].value
-            }
+            if case .scalar(let text) = pairs[index].key.content, isSameKey(text, key) { return pairs[index].value }
         }
         return nil
     }
@@ -147,6 +139,22 @@ public struct Node: Sendable {
         }
     }
 
+}
+
+/// Whether two mapping keys are the same key: equal strings of the same UTF-8 length. Spellings of different
+/// lengths are different code points and different keys, as in the Python dictionaries Emissary reads YAML into
+/// (Swift's `==` alone would match them as canonically equivalent). Comparing the stored lengths first also
+/// rejects nearly every other key without comparing text: decoders look up dozens of absent fields per object.
+@inline(__always)
+public func isSameKey(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a == b
+}
+
+/// A key as a set element under `isSameKey` (equal keys hash equally: `String` hashes canonically).
+struct MappingKey: Hashable {
+    let text: String
+    static func == (a: MappingKey, b: MappingKey) -> Bool { isSameKey(a.text, b.text) }
+    func hash(into hasher: inout Hasher) { hasher.combine(text) }
 }
 
 extension Node: Equatable {

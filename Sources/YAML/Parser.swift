@@ -279,12 +279,12 @@ private struct TreeBuilder {
     /// The pairs with each `<<` replaced by the keys it brings that are not already there.
     func merged(_ pairs: [Node.Pair]) -> [Node.Pair] {
         var result = pairs.filter { !isMergeKey($0.key) }
-        var seen = Set(result.compactMap { $0.key.scalarText.map { Array($0.utf8) } })
+        var seen = Set(result.compactMap { $0.key.scalarText.map(MappingKey.init) })
         for pair in pairs where isMergeKey(pair.key) {
             let sources: [Node] = pair.value.sequence ?? [pair.value]
             for source in sources {
                 for merged in source.mapping ?? [] {
-                    guard let text = merged.key.scalarText, seen.insert(Array(text.utf8)).inserted else { continue }
+                    guard let text = merged.key.scalarText, seen.insert(MappingKey(text: text)).inserted else { continue }
                     result.append(merged)
                 }
             }
@@ -292,33 +292,31 @@ private struct TreeBuilder {
         return result
     }
 
-    /// Warns about scalar keys that appear twice. Keys are equal when their UTF-8 bytes are, as `Node[key]` finds
-    /// them. Small mappings (nearly all of them) are checked pairwise, rejecting on length first; hashing every
-    /// key of every mapping cost more than the parse itself.
+    /// Warns about scalar keys that appear twice (`isSameKey`, as `Node[key]` finds them). Small mappings (nearly
+    /// all of them) are checked pairwise; hashing every key of every mapping cost more than the parse itself.
     mutating func reportDuplicateKeys(_ pairs: [Node.Pair]) {
         guard pairs.count > 1 else { return }
         if pairs.count <= 16 {
             for i in 1..<pairs.count {
                 guard case .scalar(let text) = pairs[i].key.content, !isMergeKey(pairs[i].key) else { continue }
-                let length = text.utf8.count
                 for j in 0..<i {
-                    guard case .scalar(let other) = pairs[j].key.content, other.utf8.count == length, other == text else { continue }
+                    guard case .scalar(let other) = pairs[j].key.content, isSameKey(other, text) else { continue }
                     warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pairs[i].key.mark))
                     break
                 }
             }
             return
         }
-        var seen = Set<[UInt8]>()
+        var seen = Set<MappingKey>()
         for pair in pairs where !isMergeKey(pair.key) {
-            if let text = pair.key.scalarText, !seen.insert(Array(text.utf8)).inserted {
+            if let text = pair.key.scalarText, !seen.insert(MappingKey(text: text)).inserted {
                 warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark))
             }
         }
     }
 
     func isMergeKey(_ key: Node) -> Bool {
-        guard case .scalar(let text) = key.content, text.utf8.count == 2, text == "<<" else { return false }
+        guard case .scalar(let text) = key.content, isSameKey(text, "<<") else { return false }
         return key.style == .plain || key.tag == .merge
     }
 

@@ -61,6 +61,16 @@ final class YAMLTests: XCTestCase {
         XCTAssertNil(merged["c"]?["<<"])
     }
 
+    /// Keys are compared by code points, as Python (and so Emissary) compares them: "café" written precomposed
+    /// and decomposed are two keys, which Swift's `==` alone would take for one.
+    func testKeysAreComparedByCodePoints() throws {
+        let stream = try parseYAML(Array("\"caf\\u00e9\": 1\n\"cafe\\u0301\": 2\n".utf8))
+        let root = stream.documents[0].root
+        XCTAssertEqual(root["caf\u{e9}"]?.resolved, .int(1))
+        XCTAssertEqual(root["cafe\u{301}"]?.resolved, .int(2))
+        XCTAssertEqual(stream.warnings, [], "two different keys, not a duplicate")
+    }
+
     func testMultiDocumentStreamsAndJSON() throws {
         XCTAssertEqual(try parse("---\na: 1\n---\nb: 2\n").count, 2)
         XCTAssertEqual(try parse("{\"a\": [1, 2]}")[0].root["a"]?.sequence?.count, 2)
