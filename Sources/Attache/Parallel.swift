@@ -62,6 +62,7 @@ func releaseInBackground<Value: Sendable>(_ value: consuming Value) {
 /// Lets go of many values on all processors, a consecutive run of them per thread, and returns when all are freed.
 /// Consecutive parsed objects were mostly allocated by one parse worker (one allocator arena per thread), so the
 /// threads mostly free into different arenas and do not wait on each other's locks. Small arrays are simply dropped.
+/// (In the sidecar the document cache still holds the objects, so this only drops references: ~0.1% of a change.)
 func releaseInParallel<Element: Sendable>(_ elements: consuming [Element]) {
     guard parallelWidth > 1, elements.count >= 4096 else { return }
     let runs = batches(of: Array(elements.indices), minimumSize: 1024).map { batch in

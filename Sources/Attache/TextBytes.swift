@@ -42,3 +42,13 @@ func codePointCompare(_ a: String, _ b: String) -> Int {
     if a.utf8.elementsEqual(b.utf8) { return 0 }
     return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
 }
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// The index of the first line feed at or after `start`, or nil. `memchr`, not a Swift loop: callers run it over
+    /// every byte of large inputs and outputs (document cutting, the line index, embedding files in the bootstrap).
+    func indexOfNewline(from start: Int) -> Int? {
+        guard let base = baseAddress, start < count,
+              let found = memchr(base + start, Int32(UInt8(ascii: "\n")), count - start) else { return nil }
+        return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    }
+}

@@ -118,7 +118,7 @@ public func collectAmbassadorResources(
 
 /// An annotation document whose apiVersion is not Ambassador's is skipped whatever its kind (and reported once, by
 /// `collectRoutingResources`).
-private func isSkippedAnnotation(_ object: KubernetesObject) -> Bool {
+func isSkippedAnnotation(_ object: KubernetesObject) -> Bool {
     if case .annotation = object.origin { return !annotationVersions.contains(object.apiVersion) }
     return false
 }

@@ -26,7 +26,7 @@ struct EarlyDecoding: Sendable {
 /// `regex_max_size` and may have to be redone.
 func decodeEarly(_ object: KubernetesObject, options: TranslationOptions) {
     let role = ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind)
-    if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
+    if isSkippedAnnotation(object) {
         object.early = EarlyDecoding(role: role)
         object.releaseTree()  // rejected for its apiVersion alone
         return

@@ -6,7 +6,8 @@ import Foundation
 /// A file is cut at lines that start with `---` (YAML's document start marker: at column 0 it ends the previous
 /// document even inside a block scalar, so each piece parses as it would in the whole stream). Each piece is keyed by
 /// the file, its first line and a hash of its bytes; a piece seen before returns its objects and diagnostics
-/// unparsed (and decoded: objects keep their early decoding). Objects are shared between runs: `parseSources` renumbers them each time and nothing else changes them.
+/// unparsed (and decoded: objects keep their early decoding). Objects are shared between runs: `parseSources`
+/// renumbers them each time and nothing else changes them.
 public final class DocumentCache: @unchecked Sendable {  // used by one sidecar loop at a time
     private struct Entry {
         var objects: [KubernetesObject]?
@@ -86,7 +87,7 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
 /// after them: such a file is parsed whole.
 func documentPieces(_ bytes: [UInt8]) -> [(range: Range<Int>, firstLine: Int)]? {
     bytes.withUnsafeBufferPointer { text -> [(range: Range<Int>, firstLine: Int)]? in
-        guard let base = text.baseAddress else { return [(0..<0, 1)] }
+        guard text.baseAddress != nil else { return [(0..<0, 1)] }
         var pieces: [(range: Range<Int>, firstLine: Int)] = []
         var start = 0, startLine = 1
         var lineStart = 0, line = 1
@@ -97,9 +98,9 @@ func documentPieces(_ bytes: [UInt8]) -> [(range: Range<Int>, firstLine: Int)]? 
                 start = lineStart
                 startLine = line
             }
-            // memchr: this runs over every byte of the input on every sidecar change.
-            guard let newline = memchr(base + lineStart, Int32(UInt8(ascii: "\n")), text.count - lineStart) else { break }
-            lineStart = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            // This runs over every byte of the input on every sidecar change.
+            guard let newline = text.indexOfNewline(from: lineStart) else { break }
+            lineStart = newline + 1
             line += 1
         }
         if start < text.count || pieces.isEmpty { pieces.append((start..<text.count, startLine)) }

@@ -1,4 +1,3 @@
-import Foundation
 import YAML
 
 /// The namespace an object without `metadata.namespace` lands in, as `kubectl apply` would place it.
@@ -213,12 +212,10 @@ struct ObjectReader {
     mutating func lineIndex() -> [Int] {
         if let lineStarts { return lineStarts }
         var starts = [0]
-        // memchr, not a loop over every byte: a large file's first literal annotation block builds this index.
         source.bytes.withUnsafeBufferPointer { bytes in
-            guard let base = bytes.baseAddress else { return }
             var offset = 0
-            while offset < bytes.count, let newline = memchr(base + offset, Int32(UInt8(ascii: "\n")), bytes.count - offset) {
-                offset = base.distance(to: newline.assumingMemoryBound(to: UInt8.self)) + 1
+            while let newline = bytes.indexOfNewline(from: offset) {
+                offset = newline + 1
                 starts.append(offset)
             }
         }

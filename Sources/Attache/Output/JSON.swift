@@ -129,7 +129,6 @@ public struct JSONWriter: ~Copyable {
         beginValue()
         var pendingNewline = false
         let complete = rendered.forEachChunk { chunk in
-            guard let base = chunk.baseAddress else { return }
             var start = 0
             while start < chunk.count {
                 if pendingNewline {
@@ -137,10 +136,9 @@ public struct JSONWriter: ~Copyable {
                     appendLineBreak(indent: indent)
                     pendingNewline = false
                 }
-                // memchr, not a Swift loop: the bootstrap embeds tens of megabytes at 10,000 Mappings.
                 let end: Int
-                if let newline = memchr(base + start, Int32(UInt8(ascii: "\n")), chunk.count - start) {
-                    end = base.distance(to: newline.assumingMemoryBound(to: UInt8.self))
+                if let newline = chunk.indexOfNewline(from: start) {
+                    end = newline
                     pendingNewline = true
                 } else {
                     end = chunk.count
