@@ -41,3 +41,61 @@ public struct Prehashed<Key: Hashable & Sendable>: Hashable, Sendable {
     public static func == (a: Prehashed, b: Prehashed) -> Bool { a.hash == b.hash && a.key == b.key }
     public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
+
+extension Prehashed {
+    /// The hash worked out at construction, for tables that probe by it themselves.
+    var storedHash: Int { hash }
+}
+
+/// Numbers the distinct keys 0, 1, 2, … in the order they first occur: `number[i]` is the number of `keys[i]`,
+/// `first[n]` the position where key `n` first occurs.
+///
+/// What a `[Key: Int]` dictionary filled in one loop would give, but the table holds positions, not keys: keys are
+/// compared where they lie and never copied. Each copy into a dictionary is a reference count taken on a string
+/// that a parallel step made on another processor, and at 14,000 keys those cache misses were most of the pass.
+func numberByFirstOccurrence<Key>(_ keys: [Prehashed<Key>]) -> (number: [Int], first: [Int]) {
+    var capacity = 16
+    while capacity < keys.count * 2 { capacity <<= 1 }
+    let mask = capacity - 1
+    var table = [Int](repeating: -1, count: capacity)  // position of a key's first occurrence, or -1
+    var number = [Int](repeating: 0, count: keys.count)
+    var first: [Int] = []
+    keys.withUnsafeBufferPointer { keys in
+        table.withUnsafeMutableBufferPointer { table in
+            for position in keys.indices {
+                // The stored hash is Hasher's output: its low bits are already well mixed.
+                var slot = keys[position].storedHash & mask
+                while true {
+                    let occupant = table[slot]
+                    if occupant < 0 {
+                        table[slot] = position
+                        number[position] = first.count
+                        first.append(position)
+                        break
+                    }
+                    if keys[occupant] == keys[position] {
+                        number[position] = number[occupant]
+                        break
+                    }
+                    slot = (slot + 1) & mask
+                }
+            }
+        }
+    }
+    return (number, first)
+}
+
+/// Positions `0..<number.count` grouped by their number (as `numberByFirstOccurrence` gives them), each group in
+/// position order: group `n` is `members[start[n]..<start[n + 1]]`. One flat array instead of an array per group.
+func positionsByNumber(_ number: [Int], count: Int) -> (members: [Int], start: [Int]) {
+    var start = [Int](repeating: 0, count: count + 1)
+    for n in number { start[n + 1] += 1 }
+    for n in 0..<count { start[n + 1] += start[n] }
+    var next = start
+    var members = [Int](repeating: 0, count: number.count)
+    for (position, n) in number.enumerated() {
+        members[next[n]] = position
+        next[n] += 1
+    }
+    return (members, start)
+}

@@ -119,6 +119,44 @@ final class RoutingTests: XCTestCase {
         XCTAssertNotEqual(clash[0], clash[1])
     }
 
+    /// The table that numbers group keys and upstreams must give what a dictionary filled in one loop gives,
+    /// also when every key lands in the same slot (the probing path) and when keys repeat far apart.
+    func testNumberingByFirstOccurrenceMatchesADictionary() {
+        struct Colliding: Hashable, Sendable {
+            var text: String
+            func hash(into hasher: inout Hasher) { hasher.combine(0) }
+        }
+        var generator = SystemRandomNumberGenerator()
+        for count in [0, 1, 2, 17, 300, 5000] {
+            let texts = (0..<count).map { _ in "key-\(Int.random(in: 0..<max(1, count / 3), using: &generator))" }
+            var expectedNumber: [Int] = []
+            var expectedFirst: [Int] = []
+            var seen: [String: Int] = [:]
+            for (position, text) in texts.enumerated() {
+                if let known = seen[text] {
+                    expectedNumber.append(known)
+                } else {
+                    seen[text] = expectedFirst.count
+                    expectedNumber.append(expectedFirst.count)
+                    expectedFirst.append(position)
+                }
+            }
+            let plain = numberByFirstOccurrence(texts.map(Prehashed.init))
+            XCTAssertEqual(plain.number, expectedNumber, "\(count) keys")
+            XCTAssertEqual(plain.first, expectedFirst, "\(count) keys")
+            if count <= 300 {
+                let colliding = numberByFirstOccurrence(texts.map { Prehashed(Colliding(text: $0)) })
+                XCTAssertEqual(colliding.number, expectedNumber, "\(count) colliding keys")
+                XCTAssertEqual(colliding.first, expectedFirst, "\(count) colliding keys")
+            }
+            let (members, start) = positionsByNumber(plain.number, count: plain.first.count)
+            for group in plain.first.indices {
+                XCTAssertEqual(Array(members[start[group]..<start[group + 1]]), texts.indices.filter { plain.number[$0] == group })
+            }
+            XCTAssertEqual(members.count, count)
+        }
+    }
+
     func testRE2Check() {
         // Accepted by RE2 (several of these ICU would refuse, or the other way round).
         for regex in ["^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",

@@ -13,13 +13,13 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     }
     // Each name on its own (in batches on all processors), except for counting which plain names collide.
     let batches = batches(of: Array(identities.indices), minimumSize: 1024)
-    // Hashed where they are made, so that counting them below hashes integers.
+    // Hashed where they are made, so that counting them below hashes nothing.
     let base = parallelMap(batches) { batch in batch.map { Prehashed(readableClusterName(identities[$0])) } }.flatMap { $0 }
-    var uses: [Prehashed<String>: Int] = [:]
-    uses.reserveCapacity(base.count)
+    let baseNumber = numberByFirstOccurrence(base).number
     // Only clusters that would keep the plain name can collide; the others always carry a hash.
-    for (identity, name) in zip(identities, base) where hasDefaultSettings(identity) { uses[name, default: 0] += 1 }
-    let unique = identities.indices.map { base[$0].key.utf8.count <= maxLength && uses[base[$0]] == 1 && hasDefaultSettings(identities[$0]) }
+    var uses = [Int](repeating: 0, count: base.count)
+    for index in identities.indices where hasDefaultSettings(identities[index]) { uses[baseNumber[index]] += 1 }
+    let unique = identities.indices.map { base[$0].key.utf8.count <= maxLength && uses[baseNumber[$0]] == 1 && hasDefaultSettings(identities[$0]) }
     return parallelMap(batches) { batch in
         batch.map { index -> String in
             if unique[index] { return base[index].key }

@@ -8,119 +8,124 @@ import YAML
 public func buildRoutingModel(
     _ resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
 ) -> RoutingModel {
-    // 1. Each Mapping's upstream (each on its own: in batches on all processors).
-    let upstreams = parallelMap(batches(of: Array(resources.mappings.indices), minimumSize: 1024)) { batch in
-        batch.map { index -> (Prehashed<UpstreamCluster.Identity>?, [Diagnostic]) in
+    // The serial steps below work on positions and on arrays gathered by the parallel steps; they never copy a
+    // Mapping or a key (each copy is a reference count on an object another processor made: a cache miss).
+    let mappings = resources.mappings
+
+    // 1. Each Mapping's upstream and group key (each on its own: in batches on all processors). Candidates: the
+    //    Mappings that have an upstream, in processing order, by their position in `mappings`; each batch hands
+    //    back flat arrays, so that joining them copies no tuples.
+    struct Candidates: Sendable {
+        var positions: [Int] = []
+        var upstreams: [Prehashed<UpstreamCluster.Identity>] = []
+        var groupKeys: [CanaryGroupKey] = []
+        var diagnostics: [Diagnostic] = []
+    }
+    let candidateBatches = parallelMap(batches(of: Array(mappings.indices), minimumSize: 1024)) { batch in
+        var found = Candidates()
+        found.positions.reserveCapacity(batch.count)
+        found.upstreams.reserveCapacity(batch.count)
+        found.groupKeys.reserveCapacity(batch.count)
+        for index in batch {
             var mappingLog = DiagnosticLog()
-            let upstream = upstreamIdentity(for: resources.mappings[index], resources: resources, options: options, log: &mappingLog)
-            return (upstream.map(Prehashed.init), mappingLog.items)
-        }
-    }.joined()
-    var candidates: [(mapping: Mapping, upstream: Prehashed<UpstreamCluster.Identity>)] = []
-    candidates.reserveCapacity(resources.mappings.count)
-    for (mapping, (upstream, diagnostics)) in zip(resources.mappings, upstreams) {
-        log.add(contentsOf: diagnostics)
-        if let upstream { candidates.append((mapping, upstream)) }
-    }
-
-    // 2. Canary groups, in the order they were formed (it breaks route-order ties).
-    var groupIndex: [CanaryGroupKey: Int] = [:]
-    groupIndex.reserveCapacity(candidates.count)
-    var members: [[Int]] = []
-    for (index, candidate) in candidates.enumerated() {
-        let key = candidate.mapping.groupKey
-        if let existing = groupIndex[key] {
-            members[existing].append(index)
-        } else {
-            groupIndex[key] = members.count
-            members.append([index])
-        }
-    }
-
-    // 3. Reject what cannot join its group (each group on its own, on all processors); intern the upstreams the
-    //    survivors use (an identity is hashed once, in step 1, then referred to by number); resolve endpoint
-    //    members once per cluster (on all processors) and name the clusters.
-    let (groupsFormed, candidateMappings) = (members, candidates.map(\.mapping))
-    let admitted = parallelMap(batches(of: Array(groupsFormed.indices), minimumSize: 1024)) { batch in
-        batch.map { number -> ([Int], [Diagnostic]) in
-            var groupLog = DiagnosticLog()
-            let group = groupsFormed[number]
-            let survivors = admitToGroup(group.map { candidateMappings[$0] }, log: &groupLog).map { group[$0] }
-            return (survivors, groupLog.items)
-        }
-    }.joined()
-    var accepted: [[Int]] = []
-    var clusterOf: [Int] = Array(repeating: -1, count: candidates.count)
-    var identityNumbers: [Prehashed<UpstreamCluster.Identity>: Int] = [:]
-    identityNumbers.reserveCapacity(candidates.count)
-    var identities: [UpstreamCluster.Identity] = []
-    var firstMappings: [Mapping] = []
-    var clusterMappings: [[ObjectReference]] = []
-    for (survivors, diagnostics) in admitted {
-        log.add(contentsOf: diagnostics)
-        for index in survivors {
-            let identity = candidates[index].upstream
-            let number: Int
-            if let known = identityNumbers[identity] {
-                number = known
-            } else {
-                number = identities.count
-                identityNumbers[identity] = number
-                identities.append(identity.key)
-                firstMappings.append(candidates[index].mapping)
-                clusterMappings.append([])
+            let mapping = mappings[index]
+            if let upstream = upstreamIdentity(for: mapping, resources: resources, options: options, log: &mappingLog) {
+                found.positions.append(index)
+                found.upstreams.append(Prehashed(upstream))
+                found.groupKeys.append(mapping.groupKey)
             }
-            clusterOf[index] = number
-            clusterMappings[number].append(candidates[index].mapping.reference)
+            found.diagnostics.append(contentsOf: mappingLog.items)
         }
-        if !survivors.isEmpty { accepted.append(survivors) }
+        return found
     }
-    let (clusterIdentities, clusterFirstMappings) = (identities, firstMappings)
-    let resolved = parallelMap(batches(of: Array(clusterIdentities.indices), minimumSize: 1024)) { batch in
+    var found = Candidates()
+    for batch in candidateBatches {
+        found.positions.append(contentsOf: batch.positions)
+        found.upstreams.append(contentsOf: batch.upstreams)
+        found.groupKeys.append(contentsOf: batch.groupKeys)
+        log.add(contentsOf: batch.diagnostics)
+    }
+    let (candidates, candidateUpstreams) = (found.positions, found.upstreams)
+
+    // 2. Canary groups, in the order they were formed (it breaks route-order ties): group g's candidates are
+    //    groupMembers[groupStart[g]..<groupStart[g + 1]], in processing order.
+    let grouping = numberByFirstOccurrence(found.groupKeys)
+    let (groupMembers, groupStart) = positionsByNumber(grouping.number, count: grouping.first.count)
+
+    // 3. Reject what cannot join its group (each group on its own, on all processors); number the upstreams the
+    //    survivors use, in route-building order (an identity is hashed once, in step 1, then referred to by
+    //    number); resolve endpoint members once per cluster (on all processors) and name the clusters.
+    let admitted = parallelMap(batches(of: Array(grouping.first.indices), minimumSize: 1024)) { batch in
+        batch.map { group -> ([Int], [Diagnostic]) in
+            var groupLog = DiagnosticLog()
+            let members = groupMembers[groupStart[group]..<groupStart[group + 1]]
+            let survivors = admitToGroup(members.map { mappings[candidates[$0]] }, log: &groupLog)
+            return (survivors.map { members[members.startIndex + $0] }, groupLog.items)
+        }
+    }.joined()
+    // The accepted groups' candidates, flattened: accepted group a is routed[acceptedStart[a]..<acceptedStart[a + 1]].
+    var routed: [Int] = []
+    var acceptedStart: [Int] = [0]
+    routed.reserveCapacity(candidates.count)
+    for (survivors, diagnostics) in admitted {
+        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
+        guard !survivors.isEmpty else { continue }
+        routed.append(contentsOf: survivors)
+        acceptedStart.append(routed.count)
+    }
+    let interning = numberByFirstOccurrence(routed.map { candidateUpstreams[$0] })
+    let clusterOfRouted = interning.number
+    let identities = interning.first.map { candidateUpstreams[routed[$0]].key }
+    let (clusterUsers, clusterUsersStart) = positionsByNumber(clusterOfRouted, count: identities.count)
+    let (routedList, acceptedSpans) = (routed, acceptedStart)
+    let resolved = parallelMap(batches(of: Array(identities.indices), minimumSize: 1024)) { batch in
         batch.map { number -> ([EndpointAddress], [Diagnostic]) in
             var clusterLog = DiagnosticLog()
-            let members = resolveMembers(
-                of: clusterIdentities[number], firstMapping: clusterFirstMappings[number], resources: resources, log: &clusterLog)
+            let firstMapping = mappings[candidates[routedList[interning.first[number]]]]
+            let members = resolveMembers(of: identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
             return (members, clusterLog.items)
         }
     }.joined()
     var clusterMembers: [[EndpointAddress]] = []
     clusterMembers.reserveCapacity(identities.count)
     for (addresses, diagnostics) in resolved {
-        log.add(contentsOf: diagnostics)
+        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
         clusterMembers.append(addresses)
     }
-    let names = clusterNames(for: identities)
+    let (names, resolvedMembers) = (clusterNames(for: identities), clusterMembers)
 
     // 4. Routes, group by group (each on its own: in batches on all processors).
     let module = resources.module
-    let (acceptedGroups, clusterNumbers, routedCandidates) = (accepted, clusterOf, candidates)
-    let built = parallelMap(batches(of: Array(acceptedGroups.indices), minimumSize: 1024)) { batch in
-        batch.map { index -> (CanaryGroup, [Diagnostic]) in
+    let built = parallelMap(batches(of: Array(0..<(acceptedSpans.count - 1)), minimumSize: 1024)) { batch in
+        batch.map { group -> (CanaryGroup, [Diagnostic]) in
             var groupLog = DiagnosticLog()
-            let group = acceptedGroups[index]
-            let mappings = group.map { routedCandidates[$0].mapping }
-            let routes = buildRoutes(mappings, clusters: group.map { names[clusterNumbers[$0]] }, module: module, log: &groupLog)
-            return (CanaryGroup(routes: routes, order: mappings[0].routeOrder), groupLog.items)
+            let span = acceptedSpans[group]..<acceptedSpans[group + 1]
+            let groupMappings = span.map { mappings[candidates[routedList[$0]]] }
+            let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
+            return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
         }
     }.joined()
     var groups: [CanaryGroup] = []
-    groups.reserveCapacity(accepted.count)
+    groups.reserveCapacity(acceptedSpans.count - 1)
     for (group, diagnostics) in built {
-        log.add(contentsOf: diagnostics)
+        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
         groups.append(group)
     }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
     model.groups = orderedGroups(groups)
-    model.clusters = identities.indices.sorted { codePointLess(names[$0], names[$1]) }.map { number in
-        let identity = identities[number]
-        return UpstreamCluster(
-            name: names[number], discovery: identity.discovery, tls: identity.tls,
-            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: clusterMembers[number],
-            mappings: clusterMappings[number])
-    }
+    let byName = identities.indices.sorted { codePointLess(names[$0], names[$1]) }
+    model.clusters = parallelMap(batches(of: byName, minimumSize: 1024)) { batch in
+        batch.map { number in
+            let identity = identities[number]
+            let users = clusterUsers[clusterUsersStart[number]..<clusterUsersStart[number + 1]]
+            return UpstreamCluster(
+                name: names[number], discovery: identity.discovery, tls: identity.tls,
+                connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: resolvedMembers[number],
+                mappings: users.map { mappings[candidates[routedList[$0]]].reference })
+        }
+    }.flatMap { $0 }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
