@@ -157,6 +157,15 @@ final class RoutingTests: XCTestCase {
         }
     }
 
+    /// Results moved into place by the workers come back in index order, each exactly once, around the run length.
+    func testParallelMapByCountKeepsOrder() {
+        for count in [0, 1, 1023, 1024, 1025, 2049, 10_000] {
+            let mapped = parallelMap(count: count) { "item \($0) " + String(repeating: "x", count: $0 % 40) }
+            XCTAssertEqual(mapped, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
+        }
+        XCTAssertEqual(parallelMap(count: 5, minimumRun: 1) { $0 * $0 }, [0, 1, 4, 9, 16])
+    }
+
     func testRE2Check() {
         // Accepted by RE2 (several of these ICU would refuse, or the other way round).
         for regex in ["^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",

@@ -11,22 +11,19 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     @Sendable func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
         identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
     }
-    // Each name on its own (in batches on all processors), except for counting which plain names collide.
-    let batches = batches(of: Array(identities.indices), minimumSize: 1024)
+    // Each name on its own (on all processors), except for counting which plain names collide.
     // Hashed where they are made, so that counting them below hashes nothing.
-    let base = parallelMap(batches) { batch in batch.map { Prehashed(readableClusterName(identities[$0])) } }.flatMap { $0 }
+    let base = parallelMap(count: identities.count) { Prehashed(readableClusterName(identities[$0])) }
     let baseNumber = numberByFirstOccurrence(base).number
     // Only clusters that would keep the plain name can collide; the others always carry a hash.
     var uses = [Int](repeating: 0, count: base.count)
     for index in identities.indices where hasDefaultSettings(identities[index]) { uses[baseNumber[index]] += 1 }
     let unique = identities.indices.map { base[$0].key.utf8.count <= maxLength && uses[baseNumber[$0]] == 1 && hasDefaultSettings(identities[$0]) }
-    return parallelMap(batches) { batch in
-        batch.map { index -> String in
-            if unique[index] { return base[index].key }
-            let suffix = "_" + stableHash(identityText(identities[index]))
-            return String(decoding: base[index].key.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
-        }
-    }.flatMap { $0 }
+    return parallelMap(count: identities.count) { index -> String in
+        if unique[index] { return base[index].key }
+        let suffix = "_" + stableHash(identityText(identities[index]))
+        return String(decoding: base[index].key.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
+    }
 }
 
 private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String {

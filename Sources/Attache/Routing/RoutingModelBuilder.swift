@@ -55,22 +55,25 @@ public func buildRoutingModel(
     // 3. Reject what cannot join its group (each group on its own, on all processors); number the upstreams the
     //    survivors use, in route-building order (an identity is hashed once, in step 1, then referred to by
     //    number); resolve endpoint members once per cluster (on all processors) and name the clusters.
-    let admitted = parallelMap(batches(of: Array(grouping.first.indices), minimumSize: 1024)) { batch in
-        batch.map { group -> ([Int], [Diagnostic]) in
-            var groupLog = DiagnosticLog()
-            let members = groupMembers[groupStart[group]..<groupStart[group + 1]]
-            let survivors = admitToGroup(members.map { mappings[candidates[$0]] }, log: &groupLog)
-            return (survivors.map { members[members.startIndex + $0] }, groupLog.items)
-        }
-    }.joined()
+    // nil survivors: the whole group stays (nearly always), and no array comes back.
+    let admitted = parallelMap(count: grouping.first.count) { group -> (survivors: [Int]?, diagnostics: [Diagnostic]) in
+        var groupLog = DiagnosticLog()
+        let members = groupMembers[groupStart[group]..<groupStart[group + 1]]
+        let survivors = admitToGroup(members.map { mappings[candidates[$0]] }, log: &groupLog)
+        return (survivors.count == members.count ? nil : survivors.map { members[members.startIndex + $0] }, groupLog.items)
+    }
     // The accepted groups' candidates, flattened: accepted group a is routed[acceptedStart[a]..<acceptedStart[a + 1]].
     var routed: [Int] = []
     var acceptedStart: [Int] = [0]
     routed.reserveCapacity(candidates.count)
-    for (survivors, diagnostics) in admitted {
-        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
-        guard !survivors.isEmpty else { continue }
-        routed.append(contentsOf: survivors)
+    for (group, result) in admitted.enumerated() {
+        if !result.diagnostics.isEmpty { log.add(contentsOf: result.diagnostics) }
+        if let survivors = result.survivors {
+            guard !survivors.isEmpty else { continue }
+            routed.append(contentsOf: survivors)
+        } else {
+            routed.append(contentsOf: groupMembers[groupStart[group]..<groupStart[group + 1]])
+        }
         acceptedStart.append(routed.count)
     }
     let interning = numberByFirstOccurrence(routed.map { candidateUpstreams[$0] })
@@ -78,54 +81,39 @@ public func buildRoutingModel(
     let identities = interning.first.map { candidateUpstreams[routed[$0]].key }
     let (clusterUsers, clusterUsersStart) = positionsByNumber(clusterOfRouted, count: identities.count)
     let (routedList, acceptedSpans) = (routed, acceptedStart)
-    let resolved = parallelMap(batches(of: Array(identities.indices), minimumSize: 1024)) { batch in
-        batch.map { number -> ([EndpointAddress], [Diagnostic]) in
-            var clusterLog = DiagnosticLog()
-            let firstMapping = mappings[candidates[routedList[interning.first[number]]]]
-            let members = resolveMembers(of: identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
-            return (members, clusterLog.items)
-        }
-    }.joined()
-    var clusterMembers: [[EndpointAddress]] = []
-    clusterMembers.reserveCapacity(identities.count)
-    for (addresses, diagnostics) in resolved {
-        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
-        clusterMembers.append(addresses)
+    let resolved = parallelMap(count: identities.count) { number -> (members: [EndpointAddress], diagnostics: [Diagnostic]) in
+        var clusterLog = DiagnosticLog()
+        let firstMapping = mappings[candidates[routedList[interning.first[number]]]]
+        let members = resolveMembers(of: identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
+        return (members, clusterLog.items)
     }
-    let (names, resolvedMembers) = (clusterNames(for: identities), clusterMembers)
+    for result in resolved where !result.diagnostics.isEmpty { log.add(contentsOf: result.diagnostics) }
+    let names = clusterNames(for: identities)
 
     // 4. Routes, group by group (each on its own: in batches on all processors).
     let module = resources.module
-    let built = parallelMap(batches(of: Array(0..<(acceptedSpans.count - 1)), minimumSize: 1024)) { batch in
-        batch.map { group -> (CanaryGroup, [Diagnostic]) in
-            var groupLog = DiagnosticLog()
-            let span = acceptedSpans[group]..<acceptedSpans[group + 1]
-            let groupMappings = span.map { mappings[candidates[routedList[$0]]] }
-            let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
-            return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
-        }
-    }.joined()
-    var groups: [CanaryGroup] = []
-    groups.reserveCapacity(acceptedSpans.count - 1)
-    for (group, diagnostics) in built {
-        if !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
-        groups.append(group)
+    let built = parallelMap(count: acceptedSpans.count - 1) { group -> (group: CanaryGroup, diagnostics: [Diagnostic]) in
+        var groupLog = DiagnosticLog()
+        let span = acceptedSpans[group]..<acceptedSpans[group + 1]
+        let groupMappings = span.map { mappings[candidates[routedList[$0]]] }
+        let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
+        return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
     }
+    for result in built where !result.diagnostics.isEmpty { log.add(contentsOf: result.diagnostics) }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
-    model.groups = orderedGroups(groups)
+    model.groups = orderedGroups(built.map(\.group))
     let byName = identities.indices.sorted { codePointLess(names[$0], names[$1]) }
-    model.clusters = parallelMap(batches(of: byName, minimumSize: 1024)) { batch in
-        batch.map { number in
-            let identity = identities[number]
-            let users = clusterUsers[clusterUsersStart[number]..<clusterUsersStart[number + 1]]
-            return UpstreamCluster(
-                name: names[number], discovery: identity.discovery, tls: identity.tls,
-                connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: resolvedMembers[number],
-                mappings: users.map { mappings[candidates[routedList[$0]]].reference })
-        }
-    }.flatMap { $0 }
+    model.clusters = parallelMap(count: byName.count) { position in
+        let number = byName[position]
+        let identity = identities[number]
+        let users = clusterUsers[clusterUsersStart[number]..<clusterUsersStart[number + 1]]
+        return UpstreamCluster(
+            name: names[number], discovery: identity.discovery, tls: identity.tls,
+            connectTimeoutMs: identity.connectTimeoutMs, ipv6: identity.ipv6, members: resolved[number].members,
+            mappings: users.map { mappings[candidates[routedList[$0]]].reference })
+    }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
