@@ -20,6 +20,37 @@ extension StringProtocol {
     }
 }
 
+/// The first 16 UTF-8 bytes of a text as two big-endian integers, zero-padded: when two heads differ they order
+/// as the texts do (`codePointCompare`), so a sort compares two integers and reads the texts only on a tie.
+/// (A shorter text pads with 0 and sorts first, as it should; a real NUL byte makes a tie, never a wrong answer.)
+struct TextHead: Comparable {
+    var high: UInt64
+    var low: UInt64
+
+    init(_ text: String) {
+        var high: UInt64 = 0, low: UInt64 = 0, count = 0
+        for byte in text.utf8.prefix(16) {
+            if count < 8 { high |= UInt64(byte) << (56 - 8 * count) } else { low |= UInt64(byte) << (56 - 8 * (count - 8)) }
+            count += 1
+        }
+        (self.high, self.low) = (high, low)
+    }
+
+    static func < (a: TextHead, b: TextHead) -> Bool { (a.high, a.low) < (b.high, b.low) }
+}
+
+/// Positions of `texts` in code-point order (`codePointCompare`; equal texts keep their order).
+func codePointOrder(_ texts: [String]) -> [Int] {
+    let heads = texts.map(TextHead.init)
+    return texts.withUnsafeBufferPointer { texts in
+        texts.indices.sorted { a, b in
+            if heads[a] != heads[b] { return heads[a] < heads[b] }
+            let order = codePointCompare(texts[a], texts[b])
+            return order != 0 ? order < 0 : a < b
+        }
+    }
+}
+
 /// Python's string order: by code point, which is UTF-8 byte order (`memcmp`, then the shorter first).
 func codePointLess(_ a: String, _ b: String) -> Bool {
     codePointCompare(a, b) < 0

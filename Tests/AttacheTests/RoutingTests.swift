@@ -85,6 +85,33 @@ final class RoutingTests: XCTestCase {
         XCTAssertLessThan(key(0, "/a/", ["x"]), key(0, "/a/", ["x", "y"]), "a shorter equal list is smaller")
     }
 
+    /// The integer heads that sorts compare first must never disagree with the full comparison: texts that share
+    /// 16 bytes or more, NUL bytes against padding, non-ASCII, and route keys that tie on every number.
+    func testSortsByTextHeadsAgreeWithFullComparison() {
+        var generator = SystemRandomNumberGenerator()
+        let pieces = ["", "a", "b", "\u{0}", "é", "/app", "cluster_svc_long_common_head_", "k8s/ns1/", "Z"]
+        let texts = (0..<2000).map { _ in
+            (0..<Int.random(in: 0...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+        }
+        let expected = texts.indices.sorted { a, b in
+            let order = codePointCompare(texts[a], texts[b])
+            return order != 0 ? order < 0 : a < b
+        }
+        XCTAssertEqual(codePointOrder(texts), expected)
+
+        let keys = texts.map { text -> RouteOrderKey in
+            var key = sampleMapping(prefix: "/" + text).routeOrder
+            key.prefixLength = 5  // ties on every number: the prefix decides
+            key.keys = [String(text.prefix(2))]
+            return key
+        }
+        let expectedRoutes = Array(keys.indices.sorted { a, b in
+            let order = keys[a].compare(to: keys[b])
+            return order != 0 ? order < 0 : a < b
+        }.reversed())
+        XCTAssertEqual(routeTableOrder(keys), expectedRoutes)
+    }
+
     func testTiesKeepReverseProcessingOrder() {
         let mapping = sampleMapping(prefix: "/same/")
         let groups = (0..<3).map { i -> CanaryGroup in
@@ -92,7 +119,7 @@ final class RoutingTests: XCTestCase {
             route.cluster = "c\(i)"
             return CanaryGroup(routes: [route], order: mapping.routeOrder)
         }
-        XCTAssertEqual(orderedGroups(groups).map { $0.routes[0].cluster }, ["c2", "c1", "c0"])
+        XCTAssertEqual(routeTableOrder(groups.map(\.order)).map { groups[$0].routes[0].cluster }, ["c2", "c1", "c0"])
     }
 
     func testPresenceHeaderLengthCountsAsRegexDotStar() {

@@ -32,25 +32,45 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
         keys = headers.map(\.sortKey) + queryParameters.map(\.sortKey)
     }
 
-    public static func < (a: RouteOrderKey, b: RouteOrderKey) -> Bool {
-        if a.precedence != b.precedence { return a.precedence < b.precedence }
-        if a.prefixLength != b.prefixLength { return a.prefixLength < b.prefixLength }
-        if a.headerLength != b.headerLength { return a.headerLength < b.headerLength }
-        if a.queryLength != b.queryLength { return a.queryLength < b.queryLength }
-        if a.prefix != b.prefix { return codePointLess(a.prefix, b.prefix) }
-        for (x, y) in zip(a.keys, b.keys) where x != y { return codePointLess(x, y) }
-        return a.keys.count < b.keys.count
+    public static func < (a: RouteOrderKey, b: RouteOrderKey) -> Bool { a.compare(to: b) < 0 }
+
+    /// Three-way comparison: negative when `self` sorts first, zero when the keys are equal. One pass, where
+    /// `!=` followed by `<` compared equal prefixes twice.
+    func compare(to other: RouteOrderKey) -> Int {
+        if precedence != other.precedence { return precedence < other.precedence ? -1 : 1 }
+        if prefixLength != other.prefixLength { return prefixLength < other.prefixLength ? -1 : 1 }
+        if headerLength != other.headerLength { return headerLength < other.headerLength ? -1 : 1 }
+        if queryLength != other.queryLength { return queryLength < other.queryLength ? -1 : 1 }
+        let prefixOrder = codePointCompare(prefix, other.prefix)
+        if prefixOrder != 0 { return prefixOrder }
+        for (x, y) in zip(keys, other.keys) {
+            let order = codePointCompare(x, y)
+            if order != 0 { return order }
+        }
+        return keys.count - other.keys.count
     }
 }
 
-/// Puts groups in route-table order: highest key first; equal keys keep the **reverse** of the order in which the
-/// groups were formed. This mirrors Emissary's `reversed(sorted(groups, key=route_weight))`: a stable ascending
-/// sort, then reversed.
-func orderedGroups(_ groups: [CanaryGroup]) -> [CanaryGroup] {
-    // Sorting positions, not the groups themselves: moving a group moves its routes' dozens of fields.
-    let ascending = groups.indices.sorted { a, b in
-        if groups[a].order != groups[b].order { return groups[a].order < groups[b].order }
-        return a < b
+/// The route-table order of groups with these keys, as positions: highest key first; equal keys keep the
+/// **reverse** of the order in which the groups were formed (their positions here). This mirrors Emissary's
+/// `reversed(sorted(groups, key=route_weight))`: a stable ascending sort, then reversed.
+///
+/// Positions, not the groups themselves, so that the caller moves each group once into its place. The keys are
+/// read in place through a buffer pointer: each copy of one would be reference counts on its strings.
+func routeTableOrder(_ orders: [RouteOrderKey]) -> [Int] {
+    // Most keys differ in their numbers or in the first bytes of the prefix: compared as integers first.
+    let heads = orders.map { ($0.precedence, $0.prefixLength, $0.headerLength, $0.queryLength, TextHead($0.prefix)) }
+    let ascending = orders.withUnsafeBufferPointer { orders in
+        orders.indices.sorted { a, b in
+            let (x, y) = (heads[a], heads[b])
+            if x.0 != y.0 { return x.0 < y.0 }
+            if x.1 != y.1 { return x.1 < y.1 }
+            if x.2 != y.2 { return x.2 < y.2 }
+            if x.3 != y.3 { return x.3 < y.3 }
+            if x.4 != y.4 { return x.4 < y.4 }
+            let order = orders[a].compare(to: orders[b])
+            return order != 0 ? order < 0 : a < b
+        }
     }
-    return ascending.reversed().map { groups[$0] }
+    return ascending.reversed()
 }

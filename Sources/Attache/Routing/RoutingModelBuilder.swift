@@ -87,7 +87,7 @@ public func buildRoutingModel(
         let members = resolveMembers(of: identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
         return (members, clusterLog.items)
     }
-    for result in resolved where !result.diagnostics.isEmpty { log.add(contentsOf: result.diagnostics) }
+    for index in resolved.indices where !resolved[index].diagnostics.isEmpty { log.add(contentsOf: resolved[index].diagnostics) }
     let names = clusterNames(for: identities)
 
     // 4. Routes, group by group (each on its own: in batches on all processors).
@@ -99,12 +99,14 @@ public func buildRoutingModel(
         let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
         return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
     }
-    for result in built where !result.diagnostics.isEmpty { log.add(contentsOf: result.diagnostics) }
+    // By index: iterating the tuples would copy every group (reference counts on memory the workers wrote).
+    for index in built.indices where !built[index].diagnostics.isEmpty { log.add(contentsOf: built[index].diagnostics) }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
-    model.groups = orderedGroups(built.map(\.group))
-    let byName = identities.indices.sorted { codePointLess(names[$0], names[$1]) }
+    let routeOrder = routeTableOrder(parallelMap(count: built.count) { built[$0].group.order })
+    model.groups = parallelMap(count: routeOrder.count) { built[routeOrder[$0]].group }
+    let byName = codePointOrder(names)
     model.clusters = parallelMap(count: byName.count) { position in
         let number = byName[position]
         let identity = identities[number]
