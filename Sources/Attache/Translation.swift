@@ -46,7 +46,9 @@ public func parseSources(
         let read = cache.map { $0.objects(for: source, options: options, log: &log) }
             ?? readKubernetesObjects(from: source, options: options, log: &log)
         if let fileObjects = read {
-            objects.append(contentsOf: fileObjects)
+            // One input file (the usual case) hands over its array as it is: appending would copy every object
+            // reference, each an atomic count on memory a parse worker wrote.
+            if objects.isEmpty { objects = fileObjects } else { objects.append(contentsOf: fileObjects) }
         } else {
             isComplete = false
         }
