@@ -39,14 +39,17 @@ struct TextHead: Comparable {
     static func < (a: TextHead, b: TextHead) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }
 
-/// Positions of `texts` in code-point order (`codePointCompare`; equal texts keep their order).
-func codePointOrder(_ texts: [String]) -> [Int] {
+/// Positions of `texts` in code-point order (`codePointCompare`); equal texts in the order of `ranks` when given,
+/// else in their own order.
+func codePointOrder(_ texts: [String], ranks: [Int]? = nil) -> [Int] {
     let heads = texts.map(TextHead.init)
+    let ranks = ranks ?? Array(texts.indices)
     return texts.withUnsafeBufferPointer { texts in
         texts.indices.sorted { a, b in
             if heads[a] != heads[b] { return heads[a] < heads[b] }
             let order = codePointCompare(texts[a], texts[b])
-            return order != 0 ? order < 0 : a < b
+            if order != 0 { return order < 0 }
+            return ranks[a] != ranks[b] ? ranks[a] < ranks[b] : a < b
         }
     }
 }

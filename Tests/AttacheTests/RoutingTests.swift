@@ -98,6 +98,13 @@ final class RoutingTests: XCTestCase {
             return order != 0 ? order < 0 : a < b
         }
         XCTAssertEqual(codePointOrder(texts), expected)
+        let ranks = texts.indices.map { _ in Int.random(in: 0..<50, using: &generator) }
+        let expectedByRank = texts.indices.sorted { a, b in
+            let order = codePointCompare(texts[a], texts[b])
+            if order != 0 { return order < 0 }
+            return ranks[a] != ranks[b] ? ranks[a] < ranks[b] : a < b
+        }
+        XCTAssertEqual(codePointOrder(texts, ranks: ranks), expectedByRank, "equal texts in rank order")
 
         let keys = texts.map { text -> RouteOrderKey in
             var key = sampleMapping(prefix: "/" + text).routeOrder

@@ -241,12 +241,10 @@ private func collectRoutingResources(
         }
         if let mapping { mappings.append((mapping, object.inputOrder)) }
     }
-    // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it.
-    mappings.sort { a, b in
-        let order = codePointCompare(a.0.processingKey, b.0.processingKey)
-        return order != 0 ? order < 0 : a.1 < b.1
-    }
-    resources.mappings = mappings.map(\.0)
+    // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it; equal keys in
+    // input order.
+    let order = codePointOrder(mappings.map(\.0.processingKey), ranks: mappings.map(\.1))
+    resources.mappings = order.map { mappings[$0].0 }
     resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
     return resources
 }
