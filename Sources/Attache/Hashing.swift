@@ -31,20 +31,16 @@ func contentHash<Bytes: Sequence>(_ bytes: Bytes) -> UInt64 where Bytes.Element 
 /// Within one process only: `Hasher` is seeded per process.
 public struct Prehashed<Key: Hashable & Sendable>: Hashable, Sendable {
     public let key: Key
-    private let hash: Int
+    /// The hash worked out at construction; `numberByFirstOccurrence` probes by it directly.
+    let storedHash: Int
 
     public init(_ key: Key) {
         self.key = key
-        hash = key.hashValue
+        storedHash = key.hashValue
     }
 
-    public static func == (a: Prehashed, b: Prehashed) -> Bool { a.hash == b.hash && a.key == b.key }
-    public func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-}
-
-extension Prehashed {
-    /// The hash worked out at construction, for tables that probe by it themselves.
-    var storedHash: Int { hash }
+    public static func == (a: Prehashed, b: Prehashed) -> Bool { a.storedHash == b.storedHash && a.key == b.key }
+    public func hash(into hasher: inout Hasher) { hasher.combine(storedHash) }
 }
 
 /// Numbers the distinct keys 0, 1, 2, … in the order they first occur: `number[i]` is the number of `keys[i]`,

@@ -119,6 +119,37 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(routeTableOrder(keys), expectedRoutes)
     }
 
+    /// The canary Mappings a Rollout adds go back into Emissary's processing order (by key: `shop-canary.default.1`
+    /// sorts before `shop.default.1`), not after the input's Mappings.
+    func testRolloutCanariesJoinProcessingOrder() {
+        let yaml = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: shop}
+            spec: {prefix: /shop/, service: shop-stable:8080}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: cart}
+            spec: {prefix: /cart/, service: cart:8080}
+            ---
+            apiVersion: argoproj.io/v1alpha1
+            kind: Rollout
+            metadata: {name: shop}
+            spec:
+              strategy:
+                canary:
+                  stableService: shop-stable
+                  canaryService: shop-canary
+                  trafficRouting: {ambassador: {mappings: [shop]}}
+                  steps:
+                  - setWeight: 20
+            status: {currentStepIndex: 1, stableRS: a1, currentPodHash: b2}
+            """
+        let translation = translate([SourceFile(name: "rollout.yaml", text: yaml)], options: TranslationOptions())
+        XCTAssertEqual(translation.resources.mappings.map(\.reference.name), ["cart", "shop-canary", "shop"])
+    }
+
     func testTiesKeepReverseProcessingOrder() {
         let mapping = sampleMapping(prefix: "/same/")
         let groups = (0..<3).map { i -> CanaryGroup in

@@ -99,10 +99,7 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
     guard !removed.isEmpty || !added.isEmpty else { return }
     // Back into processing order: by key, then by the order they were in (added ones after the input's).
     let all = resources.mappings.filter { !removed.contains("\($0.reference.namespace)/\($0.reference.name)") } + added
-    resources.mappings = all.enumerated().sorted { a, b in
-        if a.element.processingKey != b.element.processingKey { return codePointLess(a.element.processingKey, b.element.processingKey) }
-        return a.offset < b.offset
-    }.map(\.element)
+    resources.mappings = codePointOrder(all.map(\.processingKey)).map { all[$0] }
 }
 
 /// A `setHeaderRoute` match as a Mapping header matcher: exact → exact; prefix and regex → RE2 regex.
