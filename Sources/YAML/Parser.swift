@@ -63,6 +63,17 @@ public func parseYAML(
     placement: MarkPlacement = .identity,
     eachDocument: (YAMLDocument) -> Void
 ) throws(YAMLError) -> [YAMLWarning] {
+    try parseYAML(bytes[...], limits: limits, placement: placement, eachDocument: eachDocument)
+}
+
+/// `parseYAML` of a part of a larger buffer (one run of documents of a file), read in place: a copy of the part
+/// would cost a pass over its bytes and as much memory again.
+public func parseYAML(
+    _ bytes: ArraySlice<UInt8>,
+    limits: YAMLLimits = YAMLLimits(),
+    placement: MarkPlacement = .identity,
+    eachDocument: (YAMLDocument) -> Void
+) throws(YAMLError) -> [YAMLWarning] {
     let markTransform = placement.apply
     var builder = TreeBuilder(limits: limits, placement: placement)
     var parser = yaml_parser_t()
@@ -119,7 +130,7 @@ public enum MarkPlacement: Sendable {
     }
 }
 
-private func libyamlError(_ parser: yaml_parser_t, bytes: [UInt8], _ transform: (Mark) -> Mark) -> YAMLError {
+private func libyamlError(_ parser: yaml_parser_t, bytes: ArraySlice<UInt8>, _ transform: (Mark) -> Mark) -> YAMLError {
     var parts: [String] = []
     if let context = parser.context { parts.append(String(cString: context)) }
     if let problem = parser.problem { parts.append(String(cString: problem)) }
@@ -129,7 +140,7 @@ private func libyamlError(_ parser: yaml_parser_t, bytes: [UInt8], _ transform: 
         // Reader errors (bad UTF-8, control characters) report a byte offset, not a mark.
         let offset = min(Int(parser.problem_offset), bytes.count)
         var line = 1, lineStart = 0
-        for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+        for index in 0..<offset where bytes[bytes.startIndex + index] == UInt8(ascii: "\n") {
             line += 1
             lineStart = index + 1
         }

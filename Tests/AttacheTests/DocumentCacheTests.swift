@@ -147,6 +147,59 @@ final class ParallelParseTests: XCTestCase {
         XCTAssertNil(parallelChunks(of: bytes, width: 2, threshold: bytes.count + 1), "small file")
     }
 
+    /// The cuts are where cutting the list of all documents (`documentPieces`) at each share would put them; the
+    /// texts mix markers, near-markers, `%` inside and at the start of lines, CRLF and empty lines.
+    func testChunksCutWhereTheDocumentListWould() {
+        func reference(_ bytes: [UInt8], width: Int) -> [(range: Range<Int>, firstLine: Int)]? {
+            guard width > 1, let pieces = documentPieces(bytes), pieces.count > 1 else { return nil }
+            var chunks: [(range: Range<Int>, firstLine: Int)] = []
+            var start = pieces[0]
+            for piece in pieces.dropFirst() where piece.range.lowerBound >= bytes.count * (chunks.count + 1) / width && chunks.count < width - 1 {
+                chunks.append((start.range.lowerBound..<piece.range.lowerBound, start.firstLine))
+                start = piece
+            }
+            chunks.append((start.range.lowerBound..<bytes.count, start.firstLine))
+            return chunks.count > 1 ? chunks : nil
+        }
+        let lines = ["---", "--- ", "---\r", "---x", "--", "a: 1", "b: 50%", "%YAML 1.1", " ---", "", "c: |", "  ---", "-- -", "- x"]
+        var generator = SystemRandomNumberGenerator()
+        var cut = 0
+        for _ in 0..<3000 {
+            let count = Int.random(in: 0..<30, using: &generator)
+            var text = (0..<count).map { _ in lines.randomElement(using: &generator)! }.joined(separator: "\n")
+            if Bool.random(using: &generator) { text += "\n" }
+            let bytes = Array(text.utf8)
+            for width in 2...4 {
+                let expected = reference(bytes, width: width)
+                let chunks = parallelChunks(of: bytes, width: width, threshold: 0)
+                XCTAssertEqual(chunks?.map(\.range), expected?.map(\.range), "\(text.debugDescription) width \(width)")
+                XCTAssertEqual(chunks?.map(\.firstLine), expected?.map(\.firstLine), "\(text.debugDescription) width \(width)")
+                if chunks != nil { cut += 1 }
+            }
+        }
+        XCTAssertGreaterThan(cut, 1000, "many texts were really cut")
+    }
+
+    /// The word-at-a-time count agrees with counting byte by byte: bytes near a line feed's bits (0x0b, 0x8a, 0x00,
+    /// 0xff), runs long enough for the lanes to be summed several times, every alignment of start and end.
+    func testLineFeedsCountsEveryLineFeed() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [0x0a, 0x0a, 0x0b, 0x8a, 0x00, 0xff, 0x09, 0x2d, 0x7f, 0x80]
+        for length in [0, 1, 7, 8, 9, 2039, 2040, 2041, 4097, 20_000] {
+            let allFeeds = [UInt8](repeating: 0x0a, count: length)
+            let mixed = (0..<length).map { _ in alphabet.randomElement(using: &generator)! }
+            for bytes in [allFeeds, mixed] {
+                for _ in 0..<8 {
+                    let lower = Int.random(in: 0...length, using: &generator)
+                    let upper = Int.random(in: lower...length, using: &generator)
+                    let expected = bytes[lower..<upper].filter { $0 == 0x0a }.count
+                    XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.lineFeeds(in: lower..<upper) }, expected, "\(lower)..<\(upper) of \(length)")
+                }
+                XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.lineFeeds(in: 0..<length) }, bytes.filter { $0 == 0x0a }.count)
+            }
+        }
+    }
+
     private func describe(_ objects: [KubernetesObject]?) -> [String]? {
         // The body's reflection covers every node, value, style and position.
         objects?.map { "\($0.reference) \($0.location) \($0.origin) \($0.fields.mark) \(String(reflecting: $0.body))" }
