@@ -76,6 +76,55 @@ final class CommandTests: XCTestCase {
         }
     }
 
+    /// A bootstrap large enough to be cut into many pieces, written in 1 to 64 shares side by side, is byte for
+    /// byte the bootstrap one writer renders whole.
+    func testBootstrapWrittenInSharesEqualsOneWriter() throws {
+        var text = ""
+        for i in 0..<3000 {
+            text += "---\napiVersion: getambassador.io/v3alpha1\nkind: Mapping\nmetadata: {name: m\(i), namespace: ns\(i % 7)}\n"
+            text += "spec: {hostname: '*', prefix: /app\(i)/, service: 'svc\(i):80', timeout_ms: \(1000 + i)}\n"
+        }
+        let translation = translate([SourceFile(name: "large.yaml", text: text)], options: TranslationOptions())
+        XCTAssertTrue(translation.isComplete)
+        let whole = JSONWriter.render(translation.envoy.bootstrap)
+        XCTAssertGreaterThan(whole.count, 3 << 20, "large enough for many marks")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-shares-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for width in [1, 2, 3, 5, 64] {
+            try OutputFiles.write(translation.envoy, to: directory.path, width: width)
+            let written = Array(try Data(contentsOf: directory.appendingPathComponent(OutputFiles.bootstrap)))
+            XCTAssertEqual(written.count, whole.count, "width \(width)")
+            XCTAssertTrue(written == whole, "width \(width): \(firstDifferences(expected: whole, actual: written))")
+        }
+    }
+
+    /// A file that changed after it was streamed (so the planned layout is wrong), or is gone, fails the bootstrap
+    /// write and leaves the previous bootstrap in place, with no temp file behind.
+    func testEmbeddingAChangedFileKeepsThePreviousBootstrap() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-changed-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
+        XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, 0)
+        let bootstrap = directory.appendingPathComponent(OutputFiles.bootstrap)
+        let before = try Data(contentsOf: bootstrap)
+        let routes = directory.appendingPathComponent(OutputFiles.routes).path
+        let size = try Data(contentsOf: URL(fileURLWithPath: routes)).count
+        let layout = JSONWriter.layout { $0.object { o in o.key("routes"); RenderedJSON(file: routes).write(to: &o) } }
+        for marks in [[LineFeedMark(offset: size + 10, lineFeeds: 3)], [LineFeedMark(offset: size, lineFeeds: 0)]] {
+            XCTAssertThrowsError(try EmbeddingWriter.write(
+                skeleton: layout.skeleton, embeds: layout.embeds, files: [routes: StreamedFile(path: routes, marks: marks)],
+                to: OutputFiles.bootstrap, in: directory.path))
+        }
+        XCTAssertThrowsError(try EmbeddingWriter.write(
+            skeleton: layout.skeleton, embeds: layout.embeds,
+            files: [routes: StreamedFile(path: directory.path + "/gone.json", marks: [LineFeedMark(offset: 10, lineFeeds: 1)])],
+            to: OutputFiles.bootstrap, in: directory.path))
+        XCTAssertEqual(try Data(contentsOf: bootstrap), before)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
+        XCTAssertEqual(leftovers, [])
+    }
+
     func testUnwritableOutputIsAnErrorBeforeTranslating() {
         let result = run(["translate", "--output", "/proc/attache-cannot-write", "-"], stdin: "")
         XCTAssertEqual(result.status, 2)

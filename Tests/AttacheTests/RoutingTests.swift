@@ -307,8 +307,9 @@ final class RoutingTests: XCTestCase {
         }
     }
 
-    /// Embedding a file that cannot be read back fails the write instead of producing a partial document.
-    func testEmbeddingAMissingFileFailsTheWrite() {
+    /// A streaming writer cannot embed a file (only a layout can): it fails the write instead of producing a
+    /// partial document.
+    func testEmbeddingOutsideALayoutFailsTheWrite() {
         var chunks = 0
         var writer = JSONWriter(sink: { _ in chunks += 1 })
         writer.object { o in

@@ -42,9 +42,10 @@ public enum OutputFiles {
     public static let bootstrap = "bootstrap.json"
 
     /// Writes one translation into `directory`, file by file, each atomically and streamed (no file is held in
-    /// memory whole): endpoint files, then clusters and routes (side by side), then the bootstrap, which embeds the two files just
-    /// written instead of rendering them again. Endpoint files that no cluster uses any more are removed.
-    public static func write(_ envoy: EnvoyConfig, to directory: String) throws(OutputError) {
+    /// memory whole): endpoint files, then clusters and routes (side by side), then the bootstrap, which embeds the
+    /// two files just written instead of rendering them again (in `width` shares side by side). Endpoint files that
+    /// no cluster uses any more are removed.
+    public static func write(_ envoy: EnvoyConfig, to directory: String, width: Int? = nil) throws(OutputError) {
         if !envoy.endpointFiles.isEmpty { try AtomicFile.prepareDirectory(directory + "/endpoints") }
         var current = Set<String>()
         for file in envoy.endpointFiles {
@@ -56,30 +57,34 @@ public enum OutputFiles {
         let written = inParallel(
             { Result { () throws(OutputError) in try stream(JSONArray(envoy.clusters), to: clusters, in: directory) } },
             { Result { () throws(OutputError) in try stream(envoy.routeConfiguration, to: routes, in: directory) } })
-        try written.0.get()
-        try written.1.get()
-        try AtomicFile.write(to: bootstrap, in: directory) { emit in
-            try withoutActuallyEscaping(emit) { emit in
-                var writer = JSONWriter(sink: emit)
-                envoy.bootstrap.write(
-                    to: &writer, routeConfiguration: RenderedJSON(file: directory + "/" + routes),
-                    clusters: RenderedJSON(file: directory + "/" + clusters))
-                try writer.finish()
-            }
+        let renderedFiles = [try written.0.get(), try written.1.get()]
+        // The bootstrap is laid out with the two files left out, then written with them copied in, on all processors.
+        let layout = JSONWriter.layout { writer in
+            envoy.bootstrap.write(
+                to: &writer, routeConfiguration: RenderedJSON(file: directory + "/" + routes),
+                clusters: RenderedJSON(file: directory + "/" + clusters))
         }
+        try EmbeddingWriter.write(
+            skeleton: layout.skeleton, embeds: layout.embeds,
+            files: Dictionary(uniqueKeysWithValues: renderedFiles.map { ($0.path, $0) }), to: bootstrap, in: directory,
+            width: width ?? parallelWidth)
         let stale = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/endpoints")) ?? [])
             .filter { $0.hasSuffix(".json") && !current.contains("endpoints/" + $0) }
         for name in stale { try? FileManager.default.removeItem(atPath: directory + "/endpoints/" + name) }
     }
 
-    private static func stream(_ value: some JSONRepresentable, to name: String, in directory: String) throws(OutputError) {
+    /// Streams `value` into `directory/name`, marking its line feeds so that the bootstrap can embed it in parts.
+    private static func stream(_ value: some JSONRepresentable, to name: String, in directory: String) throws(OutputError) -> StreamedFile {
+        var marks: [LineFeedMark] = []
         try AtomicFile.write(to: name, in: directory) { emit in
             try withoutActuallyEscaping(emit) { emit in
-                var writer = JSONWriter(sink: emit)
+                var writer = JSONWriter(sink: emit, marksLineFeeds: true)
                 value.write(to: &writer)
                 try writer.finish()
+                marks = writer.lineFeedMarks
             }
         }
+        return StreamedFile(path: directory + "/" + name, marks: marks)
     }
 }
 

@@ -51,6 +51,18 @@ public enum AtomicFile {
     public static func write(
         to name: String, in directory: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws(OutputError) {
+        try write(to: name, in: directory, descriptor: { fd in
+            var end = 0
+            try body { buffer in
+                try writeAll(buffer, to: fd, at: end)
+                end += buffer.count
+            }
+        })
+    }
+
+    /// Like `write(_:to:in:)`, with `body` writing the temp file's descriptor itself (`writeAll` at any offsets,
+    /// from several threads at once). A `body` that throws leaves the target as it was.
+    static func write(to name: String, in directory: String, descriptor body: (Int32) throws -> Void) throws(OutputError) {
         let target = directory + "/" + name
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw OutputError(path: target, reason: "refusing to write outside the output directory")
@@ -60,30 +72,38 @@ public enum AtomicFile {
         guard fd >= 0 else {
             throw OutputError(path: temp, reason: "cannot create temp file: \(String(cString: strerror(errno)))")
         }
-        struct WriteFailed: Error {}
-        var ok = true
+        var failure: String? = nil
         do {
-            try body { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        throw WriteFailed()
-                    }
-                    offset += written
-                }
-            }
+            try body(fd)
         } catch {
-            ok = false
+            failure = (error as? WriteFailed)?.reason ?? "\(error)"
         }
         // No fsync: readers (Envoy) see the old file or the new one because of the rename; fsync only guards
         // against power loss, and one per file made writing thousands of endpoint files 10x slower.
         close(fd)
-        guard ok, rename(temp, target) == 0 else {
-            let reason = String(cString: strerror(errno))
+        if failure == nil, rename(temp, target) != 0 { failure = String(cString: strerror(errno)) }
+        if let failure {
             unlink(temp)
-            throw OutputError(path: target, reason: "cannot write: \(reason)")
+            throw OutputError(path: target, reason: "cannot write: \(failure)")
         }
+    }
+
+    /// Writes all of `buffer` at `offset` of `fd` (`pwrite`: no shared file position, so threads may write
+    /// different parts of one file at once).
+    static func writeAll(_ buffer: UnsafeRawBufferPointer, to fd: Int32, at offset: Int) throws {
+        guard !buffer.isEmpty else { return }
+        var done = 0
+        while done < buffer.count {
+            let written = pwrite(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw WriteFailed(reason: String(cString: strerror(errno)))
+            }
+            done += written
+        }
+    }
+
+    struct WriteFailed: Error {
+        var reason: String
     }
 }

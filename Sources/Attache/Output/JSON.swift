@@ -46,19 +46,37 @@ public struct JSONWriter: ~Copyable {
     private var isFirst = true
     /// A key was just written: the next value follows it on the same line.
     private var afterKey = false
+    /// With `marksLineFeeds`: after each chunk handed to the sink, how many bytes and line feeds went out so far.
+    public private(set) var lineFeedMarks: [LineFeedMark] = []
+    private let marksLineFeeds: Bool
+    /// Laying out a document (`layout`): where each embedded file goes, instead of its bytes.
+    private var embedPoints: [EmbedPoint]? = nil
 
     public init(capacity: Int = 1 << 12) {
         buffer = ByteBuffer(capacity: capacity)
+        marksLineFeeds = false
     }
 
     /// What has been written and not yet handed to a sink (a copy).
     public var bytes: [UInt8] { buffer.array }
 
     /// A writer that hands its bytes to `sink` in chunks of about 256 KB, so that a large file never sits in
-    /// memory whole. Call `finish()` at the end.
-    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+    /// memory whole. Call `finish()` at the end. `marksLineFeeds` records `lineFeedMarks`, which let the file be
+    /// embedded in another one in parts (`EmbeddingWriter`).
+    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void, marksLineFeeds: Bool = false) {
         self.sink = sink
+        self.marksLineFeeds = marksLineFeeds
         buffer = ByteBuffer(capacity: JSONWriter.flushThreshold + 4096)
+    }
+
+    /// A document written with every `RenderedJSON` left out: its bytes (with the final newline) and where each
+    /// left-out file goes. `EmbeddingWriter` puts the files in.
+    public static func layout(_ value: (inout JSONWriter) -> Void) -> (skeleton: [UInt8], embeds: [EmbedPoint]) {
+        var writer = JSONWriter(capacity: 1 << 14)
+        writer.embedPoints = []
+        value(&writer)
+        writer.buffer.append(UInt8(ascii: "\n"))
+        return (writer.buffer.array, writer.embedPoints ?? [])
     }
 
     /// Appends the final newline, flushes what is left to the sink, and rethrows the first error the sink raised.
@@ -74,6 +92,12 @@ public struct JSONWriter: ~Copyable {
 
     private mutating func flush() {
         guard let sink, sinkError == nil, !buffer.isEmpty else { return }
+        if marksLineFeeds {
+            let chunk = buffer.contents.assumingMemoryBound(to: UInt8.self)
+            let before = lineFeedMarks.last ?? LineFeedMark(offset: 0, lineFeeds: 0)
+            lineFeedMarks.append(LineFeedMark(
+                offset: before.offset + chunk.count, lineFeeds: before.lineFeeds + chunk.lineFeeds(in: 0..<chunk.count)))
+        }
         do {
             try sink(buffer.contents)
         } catch {
@@ -114,47 +138,24 @@ public struct JSONWriter: ~Copyable {
     }
 
     private mutating func appendLineBreak(indent: Int) {
-        guard indent < lineBreaks.count else {
-            buffer.append(UInt8(ascii: "\n"))
-            for _ in 0..<indent { buffer.append(UInt8(ascii: " ")) }
-            return
-        }
-        buffer.append(lineBreaks.baseAddress.unsafelyUnwrapped, count: indent + 1)
+        buffer.appendLineBreak(indent: indent)
     }
 
-    /// A value rendered earlier (so at indentation 0 and ending in a newline), placed here with every line shifted
-    /// to this depth. The bootstrap embeds the route configuration and clusters this way instead of
-    /// writing them a second time.
+    /// A value rendered earlier (so at indentation 0 and ending in a newline), to be placed here with every line
+    /// shifted to this depth. Only a writer laying a document out (`layout`) takes one: it notes the place, and
+    /// `EmbeddingWriter` copies the file in. Any other writer fails at `finish()`.
     public mutating func embed(_ rendered: RenderedJSON) {
         beginValue()
-        var pendingNewline = false
-        let complete = rendered.forEachChunk { chunk in
-            var start = 0
-            while start < chunk.count {
-                if pendingNewline {
-                    // A newline is written only once we know more follows: the value's own final newline is not.
-                    appendLineBreak(indent: indent)
-                    pendingNewline = false
-                }
-                let end: Int
-                if let newline = chunk.indexOfNewline(from: start) {
-                    end = newline
-                    pendingNewline = true
-                } else {
-                    end = chunk.count
-                }
-                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[start..<end]))
-                start = end + (pendingNewline ? 1 : 0)
-            }
-            flushIfFull()
+        guard embedPoints != nil else {
+            if sinkError == nil { sinkError = EmbedError(path: rendered.path) }
+            return
         }
-        // A document missing a piece must not be written as if whole: `finish()` reports it.
-        if !complete, sinkError == nil { sinkError = EmbedError(path: rendered.path) }
+        embedPoints?.append(EmbedPoint(offset: buffer.count, indent: indent, path: rendered.path))
     }
 
     struct EmbedError: Error, CustomStringConvertible {
         var path: String
-        var description: String { "could not read back \(path)" }
+        var description: String { "\(path) can only be embedded by laying the document out first" }
     }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
@@ -393,32 +394,26 @@ public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
 }
 
 /// A value `JSONWriter` rendered into a file earlier (at indentation 0, ending in a newline), to be embedded in a
-/// larger document: read back in chunks (from the page cache: it was just written), never whole.
+/// larger document: `EmbeddingWriter` reads it back in parts (from the page cache: it was just written), never whole.
 public struct RenderedJSON: JSONRepresentable, Sendable {
     let path: String
 
     public init(file path: String) { self.path = path }
 
     public func write(to json: inout JSONWriter) { json.embed(self) }
+}
 
-    /// Calls `body` with the file's bytes in chunks of up to 1 MB; false when the file could not be read whole.
-    func forEachChunk(_ body: (UnsafeBufferPointer<UInt8>) -> Void) -> Bool {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        return buffer.withUnsafeMutableBufferPointer { buffer in
-            while true {
-                let count = read(descriptor, buffer.baseAddress, buffer.count)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                if count == 0 { return true }
-                body(UnsafeBufferPointer(rebasing: buffer[..<count]))
-            }
-        }
-    }
+/// How much of a streamed file had been written at a flush: bytes, and line feeds among them.
+public struct LineFeedMark: Sendable, Equatable {
+    public var offset: Int
+    public var lineFeeds: Int
+}
+
+/// Where a laid-out document leaves a file out: at `offset` of the skeleton, with its lines indented by `indent`.
+public struct EmbedPoint: Sendable, Equatable {
+    public var offset: Int
+    public var indent: Int
+    public var path: String
 }
 
 /// An array of values as one JSON value.
@@ -454,6 +449,16 @@ struct ByteBuffer: ~Copyable {
     var contents: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 
     var array: [UInt8] { Array(UnsafeBufferPointer(start: base, count: count)) }
+
+    /// A newline and `indent` spaces, appended in one piece.
+    mutating func appendLineBreak(indent: Int) {
+        guard indent < lineBreaks.count else {
+            append(UInt8(ascii: "\n"))
+            for _ in 0..<indent { append(UInt8(ascii: " ")) }
+            return
+        }
+        append(lineBreaks.baseAddress.unsafelyUnwrapped, count: indent + 1)
+    }
 
     mutating func removeAll() { count = 0 }
 
