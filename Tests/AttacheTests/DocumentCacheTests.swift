@@ -200,6 +200,23 @@ final class ParallelParseTests: XCTestCase {
         }
     }
 
+    /// The forward cursor finds the same line starts as a full index, also when asked for an earlier line, in a
+    /// part of a file and past its end.
+    func testStartOfLineMatchesALineIndex() {
+        let text = "a: 1\n\nb: |\n  x\n\r\n---\nc: 3\nd" + String(repeating: "\nline", count: 50)
+        let bytes = Array(text.utf8)
+        var generator = SystemRandomNumberGenerator()
+        for range in [0..<bytes.count, 5..<bytes.count, 9..<40] {
+            var starts = [range.lowerBound]
+            for index in range where bytes[index] == UInt8(ascii: "\n") { starts.append(index + 1) }
+            var reader = ObjectReader(source: SourceFile(name: "t.yaml", bytes: bytes), range: range)
+            for _ in 0..<300 {
+                let line = Int.random(in: 1...(starts.count + 3), using: &generator)
+                XCTAssertEqual(reader.startOfLine(line), line <= starts.count ? starts[line - 1] : nil, "line \(line) of \(range)")
+            }
+        }
+    }
+
     private func describe(_ objects: [KubernetesObject]?) -> [String]? {
         // The body's reflection covers every node, value, style and position.
         objects?.map { "\($0.reference) \($0.location) \($0.origin) \($0.fields.mark) \(String(reflecting: $0.body))" }
