@@ -134,20 +134,20 @@ private func collectEndpointTables(
     let serviceCount = roles.count { if case .service = $0 { true } else { false } }
     services.reserveCapacity(serviceCount)
     endpoints.reserveCapacity(serviceCount)
-    let endpointData = decodeEndpointObjects(objects, roles: roles)
+    let late = decodeEndpointObjectsNotDecodedEarly(objects, roles: roles)
     for (position, object) in objects.enumerated() {
         switch roles[position] {
         case .service:
-            guard !isSkippedAnnotation(object), case .service(let service)? = endpointData[position] else { continue }
+            guard !isSkippedAnnotation(object), case .service(let service)? = object.early?.endpointObject ?? late[position] else { continue }
             services[object.namespacedName] = service
         case .endpoints:
             guard !isSkippedAnnotation(object) else { continue }
             let key = object.namespacedName
-            if endpoints[key]?.source != .endpointSlices, case .endpoints(let decoded)? = endpointData[position] {
+            if endpoints[key]?.source != .endpointSlices, case .endpoints(let decoded)? = object.early?.endpointObject ?? late[position] {
                 endpoints[key] = decoded
             }
         case .endpointSlice:
-            guard !isSkippedAnnotation(object), case .slice(let service, let subset)? = endpointData[position] else { continue }
+            guard !isSkippedAnnotation(object), case .slice(let service, let subset)? = object.early?.endpointObject ?? late[position] else { continue }
             let key = "\(object.namespace)/\(service)"
             if endpoints[key]?.source != .endpointSlices {
                 // The first slice replaces anything read from Endpoints: slices win.
@@ -259,24 +259,24 @@ enum DecodedEndpointObject: Sendable {
     case unusable
 }
 
-/// Decodes every Service, Endpoints and EndpointSlice object (nil at other positions): from early decoding when
-/// it was done, the rest in batches on all processors. The collect loop then applies them in input order.
-func decodeEndpointObjects(_ objects: [KubernetesObject], roles: [ObjectRole]) -> [DecodedEndpointObject?] {
-    var results: [DecodedEndpointObject?] = Array(repeating: nil, count: objects.count)
+/// Decodes the Service, Endpoints and EndpointSlice objects that early decoding did not, by position, in batches
+/// on all processors. (An array of every object's result, early ones copied in, cost two reference counts per
+/// object for nothing: the collect loop reads early results from the objects.)
+func decodeEndpointObjectsNotDecodedEarly(_ objects: [KubernetesObject], roles: [ObjectRole]) -> [Int: DecodedEndpointObject] {
     var missing: [Int] = []
     for (index, role) in roles.enumerated() {
         switch role {
         case .service, .endpoints, .endpointSlice:
-            if let known = objects[index].early?.endpointObject { results[index] = known } else { missing.append(index) }
+            if objects[index].early?.endpointObject == nil { missing.append(index) }
         default:
             continue
         }
     }
+    guard !missing.isEmpty else { return [:] }
     let decoded = parallelMap(batches(of: missing, minimumSize: 512)) { batch in
         batch.map { decodeEndpointObject(objects[$0], role: roles[$0]) }
     }
-    for (index, result) in zip(missing, decoded.joined()) { results[index] = result }
-    return results
+    return Dictionary(uniqueKeysWithValues: zip(missing, decoded.joined()))
 }
 
 /// Decodes one Service, Endpoints or EndpointSlice object (`role` says which).

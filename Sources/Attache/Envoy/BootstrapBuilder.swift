@@ -16,8 +16,9 @@ public struct EnvoyConfig: Sendable, Equatable {
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
 public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions) -> EnvoyConfig {
-    // The route configuration and the clusters are independent: each is built on its own processor.
-    let (routes, clusters) = inParallel({ buildRouteConfiguration(model) }, { buildClusters(model, delivery: options.endpointDelivery) })
+    // Each is built on all processors (side by side, the routes took three times as long as the clusters).
+    let routes = buildRouteConfiguration(model)
+    let clusters = buildClusters(model, delivery: options.endpointDelivery)
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
     if case .files = options.endpointDelivery {
         for cluster in model.clusters {

@@ -2,7 +2,7 @@
 /// only unless the Module enables IPv6, as Ambassador does); an IP address needs no resolution (STATIC); an
 /// endpoint set is STATIC with its members inline, or EDS from its own file (see `EndpointDelivery`).
 public func buildClusters(_ model: RoutingModel, delivery: EndpointDelivery) -> [Envoy.Cluster] {
-    model.clusters.map { envoyCluster($0, delivery: delivery) }
+    parallelMap(count: model.clusters.count) { envoyCluster(model.clusters[$0], delivery: delivery) }
 }
 
 /// The file (relative to the output directory) that holds an EDS cluster's endpoints: the cluster name with

@@ -2,9 +2,26 @@
 /// done with `:authority` header matchers on each route, so that a single ordered route list decides, as in
 /// Emissary's route table.
 public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfiguration {
-    Envoy.RouteConfiguration(
-        name: "attache-routes",
-        virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: model.groups.flatMap { $0.routes.map(envoyRoute) })])
+    // Route by route on all processors, each straight into its place in the table: route r of the table is route
+    // r - starts[g] of the last group g that starts at or before r.
+    var starts: [Int] = []
+    starts.reserveCapacity(model.groups.count)
+    var total = 0
+    for group in model.groups {
+        starts.append(total)
+        total += group.routes.count
+    }
+    let groupStarts = starts
+    let routes = parallelMap(count: total) { index -> Envoy.Route in
+        var low = 0, high = groupStarts.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if groupStarts[middle] <= index { low = middle } else { high = middle - 1 }
+        }
+        return envoyRoute(model.groups[low].routes[index - groupStarts[low]])
+    }
+    return Envoy.RouteConfiguration(
+        name: "attache-routes", virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: routes)])
 }
 
 /// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative
