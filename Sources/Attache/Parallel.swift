@@ -39,6 +39,33 @@ func parallelMap<Result: Sendable>(count: Int, minimumRun: Int = 1024, _ transfo
     }
 }
 
+/// `parallelMap(count:)` for results in two parts (a value and what working it out reported), each part moved
+/// into its own array: taking the values out of an array of pairs afterwards copies every one.
+func parallelUnzip<First: Sendable, Second: Sendable>(
+    count: Int, minimumRun: Int = 1024, _ transform: @Sendable (Int) -> (First, Second)
+) -> ([First], [Second]) {
+    guard count > 0 else { return ([], []) }
+    let runLength = max(minimumRun, (count + parallelWidth - 1) / parallelWidth)
+    let runs = (count + runLength - 1) / runLength
+    var seconds: [Second] = []
+    let firsts = [First](unsafeUninitializedCapacity: count) { firstBuffer, firstCount in
+        seconds = [Second](unsafeUninitializedCapacity: count) { secondBuffer, secondCount in
+            let (first, second) = (UncheckedPointer(firstBuffer.baseAddress!), UncheckedPointer(secondBuffer.baseAddress!))
+            // Each index is initialised by exactly one run, in both arrays.
+            DispatchQueue.concurrentPerform(iterations: runs) { run in
+                for index in run * runLength..<min(count, (run + 1) * runLength) {
+                    let (a, b) = transform(index)
+                    (first.pointer + index).initialize(to: a)
+                    (second.pointer + index).initialize(to: b)
+                }
+            }
+            secondCount = count
+        }
+        firstCount = count
+    }
+    return (firsts, seconds)
+}
+
 /// A pointer handed to the workers of `parallelMap(count:)`, which write disjoint elements through it.
 private struct UncheckedPointer<Pointee>: @unchecked Sendable {
     let pointer: UnsafeMutablePointer<Pointee>

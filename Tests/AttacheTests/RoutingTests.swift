@@ -231,6 +231,18 @@ final class RoutingTests: XCTestCase {
         XCTAssertEqual(parallelMap(count: 5, minimumRun: 1) { $0 * $0 }, [0, 1, 4, 9, 16])
     }
 
+    /// Both halves of each result land at the result's index, around the run length.
+    func testParallelUnzipKeepsBothHalvesInOrder() {
+        for count in [0, 1, 1023, 1024, 1025, 2049, 10_000] {
+            let (texts, lists) = parallelUnzip(count: count) { ("item \($0) " + String(repeating: "x", count: $0 % 40), Array(0..<($0 % 5))) }
+            XCTAssertEqual(texts, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
+            XCTAssertEqual(lists, (0..<count).map { Array(0..<($0 % 5)) }, "\(count) items")
+        }
+        let (squares, cubes) = parallelUnzip(count: 5, minimumRun: 1) { ($0 * $0, $0 * $0 * $0) }
+        XCTAssertEqual(squares, [0, 1, 4, 9, 16])
+        XCTAssertEqual(cubes, [0, 1, 8, 27, 64])
+    }
+
     func testRE2Check() {
         // Accepted by RE2 (several of these ICU would refuse, or the other way round).
         for regex in ["^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",

@@ -90,22 +90,27 @@ public func buildRoutingModel(
     for index in resolved.indices where !resolved[index].diagnostics.isEmpty { log.add(contentsOf: resolved[index].diagnostics) }
     let names = clusterNames(for: identities)
 
-    // 4. Routes, group by group (each on its own: in batches on all processors).
+    // 4. Routes, group by group (each on its own: in batches on all processors), built straight into route order:
+    //    a group's place in the table is its first Mapping's.
     let module = resources.module
-    let built = parallelMap(count: acceptedSpans.count - 1) { group -> (group: CanaryGroup, diagnostics: [Diagnostic]) in
+    let groupCount = acceptedSpans.count - 1
+    let routeOrder = routeTableOrder(parallelMap(count: groupCount) { mappings[candidates[routedList[acceptedSpans[$0]]]].routeOrder })
+    let (groups, groupDiagnostics) = parallelUnzip(count: groupCount) { position -> (CanaryGroup, [Diagnostic]) in
         var groupLog = DiagnosticLog()
+        let group = routeOrder[position]
         let span = acceptedSpans[group]..<acceptedSpans[group + 1]
         let groupMappings = span.map { mappings[candidates[routedList[$0]]] }
         let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
         return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
     }
-    // By index: iterating the tuples would copy every group (reference counts on memory the workers wrote).
-    for index in built.indices where !built[index].diagnostics.isEmpty { log.add(contentsOf: built[index].diagnostics) }
+    // What the groups reported, in the order the groups were formed.
+    var positionOfGroup = [Int](repeating: 0, count: groupCount)
+    for (position, group) in routeOrder.enumerated() { positionOfGroup[group] = position }
+    for position in positionOfGroup where !groupDiagnostics[position].isEmpty { log.add(contentsOf: groupDiagnostics[position]) }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
-    let routeOrder = routeTableOrder(parallelMap(count: built.count) { built[$0].group.order })
-    model.groups = parallelMap(count: routeOrder.count) { built[routeOrder[$0]].group }
+    model.groups = groups
     let byName = codePointOrder(names)
     model.clusters = parallelMap(count: byName.count) { position in
         let number = byName[position]
