@@ -295,12 +295,15 @@ final class TrafficHarness {
         translateOutput = sink.text
         guard status == 0 else {
             backends.stop()
+            try? FileManager.default.removeItem(at: directory)
             throw HarnessError("attache translate exited \(status):\n\(sink.text)")
         }
         do {
             envoy = try EnvoyProcess(bootstrapPath: output.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
         } catch {
+            // No Envoy (the test is then skipped) or it would not start: nothing of this harness may stay behind.
             backends.stop()
+            try? FileManager.default.removeItem(at: directory)
             throw error
         }
         client = HTTPClient(port: listenPort)
