@@ -119,7 +119,8 @@ private func readObjects(
     return objects
 }
 
-/// Reads documents of one file into objects; keeps the file's line index for placing annotation contents.
+/// Reads documents of one file (or of a run of its documents) into objects; finds the file lines that annotation
+/// contents start on, and the text of a line for error hints.
 struct ObjectReader {
     let source: SourceFile
     /// The part of the file being read (all of it, or one run of its documents), indexed as in the whole file.

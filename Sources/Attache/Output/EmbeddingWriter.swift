@@ -18,7 +18,7 @@ struct StreamedFile: Sendable {
 /// routes and clusters into the bootstrap was the one step of writing that ran on a single processor.
 enum EmbeddingWriter {
     /// One piece of the output: a run of the skeleton, or a part of an embedded file.
-    enum Piece: Equatable {
+    enum Piece {
         case skeleton(Range<Int>)
         /// Bytes `range` of `files[file]`, with its lines indented by `indent`.
         case embedded(file: Int, range: Range<Int>, indent: Int)
