@@ -24,16 +24,11 @@ func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform:
 /// memory a worker allocated is freed by the calling thread (a free into another thread's allocator arena takes
 /// its lock; at 50,000 Mappings such joins cost more than the work).
 func parallelMap<Result: Sendable>(count: Int, minimumRun: Int = 1024, _ transform: @Sendable (Int) -> Result) -> [Result] {
-    let runLength = max(minimumRun, (count + parallelWidth - 1) / parallelWidth)
-    guard count > runLength else { return (0..<count).map(transform) }
-    let runs = (count + runLength - 1) / runLength
-    return [Result](unsafeUninitializedCapacity: count) { buffer, initializedCount in
-        let base = UncheckedPointer(buffer.baseAddress!)
+    [Result](unsafeUninitializedCapacity: count) { buffer, initializedCount in
+        let base = UncheckedPointer(buffer.baseAddress)
         // Each index is initialised by exactly one run; the array takes them all once every run has returned.
-        DispatchQueue.concurrentPerform(iterations: runs) { run in
-            for index in run * runLength..<min(count, (run + 1) * runLength) {
-                (base.pointer + index).initialize(to: transform(index))
-            }
+        inRuns(count: count, minimumRun: minimumRun) { run in
+            for index in run { (base.pointer! + index).initialize(to: transform(index)) }
         }
         initializedCount = count
     }
@@ -44,19 +39,16 @@ func parallelMap<Result: Sendable>(count: Int, minimumRun: Int = 1024, _ transfo
 func parallelUnzip<First: Sendable, Second: Sendable>(
     count: Int, minimumRun: Int = 1024, _ transform: @Sendable (Int) -> (First, Second)
 ) -> ([First], [Second]) {
-    guard count > 0 else { return ([], []) }
-    let runLength = max(minimumRun, (count + parallelWidth - 1) / parallelWidth)
-    let runs = (count + runLength - 1) / runLength
     var seconds: [Second] = []
     let firsts = [First](unsafeUninitializedCapacity: count) { firstBuffer, firstCount in
         seconds = [Second](unsafeUninitializedCapacity: count) { secondBuffer, secondCount in
-            let (first, second) = (UncheckedPointer(firstBuffer.baseAddress!), UncheckedPointer(secondBuffer.baseAddress!))
+            let (first, second) = (UncheckedPointer(firstBuffer.baseAddress), UncheckedPointer(secondBuffer.baseAddress))
             // Each index is initialised by exactly one run, in both arrays.
-            DispatchQueue.concurrentPerform(iterations: runs) { run in
-                for index in run * runLength..<min(count, (run + 1) * runLength) {
+            inRuns(count: count, minimumRun: minimumRun) { run in
+                for index in run {
                     let (a, b) = transform(index)
-                    (first.pointer + index).initialize(to: a)
-                    (second.pointer + index).initialize(to: b)
+                    (first.pointer! + index).initialize(to: a)
+                    (second.pointer! + index).initialize(to: b)
                 }
             }
             secondCount = count
@@ -66,10 +58,23 @@ func parallelUnzip<First: Sendable, Second: Sendable>(
     return (firsts, seconds)
 }
 
+/// Calls `body` with consecutive runs of `0..<count`, one per processor and at least `minimumRun` long, side by
+/// side; on the calling thread when there is only one run.
+private func inRuns(count: Int, minimumRun: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let runLength = max(minimumRun, (count + parallelWidth - 1) / parallelWidth)
+    guard count > runLength else {
+        if count > 0 { body(0..<count) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: (count + runLength - 1) / runLength) { run in
+        body(run * runLength..<min(count, (run + 1) * runLength))
+    }
+}
+
 /// A pointer handed to the workers of `parallelMap(count:)`, which write disjoint elements through it.
 private struct UncheckedPointer<Pointee>: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Pointee>
-    init(_ pointer: UnsafeMutablePointer<Pointee>) { self.pointer = pointer }
+    let pointer: UnsafeMutablePointer<Pointee>?  // nil for an empty array
+    init(_ pointer: UnsafeMutablePointer<Pointee>?) { self.pointer = pointer }
 }
 
 /// Consecutive runs of `indices`, one per processor and at least `minimumSize` long, for `parallelMap`.

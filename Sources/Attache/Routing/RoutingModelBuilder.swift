@@ -103,10 +103,8 @@ public func buildRoutingModel(
         let routes = buildRoutes(groupMappings, clusters: span.map { names[clusterOfRouted[$0]] }, module: module, log: &groupLog)
         return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
     }
-    // What the groups reported, in the order the groups were formed.
-    var positionOfGroup = [Int](repeating: 0, count: groupCount)
-    for (position, group) in routeOrder.enumerated() { positionOfGroup[group] = position }
-    for position in positionOfGroup where !groupDiagnostics[position].isEmpty { log.add(contentsOf: groupDiagnostics[position]) }
+    // In route order: the log is sorted by place in the input when it is reported.
+    for diagnostics in groupDiagnostics where !diagnostics.isEmpty { log.add(contentsOf: diagnostics) }
 
     var model = RoutingModel()
     model.regexMaxProgramSize = module.regexMaxSize
