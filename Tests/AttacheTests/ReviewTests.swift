@@ -85,7 +85,7 @@ final class ExplainTrafficTests: XCTestCase {
         let yaml = mapping("stable", "/svc/", "@a@") + mapping("gray", "/svc/", "@b@", ", weight: 20")
             + mapping("gray-header", "/svc/", "@b@", ", headers: {gray: true}")
             + mapping("half-a", "/half/", "@a@", ", weight: 30") + mapping("half-b", "/half/", "@c@", ", weight: 20")
-            + mapping("host-only", "/h/", "@c@", ", hostname: \"*.example.org\"") + mapping("any-host", "/h/", "@a@")
+            + mapping("host-only", "/h/", "@c@", ", host: \"*.example.org\"") + mapping("any-host", "/h/", "@a@")
             + mapping("posts", "/form/", "@b@", ", method: POST") + mapping("urgent", "/form/", "@c@", ", precedence: 5, headers: {x-urgent: \"1\"}")
         let harness = try TrafficHarness(backends: ["a", "b", "c"], yaml: yaml)
         defer { harness.stop() }

@@ -341,12 +341,12 @@ final class RoutingTests: XCTestCase {
 func sampleMapping(prefix: String, precedence: Int = 0) -> Mapping {
     Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
-        location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", isV3: false,
-        prefix: prefix, pathMatch: .prefix, caseSensitive: true, rewrite: "/",
+        location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", dialect: .v2,
+        prefix: prefix, pathMatch: .prefix, caseSensitive: nil, rewrite: "/",
         serviceText: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
         serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
         headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: precedence,
-        timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
+        coreFields: Mapping.GroupCoreFields(prefixRegex: nil, prefixExact: nil, connectTimeoutMs: nil), timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
         addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil, resolverLocation: nil)
 }
 

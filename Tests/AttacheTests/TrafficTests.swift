@@ -104,12 +104,13 @@ final class TrafficTests: XCTestCase {
     }
 
     /// SEMANTICS.md §4: a header route beats the plain route of its prefix, a longer prefix beats a shorter one,
-    /// precedence beats both; host/hostname routes only for their hosts; `method: POST` only for POST.
+    /// precedence beats both; a v2 `host` routes only for its host, exact or glob (Emissary's conversion makes it
+    /// `hostname`); `method: POST` only for POST.
     func testRouteOrderHostsAndMethods() throws {
         let yaml = mapping("plain", "/api/", "@plain@") + mapping("beta", "/api/", "@beta@", "headers:", "  x-beta: \"on\"")
             + mapping("v1", "/api/v1/", "@v1@")
             + mapping("plain2", "/p/", "@plain@") + mapping("longer", "/p/long/", "@v1@") + mapping("urgent", "/p/", "@urgent@", "precedence: 5", "headers:", "  x-urgent: \"1\"")
-            + mapping("exact-host", "/h/", "@beta@", "host: shop.example.com") + mapping("glob", "/h/", "@v1@", "hostname: \"*.example.org\"")
+            + mapping("exact-host", "/h/", "@beta@", "host: shop.example.com") + mapping("glob", "/h/", "@v1@", "host: \"*.example.org\"")
             + mapping("any-host", "/h/", "@plain@")
             + mapping("post", "/form/", "@urgent@", "method: POST") + mapping("any-method", "/form/", "@plain@")
         let harness = try TrafficHarness(backends: ["plain", "beta", "v1", "urgent"], yaml: yaml)

@@ -123,6 +123,20 @@ func isSkippedAnnotation(_ object: KubernetesObject) -> Bool {
     return false
 }
 
+/// Whether Emissary processes `object` after `other`: by processing key (compared as bytes), then annotation
+/// documents before resources (Emissary's Go half hands Services and their annotations over first), then input order.
+func processedLater(_ object: KubernetesObject, than other: KubernetesObject) -> Bool {
+    let order = codePointCompare(object.processingKey, other.processingKey)
+    if order != 0 { return order > 0 }
+    return processingTieBreak(object) > processingTieBreak(other)
+}
+
+/// The order of objects with equal processing keys: annotation documents first, then resources, each in input order.
+func processingTieBreak(_ object: KubernetesObject) -> Int {
+    if case .annotation = object.origin { return object.inputOrder }
+    return object.inputOrder + (1 << 40)
+}
+
 /// Services and endpoints by `namespace/name`, applied in input order: the last Service or Endpoints of a name
 /// wins, and EndpointSlices, once one is seen for a Service, replace what Endpoints said.
 private func collectEndpointTables(
@@ -204,15 +218,19 @@ private func collectRoutingResources(
         if case .mapping = role { kind = "Mapping" } else { kind = object.kind }
         let key = ObjectReference(kind: kind, namespace: object.namespace, name: object.name)
         if let slot = kept[key] {
-            let first = keptObjects[slot].object
-            // Emissary: a repeated annotation replaces the earlier one; a repeated resource is refused.
-            let laterWins: Bool
-            if case .annotation = object.origin { laterWins = true } else { laterWins = false }
+            // Emissary's fetcher processes a Kubernetes resource once per kind, namespace and name (the first one);
+            // then it stores every object under its kind, namespace and name, so of a resource and annotation
+            // documents the one it processes last wins: objects are sorted by key (`name.namespace.N`), annotation
+            // documents before resources when keys are equal (its Go half hands them over first), then by input order.
+            let earlier = keptObjects[slot].object
+            let bothResources = earlier.origin == .document && object.origin == .document
+            let objectWins = !bothResources && processedLater(object, than: earlier)
+            let (winner, loser) = objectWins ? (object, earlier) : (earlier, object)
             log.error(
                 .duplicateObject,
-                "\(kind) \(object.namespace)/\(object.name) is defined twice (first at \(first.location)); \(laterWins ? "this one replaces it" : "this one is ignored")",
-                at: object.location, object: key)
-            if laterWins { keptObjects[slot].object = object }
+                "\(kind) \(object.namespace)/\(object.name) is defined twice; the definition at \(winner.location) wins (\(bothResources ? "Emissary reads one resource of a name, the first" : "Emissary keeps the one it processes last")) and this one is ignored",
+                at: loser.location, object: key)
+            keptObjects[slot].object = winner
             continue
         }
         kept[key] = keptObjects.count
@@ -239,10 +257,10 @@ private func collectRoutingResources(
             }
             log.add(diagnostic)
         }
-        if let mapping { mappings.append((mapping, object.inputOrder)) }
+        if let mapping { mappings.append((mapping, processingTieBreak(object))) }
     }
-    // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it; equal keys in
-    // input order.
+    // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it; equal keys
+    // with annotation documents first, then in input order.
     let order = codePointOrder(mappings.map(\.0.processingKey), ranks: mappings.map(\.1))
     resources.mappings = order.map { mappings[$0].0 }
     resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
@@ -315,8 +333,9 @@ func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
     object.apiVersion.hasPrefix("ambassador/") ? "getambassador.io/" + object.apiVersion.dropFirst("ambassador/".count) : object.apiVersion
 }
 
-/// `ambassador_id` (or `ambassadorId`): a string or a list. Ours when it names our id or `_automatic_`; absent means
-/// `default`; an empty string or list means nobody's.
+/// `ambassador_id` (or `ambassadorId`): a string or a list. Ours when it names our id, or is exactly
+/// `[_automatic_]` (Emissary accepts `_automatic_` only alone); absent means `default`; an empty string or list
+/// means nobody's.
 func isOurs(_ object: KubernetesObject, options: TranslationOptions, log: inout DiagnosticLog) -> Bool {
     guard let node = object.fields["ambassador_id"] ?? object.fields["ambassadorId"], node.resolved != .null else {
         return options.ambassadorID == "default"
@@ -330,5 +349,5 @@ func isOurs(_ object: KubernetesObject, options: TranslationOptions, log: inout 
         log.error(.ambassadorIDInvalid, "`ambassador_id` must be a string or a list of strings, but it is \(node.typeDescription); object skipped", at: object.location(of: node), object: object.reference)
         return false
     }
-    return ids.contains(options.ambassadorID) || ids.contains("_automatic_")
+    return ids.contains(options.ambassadorID) || ids == ["_automatic_"]
 }

@@ -9,14 +9,27 @@ import YAML
 ///
 /// An error marks the object as rejected (`isValid` false); the caller drops it and keeps the rest of the input.
 struct FieldReader {
+    /// How strictly scalar types are read.
+    enum Typing {
+        /// As a CRD's OpenAPI schema types them (Mappings): a field declared a string must be a YAML string, an
+        /// integer an integer, a boolean a boolean. Kubernetes refuses anything else, so in Emissary such an object
+        /// does not exist; here it is rejected with the type that was expected.
+        case schema
+        /// As Ambassador's Python read untyped settings (the Module's `config`): `prefix: 2024` is the text
+        /// "2024", `"3000"` is the integer 3000, `"true"` is true.
+        case loose
+    }
+
     let object: KubernetesObject
     let node: Node
+    let typing: Typing
     var log = DiagnosticLog()
     private(set) var isValid = true
 
-    init(object: KubernetesObject, node: Node? = nil) {
+    init(object: KubernetesObject, node: Node? = nil, typing: Typing = .loose) {
         self.object = object
         self.node = node ?? object.fields
+        self.typing = typing
     }
 
     func location(_ node: Node) -> SourceLocation { object.location(of: node) }
@@ -44,8 +57,8 @@ struct FieldReader {
         error(.mappingFieldType, "`\(key)` must be \(expected), but it is \(value.typeDescription)", at: value)
     }
 
-    /// A string field. Numbers written plainly are read as their text (`prefix: 2024`); booleans, lists and
-    /// mappings are type errors.
+    /// A string field. With loose typing, numbers written plainly are read as their text (`prefix: 2024`);
+    /// booleans, lists and mappings are type errors either way.
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = node[key], value.resolved != .null else {
             if required { error(.mappingMissingField, "required field `\(key)` is missing", at: node) }
@@ -57,7 +70,11 @@ struct FieldReader {
     mutating func scalarText(_ value: Node, key: String) -> String? {
         switch value.resolved {
         case .string(let s)?: return s
-        case .int?, .float?: return value.scalar?.text
+        case .int?, .float?, .bool?:
+            let text = value.scalar?.text ?? ""
+            if typing == .loose, value.resolved?.boolValue == nil { return text }
+            error(.mappingFieldType, "`\(key)` must be a string, but it is \(value.typeDescription) (write \"\(abbreviated(text))\" in quotes)", at: value)
+            return nil
         default:
             typeError(key, expected: "a string", got: value)
             return nil
@@ -67,24 +84,31 @@ struct FieldReader {
     mutating func bool(_ key: String) -> Bool? {
         guard let value = node[key], value.resolved != .null else { return nil }
         if case .bool(let b)? = value.resolved { return b }
-        // Hand-written manifests quote booleans often enough (`"true"`); Kubernetes would reject it, we accept it.
-        if case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve().boolValue { return b }
-        typeError(key, expected: "true or false", got: value)
+        // Loosely typed settings quote booleans often enough (`"true"`), and Ambassador's Python took them.
+        if typing == .loose, case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve().boolValue { return b }
+        var quotedBool = false
+        if case .string(let s)? = value.resolved { quotedBool = Scalar(text: s, style: .plain).resolve().boolValue != nil }
+        typeError(key, expected: quotedBool ? "true or false (unquoted)" : "true or false", got: value)
         return nil
     }
 
-    /// An integer field; a string of digits (`"3000"`) is accepted, as Ambassador's Python did.
+    /// An integer field. With loose typing, a string of digits (`"3000"`) is accepted, as Ambassador's Python did.
     mutating func integer(_ key: String, range: ClosedRange<Int>? = nil) -> Int? {
         guard let value = node[key], value.resolved != .null else { return nil }
         var result: Int?
         switch value.resolved {
         case .int(let i)?: result = i
-        case .float(let d)? where d == d.rounded() && abs(d) < 1e15: result = Int(d)
-        case .string(let s)?: result = Int(s.trimmingSpaces)
+        case .float(let d)? where typing == .loose && d == d.rounded() && abs(d) < 1e15: result = Int(d)
+        case .string(let s)? where typing == .loose: result = Int(s.trimmingSpaces)
         default: break
         }
         guard let result else {
-            typeError(key, expected: "an integer", got: value)
+            let hint = switch value.resolved {
+            case .string(let s)? where Int(s.trimmingSpaces) != nil: " (unquoted)"
+            case .float?: " (no fraction)"
+            default: ""
+            }
+            typeError(key, expected: "an integer" + hint, got: value)
             return nil
         }
         if let range, !range.contains(result) {
@@ -94,8 +118,10 @@ struct FieldReader {
         return result
     }
 
-    /// A mapping of names to scalar values, in document order, with the value nodes kept for the caller.
-    mutating func entries(_ key: String) -> [(name: String, value: Node)]? {
+    /// A mapping of names to values, with the value nodes kept for the caller: in document order, or (`sorted`) in
+    /// the byte order of the names, which is the order Emissary reads such a map in (its Go half marshals maps with
+    /// sorted keys). A name given twice counts once, with its last value, as in every Kubernetes client.
+    mutating func entries(_ key: String, sorted: Bool = false) -> [(name: String, value: Node)]? {
         guard let value = node[key], value.resolved != .null else { return nil }
         guard let pairs = value.mapping else {
             typeError(key, expected: "a mapping", got: value)
@@ -107,17 +133,19 @@ struct FieldReader {
                 error(.mappingFieldType, "keys of `\(key)` must be non-empty strings, but one is \(pair.key.typeDescription)", at: pair.key)
                 continue
             }
+            if let earlier = result.firstIndex(where: { isSameKey($0.0, name) }) { result.remove(at: earlier) }
             result.append((name, pair.value))
         }
-        return result
+        return sorted ? result.sorted { codePointLess($0.0, $1.0) } : result
     }
 
-    /// A list of strings; a single string is a list of one (Ambassador's StringOrStringList).
-    mutating func stringList(_ key: String) -> [String]? {
+    /// A list of strings; a single string is a list of one (Ambassador's StringOrStringList) unless
+    /// `singleStringAllowed` is false (the v3alpha1 schema types these fields as lists only).
+    mutating func stringList(_ key: String, singleStringAllowed: Bool = true) -> [String]? {
         guard let value = node[key], value.resolved != .null else { return nil }
-        if value.scalar != nil { return scalarText(value, key: key).map { [$0] } }
+        if value.scalar != nil, singleStringAllowed { return scalarText(value, key: key).map { [$0] } }
         guard let items = value.sequence else {
-            typeError(key, expected: "a string or a list of strings", got: value)
+            typeError(key, expected: singleStringAllowed ? "a string or a list of strings" : "a list of strings", got: value)
             return nil
         }
         var result: [String] = []
@@ -130,12 +158,16 @@ struct FieldReader {
 
 extension FieldReader {
     /// `add_request_headers`/`add_response_headers`: name → string, or name → `{value, append}` (append defaults
-    /// to true).
-    mutating func headerAdditions(_ key: String) -> [HeaderAddition] {
+    /// to true); the v3alpha1 schema takes only the second form (`stringAllowed` false).
+    mutating func headerAdditions(_ key: String, stringAllowed: Bool = true) -> [HeaderAddition] {
         var result: [HeaderAddition] = []
-        for (name, value) in entries(key) ?? [] {
+        for (name, value) in entries(key, sorted: typing == .schema) ?? [] {
+            if value.scalar != nil, !stringAllowed {
+                error(.mappingFieldType, "`\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)", at: value)
+                continue
+            }
             if value.mapping != nil {
-                var inner = FieldReader(object: object, node: value)
+                var inner = FieldReader(object: object, node: value, typing: typing)
                 let text = inner.string("value", required: true)
                 let append = inner.bool("append") ?? true
                 log.add(contentsOf: inner.log)

@@ -8,15 +8,40 @@ public final class Mapping: @unchecked Sendable {
         case prefix, regex, exact
     }
 
+    /// How the apiVersion shapes the fields, as Emissary 3.x reads them after its Go half converted the object to
+    /// v3alpha1 (pkg/api/getambassador.io/v2/handwritten.conversion.go).
+    public enum Dialect: Sendable {
+        /// getambassador.io/v1 and v2 (and v0, read as v2), CRD or annotation: converted, so `host` is a DNS glob
+        /// (renamed `hostname`) unless `host_regex`, `hostname` does not exist, a `headers` value `true` is the regex
+        /// `.*`, and a Mapping without `host` matches every host.
+        case v2
+        /// A getambassador.io/v3alpha1 resource: stored as v2 and served back, so `host` becomes a glob as in v2,
+        /// `hostname` beats it, and `headers` values are strings.
+        case v3Resource
+        /// A v3alpha1 document in an annotation: read as written; `host` is the deprecated exact match.
+        case v3Annotation
+
+        var isV3: Bool { self != .v2 }
+    }
+
+    /// The fields Emissary requires to be the same in every Mapping of a canary group (its `CoreMappingKeys`), as
+    /// written: a Mapping that differs from the group's first, even by leaving out what the first sets, is refused.
+    public struct GroupCoreFields: Sendable, Equatable {
+        public var prefixRegex: Bool?
+        public var prefixExact: Bool?
+        public var connectTimeoutMs: Int?
+    }
+
     public let reference: ObjectReference
     public let location: SourceLocation
     /// Emissary's processing order key (`name.namespace.N`); see `KubernetesObject.processingKey`.
     public let processingKey: String
-    public let isV3: Bool
+    public let dialect: Dialect
 
     public let prefix: String
     public let pathMatch: PathMatch
-    public let caseSensitive: Bool
+    /// `case_sensitive` as written; nil when absent (the route then takes its canary group's value, else true).
+    public let caseSensitive: Bool?
     /// The replacement for the matched prefix; "" leaves the path alone. Ambassador's default is "/".
     public let rewrite: String
 
@@ -33,6 +58,7 @@ public final class Mapping: @unchecked Sendable {
     public let headers: [HeaderMatcher]
     public let queryParameters: [HeaderMatcher]
     public let precedence: Int
+    public let coreFields: GroupCoreFields
 
     public let timeoutMs: Int?
     public let idleTimeoutMs: Int?
@@ -55,10 +81,10 @@ public final class Mapping: @unchecked Sendable {
         reference: ObjectReference,
         location: SourceLocation,
         processingKey: String,
-        isV3: Bool,
+        dialect: Dialect,
         prefix: String,
         pathMatch: PathMatch,
-        caseSensitive: Bool,
+        caseSensitive: Bool?,
         rewrite: String,
         serviceText: String,
         service: ServiceReference,
@@ -68,6 +94,7 @@ public final class Mapping: @unchecked Sendable {
         headers: [HeaderMatcher],
         queryParameters: [HeaderMatcher],
         precedence: Int,
+        coreFields: GroupCoreFields,
         timeoutMs: Int?,
         idleTimeoutMs: Int?,
         connectTimeoutMs: Int?,
@@ -82,7 +109,7 @@ public final class Mapping: @unchecked Sendable {
         self.reference = reference
         self.location = location
         self.processingKey = processingKey
-        self.isV3 = isV3
+        self.dialect = dialect
         self.prefix = prefix
         self.pathMatch = pathMatch
         self.caseSensitive = caseSensitive
@@ -95,6 +122,7 @@ public final class Mapping: @unchecked Sendable {
         self.headers = headers
         self.queryParameters = queryParameters
         self.precedence = precedence
+        self.coreFields = coreFields
         self.timeoutMs = timeoutMs
         self.idleTimeoutMs = idleTimeoutMs
         self.connectTimeoutMs = connectTimeoutMs
@@ -121,11 +149,11 @@ extension Mapping {
         let pseudo = headers.firstIndex { $0.name.hasPrefix(":") } ?? headers.endIndex
         let reference = ObjectReference(kind: "Mapping", namespace: self.reference.namespace, name: name)
         return Mapping(
-            reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1", isV3: isV3,
+            reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1", dialect: dialect,
             prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
             serviceText: serviceText, service: service, serviceLocation: location, weight: weight, weightLocation: location,
             headers: Array(headers[..<pseudo]) + extraHeaders + Array(headers[pseudo...]), queryParameters: queryParameters,
-            precedence: precedence, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
+            precedence: precedence, coreFields: coreFields, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
             hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
             removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
             resolverLocation: resolverLocation)

@@ -22,20 +22,38 @@ private let unsupportedFields: Set<String> = [
     "v3health_checks",
 ]
 
+/// The dialect of a Mapping object: its apiVersion, and whether it was written in an annotation.
+func mappingDialect(_ object: KubernetesObject) -> Mapping.Dialect {
+    guard object.apiVersion.hasSuffix("/v3alpha1") else { return .v2 }
+    if case .annotation = object.origin { return .v3Annotation }
+    return .v3Resource
+}
+
 /// Stage: one Mapping object → a checked `Mapping`, or nil when it must be rejected. Problems go to `log`.
+///
+/// Fields are read as Emissary 3.x reads them once its Go half has validated the object against the CRD schema
+/// (types are strict: a wrong type means the object does not exist there) and converted it to v3alpha1 (see
+/// `Mapping.Dialect`).
 func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDefaults.regexMaxProgramSize, log: inout DiagnosticLog) -> Mapping? {
-    var reader = FieldReader(object: object)
+    var reader = FieldReader(object: object, typing: .schema)
     let fields = reader.node
     guard fields.mapping != nil else {
         reader.error(.documentNotMapping, "the Mapping's spec must be a mapping, but it is \(fields.typeDescription)", at: fields)
         log.add(contentsOf: reader.log)
         return nil
     }
-    let isV3 = object.apiVersion.hasSuffix("/v3alpha1")
+    let dialect = mappingDialect(object)
 
     for pair in fields.mapping ?? [] {
         guard case .string(let key)? = pair.key.resolved else {
             reader.warning(.mappingUnsupportedField, "a field name must be a string, but this one is \(pair.key.typeDescription); ignored", at: pair.key)
+            continue
+        }
+        if key == "hostname", dialect == .v2 {
+            reader.error(
+                .mappingFieldValue,
+                "`hostname` is not a field of \(object.apiVersion) Mappings: Emissary drops it and routes every host; in v2 `host` is the DNS glob (or use apiVersion getambassador.io/v3alpha1)",
+                at: pair.key)
             continue
         }
         guard !understoodFields.contains(key) else { continue }
@@ -55,8 +73,10 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
             reader.error(.unrenderedTemplate, "`prefix` contains template text \"\(prefix)\": the manifest was not rendered (run helm template first)", at: node)
         }
     }
-    let isRegex = reader.bool("prefix_regex") ?? false
-    let isExact = reader.bool("prefix_exact") ?? false
+    let prefixRegex = reader.bool("prefix_regex")
+    let prefixExact = reader.bool("prefix_exact")
+    let isRegex = prefixRegex ?? false
+    let isExact = prefixExact ?? false
     if isRegex && isExact, let node = fields["prefix_exact"] {
         reader.error(.mappingFieldValue, "`prefix_regex` and `prefix_exact` cannot both be true", at: node)
     }
@@ -70,7 +90,14 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
             reader.warning(.mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it", at: node)
         }
     }
-    let caseSensitive = reader.bool("case_sensitive") ?? true
+    let caseSensitive = reader.bool("case_sensitive")
+    if pathMatch == .regex, caseSensitive == false, let node = fields["case_sensitive"] {
+        // Emissary writes case_sensitive: false beside safe_regex, where Envoy ignores it; so does Attaché.
+        reader.warning(
+            .mappingFieldValue,
+            "`case_sensitive: false` has no effect on a regex `prefix` (Envoy ignores it there, as in Emissary); write `(?i)` at the start of the regex to ignore case",
+            at: node)
+    }
     let rewrite: String = reader.has("rewrite") ? (reader.string("rewrite") ?? "/") : "/"
 
     // Service.
@@ -88,39 +115,27 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
         }
     }
 
-    // Weight.
     let weight = decodeWeight(&reader)
 
-    // Header and query matchers, in Emissary's order.
-    var headers = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", regexMaxSize: regexMaxSize)
-    let queryParameters = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", regexMaxSize: regexMaxSize)
-
-    if let hostname = reader.string("hostname") {
-        if let node = fields["hostname"], hostname.isEmpty {
-            reader.error(.mappingFieldValue, "`hostname` is empty; write \"*\" to match every host", at: node)
-        }
-        headers.append(HeaderMatcher(name: ":authority", value: .hostGlob(hostname.lowercased())))
-    } else if let host = reader.string("host") {
-        let hostIsRegex = reader.bool("host_regex") ?? false
-        if !hostIsRegex, host.containsBytes("*"), let node = fields["host"] {
-            reader.error(.mappingHostWildcard, "`host` \"\(host)\" contains `*`; `host` is an exact match, use `hostname` for a glob", at: node)
-        }
-        if hostIsRegex, let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {
-            reader.error(.mappingFieldValue, "`host` is not a valid RE2 regex: \(problem)", at: node)
-        }
-        headers.append(HeaderMatcher(name: ":authority", value: hostIsRegex ? .regex(host) : .exact(host.lowercased())))
-    } else {
-        if isV3 {
-            reader.note(.v3MappingWithoutHostname, "a v3alpha1 Mapping without `hostname` is routed only through a Host in Emissary; Attaché has no Host support yet and treats every such Mapping as hostname \"*\" (said once)", at: fields)
-        }
-        headers.append(HeaderMatcher(name: ":authority", value: .hostGlob("*")))
+    // Header and query matchers, in Emissary's order: `headers` then `regex_headers` (each sorted by name), then
+    // `:authority` (the one host condition), then `:method`.
+    var (headers, authorityHeader) = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", dialect: dialect, regexMaxSize: regexMaxSize)
+    let (queryParameters, _) = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", dialect: dialect, regexMaxSize: regexMaxSize)
+    if let authority = decodeHost(&reader, dialect: dialect, authorityHeader: authorityHeader, regexMaxSize: regexMaxSize) {
+        headers.append(authority)
     }
     if let method = reader.string("method") {
         let methodIsRegex = reader.bool("method_regex") ?? false
         if methodIsRegex, let node = fields["method"], let problem = RE2Check.problem(in: method, maxProgramSize: regexMaxSize) {
             reader.error(.mappingFieldValue, "`method` is not a valid RE2 regex: \(problem)", at: node)
         }
-        headers.append(HeaderMatcher(name: ":method", value: methodIsRegex ? .regex(method) : .exact(method.uppercased())))
+        if !methodIsRegex, method != method.uppercased(), let node = fields["method"] {
+            reader.warning(
+                .mappingFieldValue,
+                "`method` \"\(method)\" is compared as written and request methods are upper case, so it matches nothing (as in Emissary); write \"\(method.uppercased())\"",
+                at: node)
+        }
+        headers.append(HeaderMatcher(name: ":method", value: methodIsRegex ? .regex(method) : .exact(method)))
     }
 
     let precedence = reader.integer("precedence") ?? 0
@@ -128,85 +143,166 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     let idleTimeoutMs = reader.integer("idle_timeout_ms", range: 0...86_400_000)
     let connectTimeoutMs = reader.integer("connect_timeout_ms", range: 1...86_400_000)
     let hostRewrite = reader.string("host_rewrite")
-    let addRequestHeaders = reader.headerAdditions("add_request_headers")
-    let addResponseHeaders = reader.headerAdditions("add_response_headers")
-    let removeRequestHeaders = reader.stringList("remove_request_headers")
-    let removeResponseHeaders = reader.stringList("remove_response_headers")
+    let addRequestHeaders = reader.headerAdditions("add_request_headers", stringAllowed: !dialect.isV3)
+    let addResponseHeaders = reader.headerAdditions("add_response_headers", stringAllowed: !dialect.isV3)
+    let removeRequestHeaders = reader.stringList("remove_request_headers", singleStringAllowed: !dialect.isV3)
+    let removeResponseHeaders = reader.stringList("remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
 
     log.add(contentsOf: reader.log)
     guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else { return nil }
     return Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: object.namespace, name: object.name),
-        location: object.location, processingKey: object.processingKey, isV3: isV3,
+        location: object.location, processingKey: object.processingKey, dialect: dialect,
         prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
         serviceText: serviceText, service: service, serviceLocation: object.location(of: serviceNode),
         weight: weight, weightLocation: fields["weight"].map { object.location(of: $0) },
         headers: headers, queryParameters: queryParameters, precedence: precedence,
+        coreFields: Mapping.GroupCoreFields(prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs),
         timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
         hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
         removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
         resolverLocation: fields["resolver"].map { object.location(of: $0) })
 }
 
-/// `weight`: a number from 0 to 100. Emissary rounds it (half to even); above 100, below 0 or not a number is
-/// an error here (Emissary would emit broken thresholds).
+/// `weight`: an integer from 0 to 100 (the CRD schema types it `integer`). Above 100 or below 0 is an error here
+/// (Emissary would emit broken thresholds).
 private func decodeWeight(_ reader: inout FieldReader) -> Int? {
     guard let node = reader.node["weight"], node.resolved != .null else { return nil }
-    let value: Double
-    switch node.resolved {
-    case .int(let i)?: value = Double(i)
-    case .float(let d)?: value = d
-    case .string(let s)?:
-        guard let d = Double(s.trimmingSpaces), !s.isEmpty else {
-            reader.error(.mappingWeightNotNumber, "`weight` must be a number from 0 to 100, but it is \"\(s)\"", at: node)
-            return nil
-        }
-        value = d
-    default:
-        reader.error(.mappingWeightNotNumber, "`weight` must be a number from 0 to 100, but it is \(node.typeDescription)", at: node)
-        return nil
-    }
-    if value.isNaN {
-        reader.error(.mappingWeightNotNumber, "`weight` must be a number from 0 to 100, but it is NaN", at: node)
+    guard case .int(let value)? = node.resolved else {
+        let text = node.scalar.map { " \"\(abbreviated($0.text))\"" } ?? ""
+        let hint = if case .string(let s)? = node.resolved, Int(s.trimmingSpaces) != nil { " (unquoted)" } else { "" }
+        reader.error(.mappingWeightNotNumber, "`weight` must be an integer from 0 to 100\(hint), but it is \(node.typeDescription)\(text)", at: node)
         return nil
     }
     if value > 100 {
-        reader.error(.mappingWeightOutOfRange, "weight \(node.scalar?.text ?? "") is above 100", at: node)
+        reader.error(.mappingWeightOutOfRange, "weight \(value) is above 100", at: node)
         return nil
     }
     if value < 0 {
-        reader.error(.mappingWeightOutOfRange, "weight \(node.scalar?.text ?? "") is below 0", at: node)
+        reader.error(.mappingWeightOutOfRange, "weight \(value) is below 0", at: node)
         return nil
     }
-    return Int(value.rounded(.toNearestOrEven))
+    return value
 }
 
-/// `headers`/`regex_headers` (or the query-parameter pair). A YAML `true` means "present with any value" and
-/// becomes the regex `.*`, as in Emissary; a quoted "true" is an exact match on the text.
-private func decodeMatchers(_ reader: inout FieldReader, exactKey: String, regexKey: String, regexMaxSize: Int) -> [HeaderMatcher] {
-    var result: [HeaderMatcher] = []
-    for (name, value) in reader.entries(exactKey) ?? [] {
+/// `headers`/`regex_headers` (or the query-parameter pair), each sorted by name as Emissary reads them. In the v2
+/// dialect a YAML `true` means "present with any value" and becomes the regex `.*` (unless the regex map names the
+/// same header), as Emissary's conversion does; a quoted "true" is an exact match on the text.
+///
+/// An exact `headers` entry for `:authority` is not a matcher of its own: it is the Mapping's host unless `host` or
+/// `hostname` replaces it (`decodeHost`), so it comes back apart.
+private func decodeMatchers(
+    _ reader: inout FieldReader, exactKey: String, regexKey: String, dialect: Mapping.Dialect, regexMaxSize: Int
+) -> (matchers: [HeaderMatcher], authority: (value: String, node: Node)?) {
+    var exact: [HeaderMatcher] = []
+    var presence: [String] = []
+    var authority: (value: String, node: Node)?
+    for (name, value) in reader.entries(exactKey, sorted: true) ?? [] {
         switch value.resolved {
-        case .bool(true)?:
-            result.append(HeaderMatcher(name: name, value: .regex(".*")))
-        case .string(let s)?:
-            result.append(HeaderMatcher(name: name, value: .exact(s)))
-        case .int?, .float?:
-            result.append(HeaderMatcher(name: name, value: .exact(value.scalar?.text ?? "")))
+        case .string(let text)?:
+            if exactKey == "headers", name.lowercased() == ":authority" {
+                authority = (text, value)
+            } else {
+                exact.append(HeaderMatcher(name: name, value: .exact(text)))
+            }
+        case .bool(true)? where dialect == .v2:
+            presence.append(name)
+        case .bool(false)? where dialect == .v2:
+            // Emissary's conversion drops such a matcher silently, so the Mapping would match any value: refused.
+            reader.error(
+                .mappingFieldType,
+                "`\(exactKey).\(name)` is false: Emissary drops such a condition and the Mapping matches any value; write a string, or `true` for \"present\"",
+                at: value)
         default:
-            reader.error(.mappingFieldType, "`\(exactKey).\(name)` must be a string or `true`, but it is \(value.typeDescription)", at: value)
+            if dialect.isV3 {
+                let suggestion = value.resolved == .bool(true) ? "; for \"present with any value\" write `\(regexKey): {\(name): \".*\"}`" : value.scalar != nil ? " (quote it)" : ""
+                reader.error(
+                    .mappingFieldType,
+                    "`\(exactKey).\(name)` must be a string in a v3alpha1 Mapping (the CRD types it map[string]string), but it is \(value.typeDescription)\(suggestion)",
+                    at: value)
+            } else {
+                let suggestion = value.scalar != nil ? " (quote it)" : ""
+                reader.error(.mappingFieldType, "`\(exactKey).\(name)` must be a string or `true`, but it is \(value.typeDescription)\(suggestion)", at: value)
+            }
         }
     }
-    for (name, value) in reader.entries(regexKey) ?? [] {
+    var regexes: [HeaderMatcher] = []
+    for (name, value) in reader.entries(regexKey, sorted: true) ?? [] {
         guard let regex = reader.scalarText(value, key: "\(regexKey).\(name)") else { continue }
         if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
             reader.error(.mappingFieldValue, "`\(regexKey).\(name)` is not a valid RE2 regex: \(problem)", at: value)
             continue
         }
-        result.append(HeaderMatcher(name: name, value: .regex(regex)))
+        regexes.append(HeaderMatcher(name: name, value: .regex(regex)))
     }
-    return result
+    for name in presence where !regexes.contains(where: { isSameKey($0.name, name) }) {
+        regexes.append(HeaderMatcher(name: name, value: .regex(".*")))
+    }
+    regexes.sort { codePointLess($0.name, $1.name) }
+    return (exact + regexes, authority)
+}
+
+/// The Mapping's one `:authority` condition, as Emissary decides it: `hostname` (a DNS glob) beats `host`, which
+/// beats an exact `headers` entry for `:authority`. In the v2 dialect and in v3alpha1 resources `host` is a glob
+/// too (Emissary's conversion renames it `hostname`) unless `host_regex`; and a v2 Mapping without `host` gets
+/// `hostname: "*"`, which replaces a `:authority` header. nil: no host condition (a v3alpha1 Mapping naming no host
+/// at all, which Attaché routes for every host; see the notice).
+private func decodeHost(
+    _ reader: inout FieldReader, dialect: Mapping.Dialect, authorityHeader: (value: String, node: Node)?, regexMaxSize: Int
+) -> HeaderMatcher? {
+    let fields = reader.node
+    let hostname = dialect.isV3 ? reader.string("hostname") : nil
+    let host = reader.string("host")
+    let hostIsRegex = reader.bool("host_regex") ?? false
+    if let hostname {
+        if let node = fields["hostname"], hostname.isEmpty {
+            reader.error(.mappingFieldValue, "`hostname` is empty; write \"*\" to match every host", at: node)
+        }
+        if host != nil, let node = fields["host"] {
+            reader.warning(.mappingFieldValue, "`host` is ignored: `hostname` is set and wins (as in Emissary)", at: node)
+        }
+        return HeaderMatcher(name: ":authority", value: .hostGlob(hostname))
+    }
+    if let host, hostIsRegex {
+        if let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {
+            reader.error(.mappingFieldValue, "`host` is not a valid RE2 regex: \(problem)", at: node)
+        }
+        return HeaderMatcher(name: ":authority", value: .regex(host))
+    }
+    if let host, !host.isEmpty {
+        if dialect == .v3Annotation, host.containsBytes("*"), let node = fields["host"] {
+            reader.error(
+                .mappingHostWildcard,
+                "`host` \"\(host)\" contains `*`: in a v3alpha1 annotation `host` is an exact match, which Emissary refuses with a `*`; use `hostname` for a glob",
+                at: node)
+        }
+        return HeaderMatcher(name: ":authority", value: .hostGlob(host))
+    }
+    if dialect == .v2 {
+        if let authorityHeader {
+            reader.warning(
+                .mappingFieldValue,
+                "`headers: {\":authority\": ...}` is ignored: a v2 Mapping without `host` matches every host (Emissary's conversion sets `hostname: \"*\"`, which replaces it); use `host`",
+                at: authorityHeader.node)
+        }
+        return HeaderMatcher(name: ":authority", value: .hostGlob("*"))
+    }
+    if let authorityHeader {
+        if authorityHeader.value.containsBytes("*") {
+            reader.error(
+                .mappingHostWildcard,
+                "`headers: {\":authority\": \"\(authorityHeader.value)\"}` contains `*`: an exact match, which Emissary refuses with a `*`; use `hostname` for a glob",
+                at: authorityHeader.node)
+        }
+        return HeaderMatcher(name: ":authority", value: .hostGlob(authorityHeader.value))
+    }
+    guard fields["hostname"] == nil else { return nil }  // written, but not a string: already an error
+    reader.note(
+        .v3MappingWithoutHostname,
+        "a v3alpha1 Mapping without `hostname` is routed only through a Host in Emissary; Attaché has no Host support yet and routes every such Mapping for every host (said once)",
+        at: fields)
+    return nil
 }
 
 /// "did you mean `service`?" for a field one or two edits away from a known one.

@@ -31,8 +31,9 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
     switch route.pathMatch {
     case .prefix: path = .prefix(route.prefix)
     case .exact: path = .path(route.prefix)
-    // Envoy's `case_sensitive` does not apply to regexes; RE2's inline flag does the same job.
-    case .regex: path = .safeRegex(route.caseSensitive ? route.prefix : "(?i)" + route.prefix)
+    // Envoy's `case_sensitive` does not apply to regexes: written anyway (as Emissary does), it changes nothing, and
+    // the regex stays case-sensitive, as in Emissary (the decoder warns).
+    case .regex: path = .safeRegex(route.prefix)
     }
     let match = Envoy.RouteMatch(
         path: path, caseSensitive: route.caseSensitive,

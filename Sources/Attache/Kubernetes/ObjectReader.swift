@@ -223,9 +223,12 @@ struct ObjectReader {
                 log.error(.annotationMissingName, "annotation document \(document.index) (\(kind)) has no `name`; skipped", at: location(root), object: owner)
                 continue
             }
-            if root["metadata"]?["annotations"]?[ambassadorConfigAnnotation] != nil {
-                log.error(.annotationInAnnotation, "an annotation document cannot carry a \(ambassadorConfigAnnotation) annotation of its own; skipped", at: location(root), object: owner)
-                continue
+            if let nested = root["metadata"]?["annotations"]?[ambassadorConfigAnnotation] {
+                // Emissary reads annotations of Services and Ingresses only: the document stands, its own is ignored.
+                log.warning(
+                    .annotationInAnnotation,
+                    "an annotation document's own \(ambassadorConfigAnnotation) annotation is not read (only Services and Ingresses carry them); ignored",
+                    at: location(nested), object: owner)
             }
             let namespace = root["namespace"]?.scalar?.text ?? owner.namespace
             let object = KubernetesObject(

@@ -247,9 +247,10 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
     }
 }
 
-/// A DNS glob on `:authority`, as the Envoy matchers Attaché writes for `hostname`.
+/// A DNS glob on `:authority`, as the Envoy matchers Attaché writes for `hostname` (ignoring case on both sides).
 func hostMatchesGlob(_ host: String, _ glob: String) -> Bool {
     let host = host.lowercased()
+    let glob = glob.lowercased()
     if glob == "*" { return true }
     if glob.hasPrefix("*") { return host.hasSuffix(String(glob.dropFirst())) }
     if glob.hasSuffix("*") { return host.hasPrefix(String(glob.dropLast())) }

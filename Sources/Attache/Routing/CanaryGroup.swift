@@ -1,6 +1,7 @@
 /// Mappings that Emissary treats as one canary group: the same prefix, header matchers (with `:authority` and
-/// `:method`), query parameters and precedence. `rewrite`, `service`, `weight`, `prefix_regex` and
-/// `case_sensitive` are not part of the key, so they may differ inside a group.
+/// `:method`), query parameters and precedence. `rewrite`, `service`, `weight` and `case_sensitive` are not part of
+/// the key, so they may differ inside a group; `prefix_regex`, `prefix_exact`, the header matchers themselves and
+/// `connect_timeout_ms` may not (`admitToGroup`).
 public struct CanaryGroup: Sendable, Equatable {
     /// Routes in weight order: weighted Mappings first, then unweighted ones (SEMANTICS.md §3).
     public var routes: [Route]
@@ -13,14 +14,20 @@ public struct CanaryGroup: Sendable, Equatable {
 /// holding a prefix and every matcher.
 public typealias CanaryGroupKey = Prehashed<String>
 
-/// The text that identifies a canary group. Header order is kept as written, as Emissary's group id does.
+/// The text that identifies a canary group: Emissary's `_group_id` before it is hashed, `GET` (the method slot is
+/// always GET there: the method is matched, and grouped, as a `:method` header), the prefix, each header's name and
+/// value, each query parameter's name and value, and the precedence unless it is 0, run together without
+/// separators. Header order is Emissary's (see `decodeMatchers`).
+///
+/// Two Mappings whose texts collide although their matchers differ (`{ab: c}` and `{a: bc}`, or an exact and a regex
+/// matcher with the same text) are one group to Emissary, which then refuses the later one for its different
+/// `headers`; `admitToGroup` does the same.
 func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher]) -> String {
-    var key = "\(precedence)\u{0}\(prefix)"
-    for header in headers {
-        key += "\u{0}h\(header.isRegex ? "r" : "")\u{0}\(header.name)\u{0}\(header.valueText)"
+    var key = "HTTP-GET" + prefix
+    for matcher in headers + queryParameters {
+        key += matcher.name
+        key += matcher.valueText
     }
-    for parameter in queryParameters {
-        key += "\u{0}q\(parameter.isRegex ? "r" : "")\u{0}\(parameter.name)\u{0}\(parameter.valueText)"
-    }
+    if precedence != 0 { key += String(precedence) }
     return key
 }

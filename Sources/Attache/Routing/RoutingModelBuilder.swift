@@ -139,6 +139,13 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
     let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.addRequestHeaders))
     let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.addResponseHeaders))
     let lastMapping = mappings[mappings.count - 1]
+    // A Mapping that does not set case_sensitive takes the group's: the last Mapping's that sets it (Emissary
+    // flattens the group's Mappings into the group, in order, and its routes fall back to the group's value).
+    let groupCaseSensitive = mappings.last(where: { $0.caseSensitive != nil })?.caseSensitive ?? true
+    // How the path is matched is the group's, which is its first Mapping's: a Mapping that does not write
+    // prefix_regex or prefix_exact joins the group's kind of match (one that writes another value is refused by
+    // `admitToGroup`).
+    let groupPathMatch = mappings[0].pathMatch
     let removeRequest = lastMapping.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
     let removeResponse = lastMapping.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
 
@@ -150,7 +157,7 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
         let threshold = weights.cumulative[position]
         routes.append(Route(
             mapping: mapping.reference, location: mapping.location,
-            pathMatch: mapping.pathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive,
+            pathMatch: groupPathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive ?? groupCaseSensitive,
             headers: mapping.headers, queryParameters: mapping.queryParameters,
             cumulativeWeight: threshold, share: max(0, threshold - previous),
             cluster: clusters[memberIndex],
@@ -167,18 +174,20 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
 
 /// Checks a canary group's Mappings against each other and returns the indices of those that may stay.
 ///
-/// A Mapping whose path-match kind differs from the group's first is rejected (Emissary would silently build a
-/// group that cannot agree on how to match). A weight that would push the group's sum above 100 is rejected
-/// (Emissary would emit broken thresholds); the rest of the group still routes.
+/// As Emissary's `IRHTTPMappingGroup.add_mapping`: a Mapping that writes one of the group's core fields
+/// (`prefix_regex`, `prefix_exact`, `connect_timeout_ms`) differently from the group's first Mapping, or writes one
+/// the first leaves out, is refused, and so is one whose header matchers differ from the first's (possible only when
+/// their group texts collide). A weight that would push the group's sum above 100 is rejected too (Emissary would
+/// emit broken thresholds); the rest of the group still routes.
 func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
     guard let first = mappings.first else { return [] }
     var survivors: [Int] = []
     var weightSum = 0
     for (index, mapping) in mappings.enumerated() {
-        if mapping.pathMatch != first.pathMatch {
+        if index > 0, let conflict = coreFieldConflict(mapping, first: first) {
             log.error(
                 .groupSettingConflict,
-                "Mapping shares prefix \(mapping.prefix) and matchers with \(first.reference) but uses a \(mapping.pathMatch.rawValue) match where it uses a \(first.pathMatch.rawValue) match; rejected",
+                "Mapping shares prefix \(mapping.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
                 at: mapping.location, object: mapping.reference)
             continue
         }
@@ -195,6 +204,26 @@ func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
         survivors.append(index)
     }
     return survivors
+}
+
+/// What makes `mapping` differ from its group's `first` Mapping in a field Emissary requires to be the same, in words;
+/// nil when nothing does. Only fields `mapping` writes count (Emissary checks the keys the new Mapping has).
+func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
+    func describe<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "nothing" }
+    let (mine, theirs) = (mapping.coreFields, first.coreFields)
+    if let value = mine.prefixRegex, value != theirs.prefixRegex {
+        return "writes `prefix_regex: \(value)` where it writes \(describe(theirs.prefixRegex))"
+    }
+    if let value = mine.prefixExact, value != theirs.prefixExact {
+        return "writes `prefix_exact: \(value)` where it writes \(describe(theirs.prefixExact))"
+    }
+    if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
+        return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
+    }
+    let sameMatchers = mapping.headers.count == first.headers.count
+        && zip(mapping.headers, first.headers).allSatisfy { $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex }
+    if !sameMatchers { return "its header matchers differ from the group's (their texts collide)" }
+    return nil
 }
 
 /// Header additions merged in order: a later entry for the same name replaces an earlier one in place.
@@ -220,8 +249,11 @@ func mergedAdditions(_ lists: [[HeaderAddition]]) -> [HeaderAddition] {
 func upstreamIdentity(
     for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
 ) -> UpstreamCluster.Identity? {
-    guard let resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
+    guard var resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
     let service = mapping.service
+    // An IP address is no Kubernetes Service: Emissary's endpoint resolver falls back to a cluster with that address
+    // (irserviceresolver; its Go half's parseService uses net.ParseIP).
+    if resolver == .kubernetesEndpoint, isIPAddress(service.host) { resolver = .kubernetesService }
     let useAmbassadorNamespace = resources.module.useAmbassadorNamespaceForServiceResolution
     let lookupNamespace = useAmbassadorNamespace ? options.ambassadorNamespace : mapping.reference.namespace
     // The Service object matters only for endpoint routing and named ports; most Mappings need neither.
