@@ -42,7 +42,7 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
         }
     }
     module.resolver = reader.string("resolver")
-    module.clusterRequestTimeoutMs = reader.integer("cluster_request_timeout_ms", range: 0...86_400_000)
+    module.clusterRequestTimeoutMs = reader.milliseconds("cluster_request_timeout_ms")
     module.useAmbassadorNamespaceForServiceResolution = reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
     module.enableIPv6 = reader.bool("enable_ipv6") ?? false
     module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
@@ -57,8 +57,8 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
                 let response = scoped.headerAdditions("add_response_headers")
                 if !request.isEmpty { module.defaultAddRequestHeaders = request }
                 if !response.isEmpty { module.defaultAddResponseHeaders = response }
-                if let list = scoped.stringList("remove_request_headers") { module.defaultRemoveRequestHeaders = list }
-                if let list = scoped.stringList("remove_response_headers") { module.defaultRemoveResponseHeaders = list }
+                if let list = scoped.removableHeaderNames("remove_request_headers") { module.defaultRemoveRequestHeaders = list }
+                if let list = scoped.removableHeaderNames("remove_response_headers") { module.defaultRemoveResponseHeaders = list }
             }
             reader.log.add(contentsOf: scoped.log)
         }

@@ -158,29 +158,79 @@ struct FieldReader {
 
 extension FieldReader {
     /// `add_request_headers`/`add_response_headers`: name → string, or name → `{value, append}` (append defaults
-    /// to true); the v3alpha1 schema takes only the second form (`stringAllowed` false).
+    /// to true); the v3alpha1 schema takes only the second form (`stringAllowed` false). Names and values are
+    /// checked as Envoy checks them (EnvoyConstraints): a pseudo-header or `host`, a line break, a stray `%`.
     mutating func headerAdditions(_ key: String, stringAllowed: Bool = true) -> [HeaderAddition] {
         var result: [HeaderAddition] = []
-        for (name, value) in entries(key, sorted: typing == .schema) ?? [] {
+        let pairs = entries(key, sorted: typing == .schema) ?? []
+        if pairs.count > EnvoyLimits.maxHeadersToAdd, let node = node[key] {
+            error(.mappingFieldValue, "`\(key)` has \(pairs.count) headers; Envoy takes at most \(EnvoyLimits.maxHeadersToAdd) per route", at: node)
+            return []
+        }
+        for (name, value) in pairs {
             if value.scalar != nil, !stringAllowed {
                 error(.mappingFieldType, "`\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)", at: value)
                 continue
             }
+            var addition: HeaderAddition?
             if value.mapping != nil {
                 var inner = FieldReader(object: object, node: value, typing: typing)
                 let text = inner.string("value", required: true)
                 let append = inner.bool("append") ?? true
                 log.add(contentsOf: inner.log)
                 if inner.isValid, let text {
-                    result.append(HeaderAddition(name: name, value: text, append: append))
+                    addition = HeaderAddition(name: name, value: text, append: append)
                 } else {
                     isValid = false
                 }
             } else if let text = scalarText(value, key: "\(key).\(name)") {
-                result.append(HeaderAddition(name: name, value: text, append: true))
+                addition = HeaderAddition(name: name, value: text, append: true)
+            }
+            guard let addition else { continue }
+            if let problem = envoyHeaderNameProblem(name) {
+                error(.headerNameInvalid, "`\(key)` names a header Envoy refuses: \(problem)", at: value)
+            } else if let problem = envoyModifiableHeaderProblem(name) {
+                error(.headerNotModifiable, "`\(key).\(abbreviated(name))`: \(problem)", at: value)
+            } else if let problem = envoyHeaderValueProblem(addition.value) {
+                error(.headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)", at: value)
+            } else if let problem = envoySubstitutionFormatProblem(addition.value) {
+                error(.headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)", at: value)
+            } else {
+                result.append(addition)
             }
         }
         return result
+    }
+
+    /// `remove_request_headers`/`remove_response_headers`: the header names Envoy may remove (not pseudo-headers or
+    /// `host`, no line breaks); each other name is an error and left out.
+    mutating func removableHeaderNames(_ key: String, singleStringAllowed: Bool = true) -> [String]? {
+        guard let names = stringList(key, singleStringAllowed: singleStringAllowed), let listNode = node[key] else { return nil }
+        var removable: [String] = []
+        for (index, name) in names.enumerated() {
+            let at = listNode.sequence.map { index < $0.count ? $0[index] : listNode } ?? listNode
+            if let problem = envoyHeaderNameProblem(name) {
+                error(.headerNameInvalid, "`\(key)` names a header Envoy refuses: \(problem)", at: at)
+            } else if let problem = envoyModifiableHeaderProblem(name) {
+                error(.headerNotModifiable, "`\(key)`: \(problem)", at: at)
+            } else {
+                removable.append(name)
+            }
+        }
+        return removable
+    }
+
+    /// A duration in milliseconds within Envoy's range (`minimum` up to 9,223,372,035,999 ms).
+    mutating func milliseconds(_ key: String, minimum: Int = 0) -> Int? {
+        guard let value = integer(key), let node = node[key] else { return nil }
+        guard (minimum...EnvoyLimits.maxDurationMilliseconds).contains(value) else {
+            error(
+                .durationOutOfRange,
+                "`\(key)` must be between \(minimum) and \(EnvoyLimits.maxDurationMilliseconds) (the longest duration Envoy takes), but it is \(value)",
+                at: node)
+            return nil
+        }
+        return value
     }
 }
 

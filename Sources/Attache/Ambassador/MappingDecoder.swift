@@ -84,7 +84,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     if let prefix, !prefix.isEmpty, let node = fields["prefix"] {
         if pathMatch == .regex {
             if let problem = RE2Check.problem(in: prefix, maxProgramSize: regexMaxSize) {
-                reader.error(.mappingFieldValue, "`prefix` is not a valid RE2 regex: \(problem)", at: node)
+                reader.error(.regexInvalid, "`prefix` is not a valid RE2 regex: \(problem)", at: node)
             }
         } else if !prefix.hasPrefix("/"), !prefix.containsBytes("{{") {
             reader.warning(.mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it", at: node)
@@ -99,6 +99,9 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
             at: node)
     }
     let rewrite: String = reader.has("rewrite") ? (reader.string("rewrite") ?? "/") : "/"
+    if let node = fields["rewrite"], let problem = envoyHeaderValueProblem(rewrite) {
+        reader.error(.headerValueInvalid, "`rewrite` becomes the request's path, which Envoy refuses: \(problem)", at: node)
+    }
 
     // Service.
     var service: ServiceReference?
@@ -127,7 +130,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     if let method = reader.string("method") {
         let methodIsRegex = reader.bool("method_regex") ?? false
         if methodIsRegex, let node = fields["method"], let problem = RE2Check.problem(in: method, maxProgramSize: regexMaxSize) {
-            reader.error(.mappingFieldValue, "`method` is not a valid RE2 regex: \(problem)", at: node)
+            reader.error(.regexInvalid, "`method` is not a valid RE2 regex: \(problem)", at: node)
         }
         if !methodIsRegex, method != method.uppercased(), let node = fields["method"] {
             reader.warning(
@@ -139,14 +142,17 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     }
 
     let precedence = reader.integer("precedence") ?? 0
-    let timeoutMs = reader.integer("timeout_ms", range: 0...86_400_000)
-    let idleTimeoutMs = reader.integer("idle_timeout_ms", range: 0...86_400_000)
-    let connectTimeoutMs = reader.integer("connect_timeout_ms", range: 1...86_400_000)
+    let timeoutMs = reader.milliseconds("timeout_ms")
+    let idleTimeoutMs = reader.milliseconds("idle_timeout_ms")
+    let connectTimeoutMs = reader.milliseconds("connect_timeout_ms", minimum: 1)  // Envoy: connect_timeout > 0
     let hostRewrite = reader.string("host_rewrite")
+    if let hostRewrite, let node = fields["host_rewrite"], let problem = envoyHeaderValueProblem(hostRewrite) {
+        reader.error(.headerValueInvalid, "`host_rewrite` becomes the Host header, which Envoy refuses: \(problem)", at: node)
+    }
     let addRequestHeaders = reader.headerAdditions("add_request_headers", stringAllowed: !dialect.isV3)
     let addResponseHeaders = reader.headerAdditions("add_response_headers", stringAllowed: !dialect.isV3)
-    let removeRequestHeaders = reader.stringList("remove_request_headers", singleStringAllowed: !dialect.isV3)
-    let removeResponseHeaders = reader.stringList("remove_response_headers", singleStringAllowed: !dialect.isV3)
+    let removeRequestHeaders = reader.removableHeaderNames("remove_request_headers", singleStringAllowed: !dialect.isV3)
+    let removeResponseHeaders = reader.removableHeaderNames("remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
 
     log.add(contentsOf: reader.log)
@@ -198,6 +204,17 @@ private func decodeMatchers(
     var exact: [HeaderMatcher] = []
     var presence: [String] = []
     var authority: (value: String, node: Node)?
+    // Envoy's HeaderMatcher and QueryParameterMatcher take names of 1 to 1024 bytes; a header name also may not
+    // hold a line break.
+    func nameProblem(_ name: String) -> String? {
+        if exactKey == "headers" { return envoyHeaderNameProblem(name, maxBytes: EnvoyLimits.maxMatcherNameBytes) }
+        return name.utf8.count > EnvoyLimits.maxMatcherNameBytes ? "a query parameter name is at most \(EnvoyLimits.maxMatcherNameBytes) bytes long" : nil
+    }
+    for (key, pairs) in [(exactKey, reader.entries(exactKey) ?? []), (regexKey, reader.entries(regexKey) ?? [])] {
+        for (name, value) in pairs {
+            if let problem = nameProblem(name) { reader.error(.headerNameInvalid, "`\(key)` has a name Envoy refuses: \(problem)", at: value) }
+        }
+    }
     for (name, value) in reader.entries(exactKey, sorted: true) ?? [] {
         switch value.resolved {
         case .string(let text)?:
@@ -231,7 +248,7 @@ private func decodeMatchers(
     for (name, value) in reader.entries(regexKey, sorted: true) ?? [] {
         guard let regex = reader.scalarText(value, key: "\(regexKey).\(name)") else { continue }
         if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
-            reader.error(.mappingFieldValue, "`\(regexKey).\(name)` is not a valid RE2 regex: \(problem)", at: value)
+            reader.error(.regexInvalid, "`\(regexKey).\(name)` is not a valid RE2 regex: \(problem)", at: value)
             continue
         }
         regexes.append(HeaderMatcher(name: name, value: .regex(regex)))
@@ -266,7 +283,7 @@ private func decodeHost(
     }
     if let host, hostIsRegex {
         if let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {
-            reader.error(.mappingFieldValue, "`host` is not a valid RE2 regex: \(problem)", at: node)
+            reader.error(.regexInvalid, "`host` is not a valid RE2 regex: \(problem)", at: node)
         }
         return HeaderMatcher(name: ":authority", value: .regex(host))
     }

@@ -12,6 +12,8 @@ enum RE2Check {
     /// (Attaché sets it to the Module's `regex_max_size`, 200 by default as in Emissary), and with it the whole
     /// config; so the size is estimated here, never below what RE2 counts (see RE2OracleTests).
     static func problem(in regex: String, maxProgramSize: Int = AmbassadorDefaults.regexMaxProgramSize) -> String? {
+        // Envoy's RegexMatcher requires a non-empty regex (validate.rules min_len: 1).
+        if regex.isEmpty { return "it is empty (Envoy refuses an empty regex; write `.*` to match anything)" }
         let scalars = Array(regex.unicodeScalars)
         var parser = RE2SyntaxParser(scalars)
         if let problem = parser.check() { return problem }

@@ -24,9 +24,13 @@ public struct ServiceEndpoints: Sendable {
     public struct Subset: Sendable, Equatable {
         public var addresses: [String]
         public var ports: [(name: String?, port: Int)]
+        /// Addresses and ports written in the object that Envoy could not use (not an IP address, a port outside
+        /// 1–65535): left out, and warned about by the clusters that would have used them.
+        public var unusable: [String] = []
 
         public static func == (a: Subset, b: Subset) -> Bool {
             a.addresses == b.addresses && a.ports.map(\.port) == b.ports.map(\.port) && a.ports.map(\.name) == b.ports.map(\.name)
+                && a.unusable == b.unusable
         }
     }
 
@@ -59,8 +63,8 @@ func decodeService(_ object: KubernetesObject) -> KubernetesService {
 func decodeEndpoints(_ object: KubernetesObject) -> ServiceEndpoints {
     var subsets: [ServiceEndpoints.Subset] = []
     for subset in object.body["subsets"]?.sequence ?? [] {
-        let addresses = (subset["addresses"]?.sequence ?? []).compactMap { $0["ip"]?.scalar?.text }
-        subsets.append(ServiceEndpoints.Subset(addresses: addresses, ports: endpointPorts(subset["ports"])))
+        let written = (subset["addresses"]?.sequence ?? []).compactMap { $0["ip"]?.scalar?.text }
+        subsets.append(usableSubset(addresses: written, ports: subset["ports"]))
     }
     return ServiceEndpoints(namespace: object.namespace, name: object.name, subsets: subsets, source: .endpoints)
 }
@@ -82,15 +86,25 @@ func decodeEndpointSlice(_ object: KubernetesObject) -> ServiceEndpoints.Subset?
         if conditions?["terminating"]?.resolved == .bool(true) { continue }
         addresses += (endpoint["addresses"]?.sequence ?? []).compactMap { $0.scalar?.text }
     }
-    return ServiceEndpoints.Subset(addresses: addresses, ports: endpointPorts(object.body["ports"]))
+    return usableSubset(addresses: addresses, ports: object.body["ports"])
 }
 
-private func endpointPorts(_ node: Node?) -> [(name: String?, port: Int)] {
-    (node?.sequence ?? []).compactMap { entry in
-        guard case .int(let port)? = entry["port"]?.resolved else { return nil }
-        let name = entry["name"]?.scalar?.text
-        return (name?.isEmpty == false ? name : nil, port)
+/// A subset of the addresses and ports Envoy can use; the rest is kept as `unusable` for the warning.
+private func usableSubset(addresses written: [String], ports node: Node?) -> ServiceEndpoints.Subset {
+    var subset = ServiceEndpoints.Subset(addresses: [], ports: [])
+    for address in written {
+        if isIPAddressLiteral(address) { subset.addresses.append(address) } else { subset.unusable.append("address \"\(abbreviated(address))\"") }
     }
+    for entry in node?.sequence ?? [] {
+        guard case .int(let port)? = entry["port"]?.resolved else { continue }
+        guard (1...65535).contains(port) else {
+            subset.unusable.append("port \(port)")
+            continue
+        }
+        let name = entry["name"]?.scalar?.text
+        subset.ports.append((name?.isEmpty == false ? name : nil, port))
+    }
+    return subset
 }
 
 /// How a Mapping's service is turned into addresses.

@@ -72,6 +72,9 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
     guard !hostPart.isEmpty else {
         return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has no host"))
     }
+    if isIPv6, !isIPAddressLiteral(string(hostPart)) {
+        return .failure(ServiceProblem(code: .addressInvalid, message: "`service` \"\(text)\" has \"\(string(hostPart))\" in brackets, which is not an IPv6 address"))
+    }
     for byte in hostPart {
         let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
         let allowed: Bool

@@ -15,6 +15,9 @@ extension TranslationOptions {
     init(_ arguments: ArgumentParser) throws(UsageError) {
         self.init()
         listenAddress = arguments.value("--listen-address") ?? listenAddress
+        guard isIPAddressLiteral(listenAddress) else {
+            throw UsageError(message: "--listen-address must be an IP address (Envoy listens on addresses, not names), not \"\(listenAddress)\"")
+        }
         listenPort = try arguments.port("--listen-port", default: listenPort)
         adminPort = try arguments.port("--admin-port", default: adminPort)
         ambassadorID = arguments.value("--ambassador-id") ?? ambassadorID

@@ -31,6 +31,14 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case unrenderedTemplate = "UnrenderedTemplate"
     case v3MappingWithoutHostname = "V3MappingWithoutHostname"
 
+    // Values Envoy would refuse (EnvoyConstraints.swift): each rejects its object, not the whole config
+    case headerNameInvalid = "HeaderNameInvalid"
+    case headerValueInvalid = "HeaderValueInvalid"
+    case headerNotModifiable = "HeaderNotModifiable"
+    case regexInvalid = "RegexInvalid"
+    case durationOutOfRange = "DurationOutOfRange"
+    case addressInvalid = "AddressInvalid"
+
     // Canary groups and routing
     case groupWeightsExceed100 = "GroupWeightsExceed100"
     case groupWeightsBelow100 = "GroupWeightsBelow100"

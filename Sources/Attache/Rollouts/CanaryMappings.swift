@@ -59,6 +59,13 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
 
         let weight = rollout.canaryWeight(override)
         let headerRoutes = rollout.headerRoutes(override)
+        // A header route's matchers reach Envoy as they are: a regex RE2 refuses, or a name Envoy refuses, would
+        // make it refuse the whole route configuration.
+        let regexMaxSize = resources.module.regexMaxSize
+        if let problem = headerRoutes.flatMap(\.match).compactMap({ headerRouteProblem($0, regexMaxSize: regexMaxSize) }).first {
+            error(.rolloutInvalid, problem)
+            continue
+        }
         for stable in stables {
             let canaryName = String(stable.reference.name.prefix(246)) + "-canary"
             guard let range = stable.serviceText.range(of: stableService) else {
@@ -100,6 +107,18 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
     // Back into processing order: by key, then by the order they were in (added ones after the input's).
     let all = resources.mappings.filter { !removed.contains("\($0.reference.namespace)/\($0.reference.name)") } + added
     resources.mappings = codePointOrder(all.map(\.processingKey)).map { all[$0] }
+}
+
+/// Why Envoy would refuse a `setHeaderRoute` match as the matcher Attaché writes for it; nil when fine.
+private func headerRouteProblem(_ match: Rollout.HeaderRouteMatch, regexMaxSize: Int) -> String? {
+    if let problem = envoyHeaderNameProblem(match.header, maxBytes: EnvoyLimits.maxMatcherNameBytes) {
+        return "setHeaderRoute `headerName` \"\(abbreviated(match.header))\": \(problem)"
+    }
+    guard case .regex(let regex) = headerMatcher(match).value else { return nil }
+    if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
+        return "setHeaderRoute \(match.kind.rawValue) \"\(abbreviated(match.value))\" on \(abbreviated(match.header)) is not a valid RE2 regex: \(problem)"
+    }
+    return nil
 }
 
 /// A `setHeaderRoute` match as a Mapping header matcher: exact → exact; prefix and regex → RE2 regex.

@@ -321,6 +321,13 @@ func resolveMembers(
             at: mapping.serviceLocation, object: mapping.reference)
         return []
     }
+    let unusable = endpoints.subsets.flatMap(\.unusable)
+    if !unusable.isEmpty {
+        log.warning(
+            .addressInvalid,
+            "the \(endpoints.source.rawValue) of \(key) list what Envoy cannot use (\(unusable.prefix(5).joined(separator: ", "))\(unusable.count > 5 ? ", ..." : "")); left out",
+            at: mapping.serviceLocation, object: mapping.reference)
+    }
     let resolved = endpointMembers(endpoints, servicePort: servicePort, fallbackPort: port)
     if !resolved.unmatchedPorts.isEmpty {
         log.warning(
