@@ -234,6 +234,68 @@ final class SidecarProcessTests: XCTestCase {
     }
 }
 
+/// `watch --envoy-admin`: the sidecar reads Envoy's stats after each write and says whether Envoy applied it.
+final class SidecarEnvoyAdminTests: XCTestCase {
+    func testEnvoyAdminReportsAppliedAndRejectedVersions() throws {
+        _ = try EnvoyLocator.require()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-admin-\(UUID().uuidString)")
+        let xds = root.appendingPathComponent("xds")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("m.yaml")
+        let (adminPort, listenPort) = (try freeLoopbackPort(), try freeLoopbackPort())
+        let captured = CommandTests.Captured()
+        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+        func once(_ yaml: String) throws -> (status: Int32, log: String) {
+            try yaml.write(to: input, atomically: true, encoding: .utf8)
+            captured.err = []
+            let status = AttacheCLI.main(
+                ["watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)", "--listen-port", "\(listenPort)",
+                 "--envoy-admin", "http://127.0.0.1:\(adminPort)"], io: io)
+            return (status, captured.err.joined(separator: "\n"))
+        }
+        func servedRoutes(_ envoy: EnvoyProcess) throws -> String {
+            let body = try envoy.admin("/stats?filter=rds.attache-routes.version_text").text
+            return body.split(separator: "\"").dropFirst().first.map(String.init) ?? ""
+        }
+        let mapping = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        // No Envoy yet: the write happens, and the sidecar says it cannot confirm (a warning, not a failure).
+        let first = try once(mapping)
+        XCTAssertEqual(first.status, 0, first.log)
+        XCTAssertTrue(first.log.contains("cannot confirm with Envoy"), first.log)
+        let envoy = try EnvoyProcess(bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        defer { envoy.stop() }
+
+        // A change Envoy applies.
+        let applied = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/"))
+        XCTAssertEqual(applied.status, 0, applied.log)
+        XCTAssertTrue(applied.log.contains("envoy applied"), applied.log)
+        let good = try servedRoutes(envoy)
+        XCTAssertFalse(good.isEmpty)
+
+        // An rds.json written by hand that Envoy refuses (a header Envoy may not add): Envoy keeps serving the
+        // sidecar's version; the next run of the sidecar writes its own again, and Envoy applies that.
+        let bad = #"{"version_info": "badbad00", "resources": [{"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "attache-routes", "virtual_hosts": [{"name": "x", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "cluster_a"}, "request_headers_to_add": [{"header": {"key": "host", "value": "x"}}]}]}]}]}"#
+        try bad.write(to: xds.appendingPathComponent("rds.json"), atomically: true, encoding: .utf8)
+        XCTAssertTrue(waitUntil(5) { (try? envoy.admin("/stats?filter=rds.attache-routes.update_rejected").text.contains(": 1")) == true }, "Envoy did not reject the hand-written rds.json")
+        XCTAssertEqual(try servedRoutes(envoy), good)
+        let recovered = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/"))
+        XCTAssertEqual(recovered.status, 0, recovered.log)
+        XCTAssertTrue(recovered.log.contains("envoy applied"), recovered.log)
+        XCTAssertEqual(try servedRoutes(envoy), good)
+
+        // A version Envoy rejects although Attaché checked it: the Module raises regex_max_size, which Envoy reads
+        // only from the bootstrap when it starts, and a Mapping uses a regex over the old limit.
+        let module = "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: 1000}}\n"
+        let long = "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: long}\nspec: {prefix: /long/, service: long, regex_headers: {x-token: \"\(String(repeating: "x", count: 500))\"}}\n"
+        let rejected = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/") + module + long)
+        XCTAssertEqual(rejected.status, 1, rejected.log)
+        XCTAssertTrue(rejected.log.contains("error: envoy REJECTED rds"), rejected.log)
+        XCTAssertTrue(rejected.log.contains("still serving \(good)"), rejected.log)
+        XCTAssertEqual(try servedRoutes(envoy), good)
+    }
+}
+
 /// The `attache` executable next to the test bundle (built by `swift build --build-tests`, which scripts/test runs).
 func attacheBinary(file: StaticString = #filePath, line: UInt = #line) throws -> String {
     let candidates = [

@@ -11,6 +11,7 @@ enum WatchCommand {
             .init(name: "--xds-dir", takesValue: true, help: "directory Envoy reads its config from (must exist and be writable)", valueName: "DIR"),
             .init(name: "--once", takesValue: false, help: "translate, write, and exit (status as translate)"),
             .init(name: "--hold-off-ms", takesValue: true, help: "quiet time that ends a burst of input changes (default 20)", valueName: "MS"),
+            .init(name: "--envoy-admin", takesValue: true, help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects", valueName: "URL"),
         ]
         + translationOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
@@ -58,6 +59,13 @@ enum WatchCommand {
                 return ExitStatus.failure
             }
             settings.holdOff = Double(ms) / 1000
+        }
+        if let url = parsed.value("--envoy-admin") {
+            guard let admin = EnvoyAdmin(url: url) else {
+                io.writeErr("attache watch: --envoy-admin takes http://ADDRESS:PORT (Envoy's admin listener), not \"\(url)\"")
+                return ExitStatus.failure
+            }
+            settings.envoyAdmin = admin
         }
         sidecarSignalReceived = 0
         signal(SIGTERM) { _ in sidecarSignalReceived = 1 }

@@ -13,6 +13,11 @@ public enum Envoy {
     static let routerType = typePrefix + "envoy.extensions.filters.http.router.v3.Router"
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 
+    /// The connection manager's stat prefix and the route configuration's name: together they name the RDS stats
+    /// the sidecar reads back (`http.ingress_http.rds.attache-routes.version_text`).
+    static let connectionManagerStatPrefix = "ingress_http"
+    static let routeConfigurationName = "attache-routes"
+
     /// The bootstrap's `node`: Attaché names the node and its cluster alike.
     static func writeNode(_ id: String, to o: inout JSONWriter) {
         o.field("node") { n in
@@ -350,7 +355,7 @@ public enum Envoy {
                             filter.field("name", "envoy.filters.network.http_connection_manager")
                             filter.field("typed_config") { manager in
                                 manager.field("@type", Envoy.httpConnectionManagerType)
-                                manager.field("stat_prefix", "ingress_http")
+                                manager.field("stat_prefix", Envoy.connectionManagerStatPrefix)
                                 switch routes {
                                 case .inline(let value):
                                     manager.key("route_config")

@@ -21,7 +21,7 @@ public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfigu
         return envoyRoute(model.groups[low].routes[index - groupStarts[low]])
     }
     return Envoy.RouteConfiguration(
-        name: "attache-routes", virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: routes)])
+        name: Envoy.routeConfigurationName, virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: routes)])
 }
 
 /// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative

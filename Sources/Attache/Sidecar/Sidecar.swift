@@ -42,6 +42,11 @@ public struct SidecarSettings: Sendable {
     public var clusterRetention: TimeInterval = 1.0
     /// Translate and write once, then return.
     public var once = false
+    /// Envoy's admin endpoint (`--envoy-admin URL`): when set, each write is confirmed by reading Envoy's stats, and
+    /// a version Envoy rejects is logged as an error (and makes `--once` exit 1).
+    var envoyAdmin: EnvoyAdmin?
+    /// How long to wait for Envoy to apply a write before saying it has not.
+    public var confirmationTimeout: TimeInterval = 2
 
     public init(paths: [String], options: TranslationOptions, directory: String) {
         self.paths = paths
@@ -64,6 +69,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var options: TranslationOptions
     /// Relative path → hash of what is on disk now.
     private var written: [String: UInt64] = [:]
+    /// Relative path → the `version_info` of the DiscoveryResponse on disk (what Envoy should report serving).
+    private var versions: [String: String] = [:]
     /// The clusters cds.json holds, and those the current routes use.
     private var publishedClusters: [Envoy.Cluster] = []
     private var currentClusters: [Envoy.Cluster] = []
@@ -150,6 +157,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         let files = renderXDSFiles(translation, directory: settings.directory, previous: assignments)
         var wrote: [String] = []
+        // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
+        let watchedEndpoints = files.endpoints.keys.sorted().prefix(Self.confirmedEndpointFiles)
+        let watchedPrefixes = Self.resourceStatPrefixes + watchedEndpoints.compactMap { files.assignments[$0].map { "cluster." + $0.clusterName } }
+        let rejectedBefore = settings.envoyAdmin?.rejectionCounts(watchedPrefixes)
 
         // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
         let bootstrap = sidecarBootstrap(directory: settings.directory, options: options, regexMaxProgramSize: translation.model.regexMaxProgramSize)
@@ -215,12 +226,60 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             io.writeErr(
                 "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms")
         }
-        let exitStatus = translation.exitStatus
+        var exitStatus = translation.exitStatus
+        if let admin = settings.envoyAdmin, !wrote.isEmpty {
+            var expectations: [EnvoyExpectation] = []
+            for (file, resource, prefix) in Self.resources {
+                if let version = versions[file] { expectations.append(EnvoyExpectation(resource: resource, statPrefix: prefix, version: version)) }
+            }
+            for path in watchedEndpoints {
+                guard let cluster = files.assignments[path]?.clusterName, let version = versions[path] else { continue }
+                expectations.append(EnvoyExpectation(resource: "eds \(cluster)", statPrefix: "cluster." + cluster, version: version))
+            }
+            if reportConfirmation(admin.confirm(expectations, rejectedBefore: rejectedBefore ?? [:], deadline: Date().addingTimeInterval(settings.confirmationTimeout)), version: newVersion, endpointFiles: files.endpoints.count) {
+                exitStatus = max(exitStatus, ExitStatus.partial)
+            }
+        }
         // The files are on disk: the translation (tens of thousands of routes and clusters) is freed on another
         // thread while this one goes back to waiting for the next change.
         releaseInBackground(consume translation)
         return exitStatus
     }
+
+    /// The xDS files whose versions Envoy reports, with their names in the log and their stat prefixes.
+    static let resources: [(file: String, resource: String, statPrefix: String)] = [
+        (XDSFileNames.listeners, "lds", "listener_manager.lds"),
+        (XDSFileNames.clusters, "cds", "cluster_manager.cds"),
+        (XDSFileNames.routes, "rds", "http.\(Envoy.connectionManagerStatPrefix).rds.\(Envoy.routeConfigurationName)"),
+    ]
+    static var resourceStatPrefixes: [String] { resources.map(\.statPrefix) }
+    /// Endpoint files written in one reconfiguration that are confirmed (the first, by name): the first write at
+    /// 10,000 Mappings writes thousands, and one filter naming them all would cost Envoy more than it tells.
+    static let confirmedEndpointFiles = 20
+
+    /// Logs what Envoy did with a write. True when Envoy rejected something.
+    private func reportConfirmation(_ confirmation: EnvoyConfirmation, version: String, endpointFiles: Int) -> Bool {
+        let sampled = endpointFiles > Self.confirmedEndpointFiles ? " (\(Self.confirmedEndpointFiles) of \(endpointFiles) endpoint files checked)" : ""
+        switch confirmation {
+        case .applied:
+            log("envoy applied \(version)\(sampled)")
+            return false
+        case .rejected(let items):
+            for item in items {
+                log("error: envoy REJECTED \(item.resource) \(item.version) (still serving \(item.serving)); see Envoy's log for why")
+            }
+            return true
+        case .notYet(let items):
+            let list = items.map { "\($0.resource) \($0.version) (serving \($0.serving))" }.joined(separator: ", ")
+            log("warning: envoy has not applied \(list) within \(Int(settings.confirmationTimeout * 1000)) ms")
+            return false
+        case .unknown(let why):
+            log("warning: cannot confirm with Envoy: \(why)")
+            return false
+        }
+    }
+
+    private func log(_ text: String) { io.writeErr("attache watch: " + text) }
 
     /// Drops clusters the routes no longer use from cds.json, and their endpoint files.
     func retireRemovedClusters() {
@@ -241,6 +300,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// Writes a file atomically unless it already holds these bytes. nil on failure (logged), else whether it wrote.
     private func write(_ path: String, _ bytes: [UInt8]) -> Bool? {
         let hash = contentHash(bytes)
+        if path != XDSFileNames.bootstrap { versions[path] = discoveryVersion(bytes) }
         if written[path] == hash { return false }
         let parts = path.split(separator: "/").map(String.init)
         let directory = ([settings.directory] + parts.dropLast()).joined(separator: "/")
