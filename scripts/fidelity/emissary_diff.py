@@ -55,7 +55,10 @@ class Emissary:
         Config.ambassador_id = option_value(args, "--ambassador-id", "default")
         Config.ambassador_namespace = option_value(args, "--ambassador-namespace", "default")
         snapshot, notes = go_half.watt_snapshot(documents, self.schemas, ambassador_id=Config.ambassador_id)
-        result = self.compile(self.logger, json.dumps(snapshot), k8s=False)
+        try:
+            result = self.compile(self.logger, json.dumps(snapshot), k8s=False)
+        except Exception as error:  # Emissary's translator itself fails on some input (e.g. a malformed IPv6 address)
+            return RouteTable([], {}), notes + [f"emissary failed: {type(error).__name__}: {error}"], snapshot
         notes = notes + shared_cluster_notes(result["ir"])
         config = result["xds"].as_dict()
         resources = config["static_resources"]
@@ -478,6 +481,11 @@ DELIBERATE_ATTACHE_REJECTIONS = [
     ("[ServiceInvalid]", "a malformed `service`"),
     ("`prefix` is empty", "an empty `prefix` (Emissary matches every path and rewrites it to `//...`)"),
     ("is not a valid RE2 regex", "a regex RE2 or Envoy's program-size limit refuses (Envoy would refuse the whole config)"),
+    ("[HeaderNotModifiable]", "a header Envoy may not add or remove (Envoy would refuse the whole config)"),
+    ("[HeaderValueInvalid]", "a header value, rewrite or Host Envoy refuses (Envoy would refuse the whole config)"),
+    ("[HeaderNameInvalid]", "a header name Envoy refuses (Envoy would refuse the whole config)"),
+    ("[DurationOutOfRange]", "a duration Envoy refuses (Envoy would refuse the whole config)"),
+    ("[AddressInvalid]", "an address Envoy refuses (Envoy would refuse the whole config)"),
 ]
 
 DELIBERATE_ATTACHE = [
