@@ -66,7 +66,7 @@ final class ReviewTests: XCTestCase {
     func testTranslatedDirectoryRoundTrips() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("attache-roundtrip-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
-        for fixture in ["seed-002-grey-release", "endpoint-argo-echo", "rewrite-and-path-match", "host-and-hostname", "query-parameters", "rollout-header-step"] {
+        for fixture in ["seed-002-grey-release", "endpoint-argo-echo", "rewrite-and-path-match", "host-and-hostname", "query-parameters", "rollout-header-step", "weights-regex-group"] {
             let input = repositoryRoot.appendingPathComponent("fixtures/\(fixture)/input.yaml").path
             _ = run(["translate", "--output", output.path, input])
             let result = run(["diff", output.path, input])

@@ -339,22 +339,24 @@ final class RoutingTests: XCTestCase {
 }
 
 func sampleMapping(prefix: String, precedence: Int = 0) -> Mapping {
-    Mapping(
-        reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
-        location: SourceLocation(file: "t.yaml", line: 1, column: 1), processingKey: "m.default.1", dialect: .v2,
-        prefix: prefix, pathMatch: .prefix, caseSensitive: nil, rewrite: "/",
-        serviceText: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
-        serviceLocation: SourceLocation(file: "t.yaml", line: 1, column: 1), weight: nil, weightLocation: nil,
-        headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))], queryParameters: [], precedence: precedence,
-        coreFields: Mapping.GroupCoreFields(prefixRegex: nil, prefixExact: nil, connectTimeoutMs: nil), timeoutMs: nil, idleTimeoutMs: nil, connectTimeoutMs: nil, hostRewrite: nil,
-        addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: nil, removeResponseHeaders: nil, resolver: nil, resolverLocation: nil)
+    let location = SourceLocation(file: "t.yaml", line: 1, column: 1)
+    return Mapping(
+        reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"), location: location,
+        processingKey: "m.default.1", dialect: .v2,
+        match: Mapping.Match(
+            prefix: prefix, pathMatch: .prefix, caseSensitive: nil, headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))],
+            queryParameters: [], precedence: precedence),
+        upstream: Mapping.Upstream(
+            text: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil), location: location, resolver: nil,
+            resolverLocation: nil),
+        weight: nil, weightLocation: nil, coreFields: Mapping.GroupCoreFields(prefixRegex: nil, prefixExact: nil, connectTimeoutMs: nil),
+        route: RouteSettings(), cluster: ClusterSettings())
 }
 
 func sampleRoute() -> Route {
     Route(
         mapping: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
         location: SourceLocation(file: "t.yaml", line: 1, column: 1), pathMatch: .prefix, prefix: "/", caseSensitive: true,
-        headers: [], queryParameters: [], cumulativeWeight: 100, share: 100, cluster: "c", rewrite: "/", hostRewrite: nil,
-        timeoutMs: 3000, idleTimeoutMs: nil, addRequestHeaders: [], addResponseHeaders: [], removeRequestHeaders: [],
-        removeResponseHeaders: [])
+        headers: [], queryParameters: [], cumulativeWeight: 100, cluster: "c",
+        settings: RouteSettings(prefixRewrite: "/", timeoutMs: 3000, removeRequestHeaders: [], removeResponseHeaders: []))
 }

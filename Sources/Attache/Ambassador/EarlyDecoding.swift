@@ -75,6 +75,6 @@ func earlyMapping(_ object: KubernetesObject, regexMaxSize: Int) -> (Mapping?, [
 extension Mapping {
     /// True when any match of this Mapping is a regex (path, header, query parameter, host or method).
     var usesRegex: Bool {
-        pathMatch == .regex || headers.contains(where: \.isRegex) || queryParameters.contains(where: \.isRegex)
+        match.pathMatch == .regex || match.headers.contains(where: \.isRegex) || match.queryParameters.contains(where: \.isRegex)
     }
 }

@@ -32,44 +32,44 @@ public final class Mapping: @unchecked Sendable {
         public var connectTimeoutMs: Int?
     }
 
+    /// What a Mapping matches: the path, the header and query-parameter matchers (in Emissary's order: `headers`,
+    /// `regex_headers`, then the `:authority` condition and `:method`), and its precedence. Together they decide its
+    /// canary group and the group's place in the route table.
+    public struct Match: Sendable {
+        public var prefix: String
+        public var pathMatch: PathMatch
+        /// `case_sensitive` as written; nil when absent (the route then takes its canary group's value, else true).
+        public var caseSensitive: Bool?
+        public var headers: [HeaderMatcher]
+        public var queryParameters: [HeaderMatcher]
+        public var precedence: Int
+    }
+
+    /// Where a Mapping sends its traffic, as written.
+    public struct Upstream: Sendable {
+        /// `service` as written (Argo Rollouts rewrites this text).
+        public var text: String
+        public var service: ServiceReference
+        public var location: SourceLocation
+        /// `resolver` as written; nil: the Module's, else `kubernetes-service`.
+        public var resolver: String?
+        public var resolverLocation: SourceLocation?
+    }
+
     public let reference: ObjectReference
     public let location: SourceLocation
     /// Emissary's processing order key (`name.namespace.N`); see `KubernetesObject.processingKey`.
     public let processingKey: String
     public let dialect: Dialect
 
-    public let prefix: String
-    public let pathMatch: PathMatch
-    /// `case_sensitive` as written; nil when absent (the route then takes its canary group's value, else true).
-    public let caseSensitive: Bool?
-    /// The replacement for the matched prefix; "" leaves the path alone. Ambassador's default is "/".
-    public let rewrite: String
-
-    /// `service` as written (Argo Rollouts rewrites this text).
-    public let serviceText: String
-    public let service: ServiceReference
-    public let serviceLocation: SourceLocation
-    /// The canary share as written (0–100, rounded half to even as Emissary's `round()` does); nil when absent.
+    public let match: Match
+    public let upstream: Upstream
+    /// The canary share as written (0–100); nil when absent.
     public let weight: Int?
     public let weightLocation: SourceLocation?
-
-    /// Header matchers in Emissary's order: `headers`, `regex_headers`, then `:authority` (host/hostname) and
-    /// `:method`. They decide the canary group and the route order as well as matching.
-    public let headers: [HeaderMatcher]
-    public let queryParameters: [HeaderMatcher]
-    public let precedence: Int
     public let coreFields: GroupCoreFields
-
-    public let timeoutMs: Int?
-    public let idleTimeoutMs: Int?
-    public let connectTimeoutMs: Int?
-    public let hostRewrite: String?
-    public let addRequestHeaders: [HeaderAddition]
-    public let addResponseHeaders: [HeaderAddition]
-    public let removeRequestHeaders: [String]?
-    public let removeResponseHeaders: [String]?
-    public let resolver: String?
-    public let resolverLocation: SourceLocation?
+    public let route: RouteSettings
+    public let cluster: ClusterSettings
 
     /// The canary group this Mapping joins (see `canaryGroupKey`) and the group's place in the route table,
     /// computed once here: decoding runs in parallel and, in the sidecar, once per changed Mapping, while the
@@ -78,63 +78,25 @@ public final class Mapping: @unchecked Sendable {
     public let routeOrder: RouteOrderKey
 
     public init(
-        reference: ObjectReference,
-        location: SourceLocation,
-        processingKey: String,
-        dialect: Dialect,
-        prefix: String,
-        pathMatch: PathMatch,
-        caseSensitive: Bool?,
-        rewrite: String,
-        serviceText: String,
-        service: ServiceReference,
-        serviceLocation: SourceLocation,
-        weight: Int?,
-        weightLocation: SourceLocation?,
-        headers: [HeaderMatcher],
-        queryParameters: [HeaderMatcher],
-        precedence: Int,
-        coreFields: GroupCoreFields,
-        timeoutMs: Int?,
-        idleTimeoutMs: Int?,
-        connectTimeoutMs: Int?,
-        hostRewrite: String?,
-        addRequestHeaders: [HeaderAddition],
-        addResponseHeaders: [HeaderAddition],
-        removeRequestHeaders: [String]?,
-        removeResponseHeaders: [String]?,
-        resolver: String?,
-        resolverLocation: SourceLocation?
+        reference: ObjectReference, location: SourceLocation, processingKey: String, dialect: Dialect, match: Match,
+        upstream: Upstream, weight: Int?, weightLocation: SourceLocation?, coreFields: GroupCoreFields,
+        route: RouteSettings, cluster: ClusterSettings
     ) {
         self.reference = reference
         self.location = location
         self.processingKey = processingKey
         self.dialect = dialect
-        self.prefix = prefix
-        self.pathMatch = pathMatch
-        self.caseSensitive = caseSensitive
-        self.rewrite = rewrite
-        self.serviceText = serviceText
-        self.service = service
-        self.serviceLocation = serviceLocation
+        self.match = match
+        self.upstream = upstream
         self.weight = weight
         self.weightLocation = weightLocation
-        self.headers = headers
-        self.queryParameters = queryParameters
-        self.precedence = precedence
         self.coreFields = coreFields
-        self.timeoutMs = timeoutMs
-        self.idleTimeoutMs = idleTimeoutMs
-        self.connectTimeoutMs = connectTimeoutMs
-        self.hostRewrite = hostRewrite
-        self.addRequestHeaders = addRequestHeaders
-        self.addResponseHeaders = addResponseHeaders
-        self.removeRequestHeaders = removeRequestHeaders
-        self.removeResponseHeaders = removeResponseHeaders
-        self.resolver = resolver
-        self.resolverLocation = resolverLocation
-        groupKey = CanaryGroupKey(canaryGroupKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters))
-        routeOrder = RouteOrderKey(precedence: precedence, prefix: prefix, headers: headers, queryParameters: queryParameters)
+        self.route = route
+        self.cluster = cluster
+        groupKey = CanaryGroupKey(
+            canaryGroupKey(precedence: match.precedence, prefix: match.prefix, headers: match.headers, queryParameters: match.queryParameters))
+        routeOrder = RouteOrderKey(
+            precedence: match.precedence, prefix: match.prefix, headers: match.headers, queryParameters: match.queryParameters)
     }
 }
 
@@ -146,17 +108,18 @@ extension Mapping {
         name: String, location: SourceLocation, serviceText: String, service: ServiceReference, weight: Int?,
         extraHeaders: [HeaderMatcher] = []
     ) -> Mapping {
-        let pseudo = headers.firstIndex { $0.name.hasPrefix(":") } ?? headers.endIndex
+        let pseudo = match.headers.firstIndex { $0.name.hasPrefix(":") } ?? match.headers.endIndex
+        var match = self.match
+        match.headers = Array(match.headers[..<pseudo]) + extraHeaders + Array(match.headers[pseudo...])
+        var upstream = self.upstream
+        upstream.text = serviceText
+        upstream.service = service
+        upstream.location = location
         let reference = ObjectReference(kind: "Mapping", namespace: self.reference.namespace, name: name)
         return Mapping(
             reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1", dialect: dialect,
-            prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
-            serviceText: serviceText, service: service, serviceLocation: location, weight: weight, weightLocation: location,
-            headers: Array(headers[..<pseudo]) + extraHeaders + Array(headers[pseudo...]), queryParameters: queryParameters,
-            precedence: precedence, coreFields: coreFields, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
-            hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
-            removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
-            resolverLocation: resolverLocation)
+            match: match, upstream: upstream, weight: weight, weightLocation: location, coreFields: coreFields,
+            route: route, cluster: cluster)
     }
 }
 

@@ -160,15 +160,19 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     return Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: object.namespace, name: object.name),
         location: object.location, processingKey: object.processingKey, dialect: dialect,
-        prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, rewrite: rewrite,
-        serviceText: serviceText, service: service, serviceLocation: object.location(of: serviceNode),
+        match: Mapping.Match(
+            prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, headers: headers, queryParameters: queryParameters,
+            precedence: precedence),
+        upstream: Mapping.Upstream(
+            text: serviceText, service: service, location: object.location(of: serviceNode), resolver: resolver,
+            resolverLocation: fields["resolver"].map { object.location(of: $0) }),
         weight: weight, weightLocation: fields["weight"].map { object.location(of: $0) },
-        headers: headers, queryParameters: queryParameters, precedence: precedence,
         coreFields: Mapping.GroupCoreFields(prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs),
-        timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs, connectTimeoutMs: connectTimeoutMs,
-        hostRewrite: hostRewrite, addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
-        removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders, resolver: resolver,
-        resolverLocation: fields["resolver"].map { object.location(of: $0) })
+        route: RouteSettings(
+            prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs,
+            addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
+            removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders),
+        cluster: ClusterSettings(connectTimeoutMs: connectTimeoutMs))
 }
 
 /// `weight`: an integer from 0 to 100 (the CRD schema types it `integer`). Above 100 or below 0 is an error here

@@ -72,7 +72,7 @@ enum DiffCommand {
             do {
                 return (try readTranslatedDirectory(paths[0]), nil)
             } catch {
-                io.writeErr("attache diff: \(error.message)")
+                io.writeErr("attache diff: \(error)")
                 return nil
             }
         }

@@ -43,13 +43,23 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
     return Envoy.Route(
         name: "\(route.mapping.namespace)/\(route.mapping.name)",
         match: match,
-        route: Envoy.RouteAction(
-            cluster: route.cluster, prefixRewrite: route.rewrite, hostRewriteLiteral: route.hostRewrite,
-            timeoutMs: route.timeoutMs, idleTimeoutMs: route.idleTimeoutMs),
-        requestHeadersToAdd: route.addRequestHeaders.map { Envoy.HeaderValueOption(key: $0.name, value: $0.value, append: $0.append) },
-        requestHeadersToRemove: route.removeRequestHeaders,
-        responseHeadersToAdd: route.addResponseHeaders.map { Envoy.HeaderValueOption(key: $0.name, value: $0.value, append: $0.append) },
-        responseHeadersToRemove: route.removeResponseHeaders)
+        route: envoyRouteAction(route.settings, cluster: route.cluster),
+        requestHeadersToAdd: route.settings.addRequestHeaders.map(envoyHeaderValueOption),
+        requestHeadersToRemove: route.settings.removeRequestHeaders ?? [],
+        responseHeadersToAdd: route.settings.addResponseHeaders.map(envoyHeaderValueOption),
+        responseHeadersToRemove: route.settings.removeResponseHeaders ?? [])
+}
+
+/// A route's settings as Envoy's RouteAction, sending to `cluster`.
+func envoyRouteAction(_ settings: RouteSettings, cluster: String) -> Envoy.RouteAction {
+    Envoy.RouteAction(
+        cluster: cluster, prefixRewrite: settings.prefixRewrite, hostRewriteLiteral: settings.hostRewrite,
+        timeoutMs: settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs, idleTimeoutMs: settings.idleTimeoutMs)
+}
+
+/// A header to add, as Envoy's HeaderValueOption.
+func envoyHeaderValueOption(_ addition: HeaderAddition) -> Envoy.HeaderValueOption {
+    Envoy.HeaderValueOption(key: addition.name, value: addition.value, append: addition.append)
 }
 
 /// A header matcher in Envoy terms. Host names compare without case; a `hostname` glob becomes a suffix

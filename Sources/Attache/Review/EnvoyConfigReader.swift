@@ -1,26 +1,54 @@
 import Foundation
 
+/// Why Envoy config could not be read back.
+struct EnvoyConfigError: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String { "\(path): \(reason)" }
+}
+
 /// Reads a directory written by `translate --output` back into a routing model, so that `diff` can compare it
 /// with inputs or with another such directory. Only what Attaché writes is understood.
-func readTranslatedDirectory(_ directory: String) throws(UsageError) -> RoutingModel {
-    func load(_ name: String) throws(UsageError) -> Any {
+func readTranslatedDirectory(_ directory: String) throws(EnvoyConfigError) -> RoutingModel {
+    func load(_ name: String) throws(EnvoyConfigError) -> Any {
         guard let data = FileManager.default.contents(atPath: directory + "/" + name),
             let value = try? JSONSerialization.jsonObject(with: data)
-        else { throw UsageError(message: "\(directory)/\(name) is missing or not JSON") }
+        else { throw EnvoyConfigError(path: directory + "/" + name, reason: "is missing or not JSON") }
         return value
     }
     let routeConfiguration = try load(OutputFiles.routes) as? [String: Any] ?? [:]
     let clusterList = try load(OutputFiles.clusters) as? [[String: Any]] ?? []
     var model = RoutingModel()
     let virtualHosts = routeConfiguration["virtual_hosts"] as? [[String: Any]] ?? []
+    var routes: [Route] = []
     for (index, json) in virtualHosts.flatMap({ $0["routes"] as? [[String: Any]] ?? [] }).enumerated() {
         guard let route = readRoute(json, file: directory + "/" + OutputFiles.routes, index: index) else {
-            throw UsageError(message: "\(directory)/\(OutputFiles.routes): route \(index + 1) is not one Attaché writes")
+            throw EnvoyConfigError(path: directory + "/" + OutputFiles.routes, reason: "route \(index + 1) is not one Attaché writes")
         }
-        model.groups.append(CanaryGroup(routes: [route], order: .unknown))
+        routes.append(route)
     }
+    model.groups = canaryGroups(readBack: routes)
     model.clusters = clusterList.compactMap(readCluster)
     return model
+}
+
+/// Routes read back from Envoy JSON, grouped as Attaché wrote them: a canary group's routes are consecutive and
+/// share their match, so that a route's share is its threshold minus its predecessor's, not the threshold itself.
+func canaryGroups(readBack routes: [Route]) -> [CanaryGroup] {
+    var groups: [CanaryGroup] = []
+    for route in routes {
+        if let last = groups.last?.routes.last, sameMatch(last, route), last.cumulativeWeight < 100 {
+            groups[groups.count - 1].routes.append(route)
+        } else {
+            groups.append(CanaryGroup(routes: [route], order: .unknown))
+        }
+    }
+    return groups
+}
+
+private func sameMatch(_ a: Route, _ b: Route) -> Bool {
+    a.pathMatch == b.pathMatch && a.prefix == b.prefix && a.caseSensitive == b.caseSensitive && a.headers == b.headers
+        && a.queryParameters == b.queryParameters
 }
 
 private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route? {
@@ -58,15 +86,17 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
             return HeaderAddition(name: key, value: value, append: (entry["append_action"] as? String) != "OVERWRITE_IF_EXISTS_OR_ADD")
         }
     }
-    return Route(
-        mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),
-        location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix, caseSensitive: caseSensitive,
-        headers: matchers("headers"), queryParameters: matchers("query_parameters"), cumulativeWeight: threshold, share: threshold,
-        cluster: cluster, rewrite: action["prefix_rewrite"] as? String, hostRewrite: action["host_rewrite_literal"] as? String,
+    let settings = RouteSettings(
+        prefixRewrite: action["prefix_rewrite"] as? String, hostRewrite: action["host_rewrite_literal"] as? String,
         timeoutMs: milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs, idleTimeoutMs: milliseconds(action["idle_timeout"]),
         addRequestHeaders: additions("request_headers_to_add"), addResponseHeaders: additions("response_headers_to_add"),
         removeRequestHeaders: json["request_headers_to_remove"] as? [String] ?? [],
         removeResponseHeaders: json["response_headers_to_remove"] as? [String] ?? [])
+    return Route(
+        mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),
+        location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix, caseSensitive: caseSensitive,
+        headers: matchers("headers"), queryParameters: matchers("query_parameters"), cumulativeWeight: threshold,
+        cluster: cluster, settings: settings)
 }
 
 private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {

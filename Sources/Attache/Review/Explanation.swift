@@ -22,13 +22,14 @@ public struct Explanation: Sendable {
 /// Explains a request against a routing model.
 public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
     let routes = model.routes
+    let shares = model.routeShares
     let outcome = evaluate(request, routes: routes)
     let clusters = Dictionary(model.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let outcomes = outcome.shares.map { share -> Explanation.Outcome in
         let route = routes[share.route]
         return Explanation.Outcome(
             percent: share.percent, route: route, cluster: clusters[route.cluster],
-            upstreamPath: rewrittenPath(route, request), upstreamHost: route.hostRewrite ?? request.host)
+            upstreamPath: rewrittenPath(route, request), upstreamHost: route.settings.hostRewrite ?? request.host)
     }
     var others: [(Int, String)] = []
     for (index, reason) in outcome.mismatches where couldHaveMatched(routes[index], request, reason) {
@@ -36,8 +37,8 @@ public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanat
     }
     for index in outcome.shadowed {
         let route = routes[index]
-        let reason = route.cumulativeWeight < 100 && route.share < 100
-            ? "matches, but its weight (\(route.share)%) goes to requests an earlier route already takes"
+        let reason = route.cumulativeWeight < 100 && shares[index] < 100
+            ? "matches, but its weight (\(shares[index])%) goes to requests an earlier route already takes"
             : "matches, but earlier routes (higher precedence, longer prefix or more headers) take all of its requests"
         others.append((index, reason))
     }
@@ -86,7 +87,7 @@ extension Explanation {
                 lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
                 var details = "path \(outcome.upstreamPath)"
                 if outcome.upstreamHost != request.host { details += ", Host rewritten to \(outcome.upstreamHost)" }
-                details += ", timeout \(Envoy.duration(milliseconds: route.timeoutMs))"
+                details += ", timeout \(Envoy.duration(milliseconds: route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs))"
                 lines.append("        " + details)
             }
             if unrouted > 0 { lines.append("  \(String(unrouted).leftPadded(3))%  no route: Envoy answers 404 (the weights of the matching routes add up to \(100 - unrouted))") }
@@ -115,7 +116,7 @@ extension Explanation {
                     ("upstream", .string(outcome.cluster?.upstreamDescription ?? "")),
                     ("path", .string(outcome.upstreamPath)),
                     ("host", .string(outcome.upstreamHost)),
-                    ("timeout_ms", .int(outcome.route.timeoutMs)),
+                    ("timeout_ms", .int(outcome.route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs)),
                 ])
             })),
             ("unrouted_percent", .int(unrouted)),

@@ -260,7 +260,7 @@ func hostMatchesGlob(_ host: String, _ glob: String) -> Bool {
 /// The path the upstream sees: Envoy's `prefix_rewrite` replaces the matched prefix, or the whole path for exact
 /// and regex matches; the query string stays.
 func rewrittenPath(_ route: Route, _ request: ProbeRequest) -> String {
-    guard let rewrite = route.rewrite else { return request.pathWithQuery }
+    guard let rewrite = route.settings.prefixRewrite else { return request.pathWithQuery }
     var path: String
     switch route.pathMatch {
     case .prefix: path = rewrite + request.path.dropFirst(route.prefix.count)

@@ -29,6 +29,7 @@ public struct RoutingDiff: Sendable {
 public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [Diagnostic] = [], newDiagnostics: [Diagnostic] = []) -> RoutingDiff {
     var diff = RoutingDiff()
     let oldRoutes = old.routes, newRoutes = new.routes
+    let oldShares = old.routeShares, newShares = new.routeShares
     let oldClusters = Dictionary(old.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     let newClusters = Dictionary(new.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
     // Each side's routes indexed once: a probe is evaluated per match, and scanning every route for each one made
@@ -40,7 +41,9 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
     func upstream(_ route: Route, _ clusters: [String: UpstreamCluster]) -> String {
         clusters[route.cluster].map(upstreamName) ?? route.cluster
     }
-    func distribution(_ indices: [Int], _ routes: [Route], _ index: RouteIndex, _ clusters: [String: UpstreamCluster], probe: ProbeRequest?) -> [String: Int] {
+    func distribution(
+        _ indices: [Int], _ routes: [Route], _ routeShares: [Int], _ index: RouteIndex, _ clusters: [String: UpstreamCluster], probe: ProbeRequest?
+    ) -> [String: Int] {
         var shares: [String: Int] = [:]
         if let probe {
             let outcome = evaluate(probe, routes: routes, index: index)
@@ -50,7 +53,7 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
             if outcome.unrouted > 0 { shares["no route (404)"] = outcome.unrouted }
         } else {
             for index in indices {
-                shares["\(routes[index].mapping.namespace)/\(routes[index].mapping.name) → \(upstream(routes[index], clusters))", default: 0] += routes[index].share
+                shares["\(routes[index].mapping.namespace)/\(routes[index].mapping.name) → \(upstream(routes[index], clusters))", default: 0] += routeShares[index]
             }
         }
         return shares
@@ -61,14 +64,14 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
         switch (oldByMatch[key], newByMatch[key]) {
         case (nil, let added?):
             let probe = probeRequest(for: newRoutes[added[0]])
-            let shares = distribution(added, newRoutes, newIndex, newClusters, probe: probe)
+            let shares = distribution(added, newRoutes, newShares, newIndex, newClusters, probe: probe)
             diff.routes.append(.init(kind: .added, subject: key, details: describeShares(shares) + added.map { "from \(newRoutes[$0].mapping) (\(newRoutes[$0].location))" }))
         case (let removed?, nil):
             diff.routes.append(.init(kind: .removed, subject: key, details: removed.map { "was \(oldRoutes[$0].mapping) → \(upstream(oldRoutes[$0], oldClusters))" }))
         case (let before?, let after?):
             let probe = probeRequest(for: newRoutes[after[0]])
-            let was = distribution(before, oldRoutes, oldIndex, oldClusters, probe: probe)
-            let now = distribution(after, newRoutes, newIndex, newClusters, probe: probe)
+            let was = distribution(before, oldRoutes, oldShares, oldIndex, oldClusters, probe: probe)
+            let now = distribution(after, newRoutes, newShares, newIndex, newClusters, probe: probe)
             var details: [String] = []
             if was != now {
                 details.append(Set(was.keys).union(now.keys).sorted().map { "\($0) \(was[$0] ?? 0)% → \(now[$0] ?? 0)%" }.joined(separator: ", "))
@@ -180,19 +183,12 @@ func upstreamName(_ cluster: UpstreamCluster) -> String {
     }
 }
 
+/// The settings that differ between two routes of one Mapping, as `name old → new`, through
+/// `RouteSettings.described`: a new setting is compared without being named here.
 private func settingChanges(_ was: Route, _ now: Route) -> [String] {
-    var changes: [String] = []
-    func change(_ what: String, _ a: String, _ b: String) { if a != b { changes.append("\(what) \(a) → \(b)") } }
-    change("rewrite", was.rewrite ?? "(none)", now.rewrite ?? "(none)")
-    change("host rewrite", was.hostRewrite ?? "(none)", now.hostRewrite ?? "(none)")
-    change("timeout", Envoy.duration(milliseconds: was.timeoutMs), Envoy.duration(milliseconds: now.timeoutMs))
-    change("idle timeout", was.idleTimeoutMs.map { Envoy.duration(milliseconds: $0) } ?? "(none)", now.idleTimeoutMs.map { Envoy.duration(milliseconds: $0) } ?? "(none)")
-    func headers(_ list: [HeaderAddition]) -> String { list.isEmpty ? "(none)" : list.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: ", ") }
-    change("request headers added", headers(was.addRequestHeaders), headers(now.addRequestHeaders))
-    change("response headers added", headers(was.addResponseHeaders), headers(now.addResponseHeaders))
-    change("request headers removed", was.removeRequestHeaders.sorted().joined(separator: ", "), now.removeRequestHeaders.sorted().joined(separator: ", "))
-    change("response headers removed", was.removeResponseHeaders.sorted().joined(separator: ", "), now.removeResponseHeaders.sorted().joined(separator: ", "))
-    return changes
+    zip(was.settings.described, now.settings.described).compactMap { before, after in
+        before.value == after.value ? nil : "\(before.name) \(before.value) → \(after.value)"
+    }
 }
 
 private func clusterChanges(_ was: UpstreamCluster, _ now: UpstreamCluster) -> [String] {

@@ -68,14 +68,14 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
         }
         for stable in stables {
             let canaryName = String(stable.reference.name.prefix(246)) + "-canary"
-            guard let range = stable.serviceText.range(of: stableService) else {
+            guard let range = stable.upstream.text.range(of: stableService) else {
                 log.warning(
                     .rolloutStableServiceNotInMapping,
-                    "stable service \"\(stableService)\" does not appear in the `service` \"\(stable.serviceText)\" of Mapping \(stable.reference.name); Argo Rollouts would leave its canary pointing at the stable service, so no canary Mapping is made",
-                    at: stable.serviceLocation, object: rollout.reference)
+                    "stable service \"\(stableService)\" does not appear in the `service` \"\(stable.upstream.text)\" of Mapping \(stable.reference.name); Argo Rollouts would leave its canary pointing at the stable service, so no canary Mapping is made",
+                    at: stable.upstream.location, object: rollout.reference)
                 continue
             }
-            var canaryText = stable.serviceText
+            var canaryText = stable.upstream.text
             canaryText.replaceSubrange(range, with: canaryService)
             guard case .success(let parsed) = parseServiceReference(canaryText) else {
                 error(.rolloutServicesInvalid, "the canary service \"\(canaryText)\" is not a valid `service`")

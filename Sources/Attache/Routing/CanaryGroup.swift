@@ -7,6 +7,15 @@ public struct CanaryGroup: Sendable, Equatable {
     public var routes: [Route]
     /// The group's place in the route table (higher first).
     public var order: RouteOrderKey
+
+    /// Each route's share of the group's traffic: its threshold minus the highest threshold before it.
+    public var shares: [Int] {
+        var previous = 0
+        return routes.map { route in
+            defer { previous = max(previous, route.cumulativeWeight) }
+            return max(0, route.cumulativeWeight - previous)
+        }
+    }
 }
 
 /// A canary group's identity: the text of `canaryGroupKey`, hashed once, when the Mapping is decoded (in

@@ -12,14 +12,14 @@ public struct EndpointAddress: Sendable, Hashable, Comparable {
 /// Which resolver a Mapping uses: its own `resolver`, else the Module's, else `kubernetes-service`. Declared
 /// resolver objects come first, then the built-in names. Unknown names and Consul reject the Mapping.
 func resolverKind(for mapping: Mapping, resources: AmbassadorResources, log: inout DiagnosticLog) -> ResolverKind? {
-    let name = mapping.resolver ?? resources.module.resolver ?? "kubernetes-service"
+    let name = mapping.upstream.resolver ?? resources.module.resolver ?? "kubernetes-service"
     guard let kind = resources.resolvers[name] ?? builtInResolvers[name] else {
         let known = Set(resources.resolvers.keys).union(builtInResolvers.keys).sorted().joined(separator: ", ")
-        log.error(.resolverUnknown, "resolver \"\(name)\" is not defined (known: \(known)); rejected", at: mapping.resolverLocation ?? mapping.location, object: mapping.reference)
+        log.error(.resolverUnknown, "resolver \"\(name)\" is not defined (known: \(known)); rejected", at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
         return nil
     }
     if kind == .consul {
-        log.error(.resolverUnsupported, "resolver \"\(name)\" is a ConsulResolver: Consul is not supported by Attaché; rejected", at: mapping.resolverLocation ?? mapping.location, object: mapping.reference)
+        log.error(.resolverUnsupported, "resolver \"\(name)\" is a ConsulResolver: Consul is not supported by Attaché; rejected", at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
         return nil
     }
     return kind

@@ -16,11 +16,13 @@ public struct RoutingModel: Sendable {
 
     /// Every route, in Envoy order.
     public var routes: [Route] { groups.flatMap(\.routes) }
+    /// Each route's share of its group's traffic, parallel to `routes`.
+    public var routeShares: [Int] { groups.flatMap(\.shares) }
     /// `routes.count` without copying every route.
     public var routeCount: Int { groups.reduce(0) { $0 + $1.routes.count } }
 }
 
-/// One route: one Mapping's match, the share of its group's traffic it takes, and where that traffic goes.
+/// One route: one Mapping's match, its threshold in its group's share of the traffic, and where that traffic goes.
 public struct Route: Sendable, Equatable {
     public var mapping: ObjectReference
     public var location: SourceLocation
@@ -33,21 +35,13 @@ public struct Route: Sendable, Equatable {
     public var queryParameters: [HeaderMatcher]
 
     /// Envoy draws one random number r in 0..<100 per request; this route takes it when r < threshold (and no
-    /// earlier route did). 100 means "always".
+    /// earlier route did). 100 means "always". A route's share of its group is its threshold minus the previous
+    /// route's (`CanaryGroup.shares`).
     public var cumulativeWeight: Int
-    /// The share of the group's traffic this route takes: its threshold minus the previous route's.
-    public var share: Int
 
     public var cluster: String
-    /// Replacement for the matched prefix (or whole path, for regex and exact matches); nil leaves the path.
-    public var rewrite: String?
-    public var hostRewrite: String?
-    public var timeoutMs: Int
-    public var idleTimeoutMs: Int?
-    public var addRequestHeaders: [HeaderAddition]
-    public var addResponseHeaders: [HeaderAddition]
-    public var removeRequestHeaders: [String]
-    public var removeResponseHeaders: [String]
+    /// Resolved: the Module's default timeout and the group's header lists filled in.
+    public var settings: RouteSettings
 }
 
 /// Where a cluster finds its members.

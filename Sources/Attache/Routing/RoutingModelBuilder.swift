@@ -131,43 +131,41 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
     if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
         log.warning(
             .groupWeightsBelow100,
-            "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
+            "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].match.prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
             at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
     }
     // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
     // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
-    let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.addRequestHeaders))
-    let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.addResponseHeaders))
+    let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.route.addRequestHeaders))
+    let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.route.addResponseHeaders))
     let lastMapping = mappings[mappings.count - 1]
     // A Mapping that does not set case_sensitive takes the group's: the last Mapping's that sets it (Emissary
     // flattens the group's Mappings into the group, in order, and its routes fall back to the group's value).
-    let groupCaseSensitive = mappings.last(where: { $0.caseSensitive != nil })?.caseSensitive ?? true
+    let groupCaseSensitive = mappings.last(where: { $0.match.caseSensitive != nil })?.match.caseSensitive ?? true
     // How the path is matched is the group's, which is its first Mapping's: a Mapping that does not write
     // prefix_regex or prefix_exact joins the group's kind of match (one that writes another value is refused by
     // `admitToGroup`).
-    let groupPathMatch = mappings[0].pathMatch
-    let removeRequest = lastMapping.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
-    let removeResponse = lastMapping.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+    let groupPathMatch = mappings[0].match.pathMatch
+    var groupSettings = RouteSettings()
+    groupSettings.addRequestHeaders = addRequest
+    groupSettings.addResponseHeaders = addResponse
+    groupSettings.removeRequestHeaders = lastMapping.route.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
+    groupSettings.removeResponseHeaders = lastMapping.route.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
 
     var routes: [Route] = []
     routes.reserveCapacity(mappings.count)
-    var previous = 0
     for (position, memberIndex) in weights.order.enumerated() {
         let mapping = mappings[memberIndex]
-        let threshold = weights.cumulative[position]
+        var settings = groupSettings
+        settings.prefixRewrite = mapping.route.prefixRewrite
+        settings.hostRewrite = mapping.route.hostRewrite
+        settings.timeoutMs = mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs
+        settings.idleTimeoutMs = mapping.route.idleTimeoutMs
         routes.append(Route(
             mapping: mapping.reference, location: mapping.location,
-            pathMatch: groupPathMatch, prefix: mapping.prefix, caseSensitive: mapping.caseSensitive ?? groupCaseSensitive,
-            headers: mapping.headers, queryParameters: mapping.queryParameters,
-            cumulativeWeight: threshold, share: max(0, threshold - previous),
-            cluster: clusters[memberIndex],
-            rewrite: mapping.rewrite.isEmpty ? nil : mapping.rewrite,
-            hostRewrite: mapping.hostRewrite,
-            timeoutMs: mapping.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs,
-            idleTimeoutMs: mapping.idleTimeoutMs,
-            addRequestHeaders: addRequest, addResponseHeaders: addResponse,
-            removeRequestHeaders: removeRequest, removeResponseHeaders: removeResponse))
-        previous = max(previous, threshold)
+            pathMatch: groupPathMatch, prefix: mapping.match.prefix, caseSensitive: mapping.match.caseSensitive ?? groupCaseSensitive,
+            headers: mapping.match.headers, queryParameters: mapping.match.queryParameters,
+            cumulativeWeight: weights.cumulative[position], cluster: clusters[memberIndex], settings: settings))
     }
     return routes
 }
@@ -187,7 +185,7 @@ func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
         if index > 0, let conflict = coreFieldConflict(mapping, first: first) {
             log.error(
                 .groupSettingConflict,
-                "Mapping shares prefix \(mapping.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
+                "Mapping shares prefix \(mapping.match.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
                 at: mapping.location, object: mapping.reference)
             continue
         }
@@ -195,7 +193,7 @@ func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
             if weightSum + weight > 100 {
                 log.error(
                     .groupWeightsExceed100,
-                    "weight \(weight) brings the weights on prefix \(mapping.prefix) to \(weightSum + weight), above 100; this Mapping is rejected",
+                    "weight \(weight) brings the weights on prefix \(mapping.match.prefix) to \(weightSum + weight), above 100; this Mapping is rejected",
                     at: mapping.weightLocation ?? mapping.location, object: mapping.reference)
                 continue
             }
@@ -220,8 +218,8 @@ func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
     if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
         return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
     }
-    let sameMatchers = mapping.headers.count == first.headers.count
-        && zip(mapping.headers, first.headers).allSatisfy { $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex }
+    let sameMatchers = mapping.match.headers.count == first.match.headers.count
+        && zip(mapping.match.headers, first.match.headers).allSatisfy { $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex }
     if !sameMatchers { return "its header matchers differ from the group's (their texts collide)" }
     return nil
 }
@@ -250,7 +248,7 @@ func upstreamIdentity(
     for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
 ) -> UpstreamCluster.Identity? {
     guard var resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
-    let service = mapping.service
+    let service = mapping.upstream.service
     // An IP address is no Kubernetes Service: Emissary's endpoint resolver falls back to a cluster with that address
     // (irserviceresolver; its Go half's parseService uses net.ParseIP).
     if resolver == .kubernetesEndpoint, isIPAddress(service.host) { resolver = .kubernetesService }
@@ -267,13 +265,13 @@ func upstreamIdentity(
         log.error(
             .serviceInvalid,
             "port name \"\(service.portName ?? "")\" is not a port of Service \(serviceKey) (ports: \(describe(available))); rejected",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
         return nil
     case (_, .unknownService) where service.portName != nil:
         log.error(
             .serviceInvalid,
             "port name \"\(service.portName ?? "")\" in `service` needs the v1 Service \(serviceKey) in the input to resolve it; rejected",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
         return nil
     case (.kubernetesEndpoint, _):
         let port: Int
@@ -293,7 +291,7 @@ func upstreamIdentity(
     }
     return UpstreamCluster.Identity(
         discovery: discovery, tls: service.isTLS,
-        connectTimeoutMs: mapping.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
+        connectTimeoutMs: mapping.cluster.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
         ipv6: resources.module.enableIPv6)
 }
 
@@ -309,7 +307,7 @@ func resolveMembers(
         log.warning(
             .endpointsMissing,
             "no ready endpoints are known for Service \(key) (no Endpoints or EndpointSlice in the input lists a ready address); cluster k8s/\(key)/\(port) has no members and Envoy answers 503",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
         return []
     }
     let service = resources.services[key]
@@ -318,7 +316,7 @@ func resolveMembers(
         log.warning(
             .endpointPortUnmatched,
             "port \(port) is not a port of Service \(key) (ports: \(describe(service.ports))); cluster has no members and Envoy answers 503",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
         return []
     }
     let unusable = endpoints.subsets.flatMap(\.unusable)
@@ -326,14 +324,14 @@ func resolveMembers(
         log.warning(
             .addressInvalid,
             "the \(endpoints.source.rawValue) of \(key) list what Envoy cannot use (\(unusable.prefix(5).joined(separator: ", "))\(unusable.count > 5 ? ", ..." : "")); left out",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
     }
     let resolved = endpointMembers(endpoints, servicePort: servicePort, fallbackPort: port)
     if !resolved.unmatchedPorts.isEmpty {
         log.warning(
             .endpointPortUnmatched,
             "some \(endpoints.source.rawValue) of \(key) have no port matching Service port \(port) (their ports: \(resolved.unmatchedPorts.joined(separator: ", "))); those addresses are left out",
-            at: mapping.serviceLocation, object: mapping.reference)
+            at: mapping.upstream.location, object: mapping.reference)
     }
     return resolved.members
 }
