@@ -3,7 +3,7 @@
 //   SourceFile bytes → YAML nodes → Kubernetes objects → Ambassador resources (+ Rollouts' canary Mappings)
 //   → routing model → Envoy resources
 //
-// `translate(_:options:)` runs it; commands (translate, and later diff, explain, rollout, watch) are thin fronts.
+// `translate(_:options:)` runs it; every command (translate, diff, explain, rollout, watch) is a thin front.
 
 /// The result of one run of the pipeline.
 public struct Translation: Sendable {
@@ -23,46 +23,44 @@ public struct Translation: Sendable {
     }
 }
 
-/// Kubernetes objects read from the inputs, and whether every input could be read.
+/// The objects read from the inputs, decoded for Ambassador, in input order, and whether every input could be read.
 public struct ParsedInput: Sendable {
-    public var objects: [KubernetesObject]
+    public var objects: [AmbassadorObject]
     /// False when a path was unreadable or a file was not valid YAML: then nothing is translated.
     public var isComplete: Bool
     public var log: DiagnosticLog
 }
 
-/// Stages 1–2: sources → YAML → Kubernetes objects (annotation documents included), numbered in input order.
-/// With a `cache` (the sidecar), documents unchanged since its last run are not parsed again. With `options`
-/// (every command passes them), objects are decoded as they are read and their trees mostly freed (`decodeEarly`);
-/// without, `translateObjects` decodes them from their trees, with the same result.
+/// Stages 1–3: sources → YAML → Kubernetes objects (annotation documents included) → each decoded for Ambassador as
+/// soon as its document is read (`decodeAmbassadorObject`, on the parse workers). With a `cache` (the sidecar),
+/// documents unchanged since its last run are neither parsed nor decoded again.
 public func parseSources(
-    _ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache? = nil,
-    options: TranslationOptions? = nil
+    _ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache<AmbassadorObject>? = nil,
+    options: TranslationOptions
 ) -> ParsedInput {
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
-    var objects: [KubernetesObject] = []
+    var objects: [AmbassadorObject] = []
+    let ambassadorID = options.ambassadorID
+    let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
     for source in sources {
-        let read = cache.map { $0.objects(for: source, options: options, log: &log) }
-            ?? readKubernetesObjects(from: source, options: options, log: &log)
+        let read = cache.map { $0.objects(for: source, decode: decode, log: &log) }
+            ?? readKubernetesObjects(from: source, decode: decode, log: &log)
         if let fileObjects = read {
-            // One input file (the usual case) hands over its array as it is: appending would copy every object
-            // reference, each an atomic count on memory a parse worker wrote.
+            // One input file (the usual case) hands over its array as it is: appending would copy every object.
             if objects.isEmpty { objects = fileObjects } else { objects.append(contentsOf: fileObjects) }
         } else {
             isComplete = false
         }
     }
-    for index in objects.indices { objects[index].inputOrder = index + 1 }
     cache?.endRun()
     return ParsedInput(objects: objects, isComplete: isComplete, log: log)
 }
 
-/// Stages 3–5: Kubernetes objects → Ambassador resources → routing model → Envoy resources.
+/// Stages 4–6: Ambassador objects → Ambassador resources → routing model → Envoy resources.
 ///
 /// Takes the parsed input by value and lets go of it once the resources are collected: nothing after this stage
-/// needs the objects or the node trees still attached to them (all of them when `parseSources` had no options;
-/// otherwise those early decoding kept: Modules, resolvers, Rollouts, Mappings with a regex).
+/// needs the objects.
 public func translateObjects(_ input: consuming ParsedInput, options: TranslationOptions) -> Translation {
     var log = input.log
     guard input.isComplete else {

@@ -5,21 +5,24 @@ import XCTest
 /// The sidecar's DocumentCache must give exactly what parsing the whole file gives.
 final class DocumentCacheTests: XCTestCase {
     func summary(_ input: ParsedInput) -> [String] {
-        input.objects.map { "\($0.reference) \($0.location) \($0.origin) \($0.inputOrder)" } + input.log.sorted.map(\.description)
+        input.objects.enumerated().map { "\($0.offset) \($0.element.reference) \($0.element.location) \($0.element.origin)" }
+            + input.log.sorted.map(\.description)
     }
 
     func testEveryFixtureParsesTheSameWithTheCache() throws {
-        let cache = DocumentCache()
         for fixture in FixtureCase.all() {
+            let cache = DocumentCache<AmbassadorObject>()
             let sources = try fixture.sources()
-            let whole = parseSources(sources)
-            let cold = parseSources(sources, cache: cache)
-            let warm = parseSources(sources, cache: cache)
+            let options = try fixture.options()
+            let whole = parseSources(sources, options: options)
+            let cold = parseSources(sources, cache: cache, options: options)
+            let warm = parseSources(sources, cache: cache, options: options)
             XCTAssertEqual(summary(cold), summary(whole), "\(fixture.name): first run with the cache")
             XCTAssertEqual(summary(warm), summary(whole), "\(fixture.name): second run with the cache")
             XCTAssertEqual(cold.isComplete, whole.isComplete, fixture.name)
-            let options = try fixture.options()
-            XCTAssertEqual(translateObjects(warm, options: options).envoy, translateObjects(parseSources(sources), options: options).envoy, fixture.name)
+            XCTAssertEqual(
+                translateObjects(warm, options: options).envoy, translateObjects(parseSources(sources, options: options), options: options).envoy,
+                fixture.name)
         }
     }
 
@@ -28,18 +31,19 @@ final class DocumentCacheTests: XCTestCase {
         for i in 0..<50 {
             text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i), weight: \(i % 2 == 0 ? 10 : 20)}\n"
         }
-        let cache = DocumentCache()
-        _ = parseSources([SourceFile(name: "in.yaml", text: text)], cache: cache)
+        let options = TranslationOptions()
+        let cache = DocumentCache<AmbassadorObject>()
+        _ = parseSources([SourceFile(name: "in.yaml", text: text)], cache: cache, options: options)
         let edited = text.replacingOccurrences(of: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 20}", with: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 30}")
         XCTAssertNotEqual(edited, text)
-        let cached = parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache)
-        let whole = parseSources([SourceFile(name: "in.yaml", text: edited)])
+        let cached = parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options)
+        let whole = parseSources([SourceFile(name: "in.yaml", text: edited)], options: options)
         XCTAssertEqual(summary(cached), summary(whole))
-        XCTAssertEqual(translateObjects(cached, options: TranslationOptions()).envoy, translateObjects(whole, options: TranslationOptions()).envoy)
+        XCTAssertEqual(translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
         // A broken document stops the file, as a whole-file parse does; fixing it recovers.
         let broken = edited.replacingOccurrences(of: "{name: m9}", with: "{name: m9")
-        XCTAssertFalse(parseSources([SourceFile(name: "in.yaml", text: broken)], cache: cache).isComplete)
-        XCTAssertTrue(parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache).isComplete)
+        XCTAssertFalse(parseSources([SourceFile(name: "in.yaml", text: broken)], cache: cache, options: options).isComplete)
+        XCTAssertTrue(parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options).isComplete)
     }
 
     /// Documents that moved without changing lines (a `---` replaced by a comment merges two documents; the ones
@@ -50,7 +54,7 @@ final class DocumentCacheTests: XCTestCase {
             text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i)}\n"
         }
         let options = TranslationOptions()
-        let cache = DocumentCache()
+        let cache = DocumentCache<AmbassadorObject>()
         _ = parseSources([SourceFile(name: "in.yaml", text: text)], cache: cache, options: options)
         // The marker before m5 becomes a comment: m4 and m5 are one document (m5's keys win, with duplicate-key
         // warnings), and every later document keeps its lines but moves up one place.
@@ -84,15 +88,16 @@ final class DocumentCacheTests: XCTestCase {
 final class ParallelParseTests: XCTestCase {
     func testEveryFixtureParsesTheSameInChunks() throws {
         var chunked = 0
+        let keep: @Sendable (KubernetesObject) -> KubernetesObject = { $0 }
         for fixture in FixtureCase.all() {
             for source in try fixture.sources() {
                 var serialLog = DiagnosticLog()
-                let serial = readKubernetesObjects(from: source, firstLine: 1, chunks: nil, log: &serialLog)
+                let serial = readKubernetesObjects(from: source, firstLine: 1, chunks: nil, decode: keep, log: &serialLog)
                 for width in [2, 3, 7] {
                     let chunks = parallelChunks(of: source.bytes, width: width, threshold: 0)
                     if chunks != nil { chunked += 1 }
                     var log = DiagnosticLog()
-                    let objects = readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, log: &log)
+                    let objects = readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, decode: keep, log: &log)
                     XCTAssertEqual(objects.map(describe), serial.map(describe), "\(fixture.name) \(source.name) width \(width)")
                     XCTAssertEqual(log.sorted.map(\.description), serialLog.sorted.map(\.description), "\(fixture.name) width \(width)")
                 }
@@ -101,23 +106,23 @@ final class ParallelParseTests: XCTestCase {
         XCTAssertGreaterThan(chunked, 30, "most fixtures have several documents and were really cut")
     }
 
-    /// Chunks parsed in parallel with early decoding (as `translate` runs on a large file) translate exactly as the
-    /// serial parse decoded late.
-    func testChunksDecodedEarlyTranslateLikeTheSerialParse() throws {
-        func translated(_ objects: [KubernetesObject]?, _ log: DiagnosticLog, _ options: TranslationOptions) -> Translation {
-            let list = objects ?? []
-            for (index, object) in list.enumerated() { object.inputOrder = index + 1 }
-            return translateObjects(ParsedInput(objects: list, isComplete: objects != nil, log: log), options: options)
-        }
+    /// Chunks parsed and decoded in parallel (as `translate` runs on a large file) translate exactly as the serial
+    /// parse.
+    func testChunksDecodedInParallelTranslateLikeTheSerialParse() throws {
         for fixture in FixtureCase.all() {
             let options = try fixture.options()
+            let ambassadorID = options.ambassadorID
+            let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
+            func translated(_ objects: [AmbassadorObject]?, _ log: DiagnosticLog) -> Translation {
+                translateObjects(ParsedInput(objects: objects ?? [], isComplete: objects != nil, log: log), options: options)
+            }
             for source in try fixture.sources() {
                 var serialLog = DiagnosticLog()
-                let serial = translated(readKubernetesObjects(from: source, firstLine: 1, chunks: nil, log: &serialLog), serialLog, options)
+                let serial = translated(readKubernetesObjects(from: source, firstLine: 1, chunks: nil, decode: decode, log: &serialLog), serialLog)
                 var chunkedLog = DiagnosticLog()
                 let chunks = parallelChunks(of: source.bytes, width: 3, threshold: 0)
                 let chunked = translated(
-                    readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, options: options, log: &chunkedLog), chunkedLog, options)
+                    readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, decode: decode, log: &chunkedLog), chunkedLog)
                 XCTAssertEqual(chunked.envoy, serial.envoy, "\(fixture.name) \(source.name)")
                 XCTAssertEqual(chunked.diagnostics.map(\.description), serial.diagnostics.map(\.description), "\(fixture.name) \(source.name)")
             }
@@ -223,33 +228,12 @@ final class ParallelParseTests: XCTestCase {
     }
 }
 
-/// Objects decoded as they are read (and their trees freed) must translate exactly as objects decoded later from
-/// their trees.
-final class EarlyDecodingTests: XCTestCase {
-    private func report(_ translation: Translation) -> [String] {
-        translation.diagnostics.map(\.description) + ["\(translation.isComplete) \(translation.resources.mappings.count)"]
-    }
+/// Decoding needs nothing but the object; what depends on other objects is checked when the resources are collected.
+final class RegexLimitTests: XCTestCase {
+    private let regex = String(repeating: "x", count: 120)  // about 120 instructions: within 200, not within 100
 
-    func testEveryFixtureTranslatesTheSameDecodedEarlyOrLate() throws {
-        var released = 0
-        for fixture in FixtureCase.all() {
-            let sources = try fixture.sources()
-            let options = try fixture.options()
-            let early = parseSources(sources, options: options)
-            released += early.objects.filter { !$0.hasTree }.count
-            let late = translateObjects(parseSources(sources), options: options)
-            let fromEarly = translateObjects(early, options: options)
-            XCTAssertEqual(fromEarly.envoy, late.envoy, fixture.name)
-            XCTAssertEqual(fromEarly.model.groups, late.model.groups, fixture.name)
-            XCTAssertEqual(report(fromEarly), report(late), fixture.name)
-        }
-        XCTAssertGreaterThan(released, 100, "most objects' trees were let go")
-    }
-
-    func testRegexMappingsAreDecodedAgainWhenTheModuleChangesTheLimit() {
-        // The Module comes after the Mappings: early decoding can only use the default limit (200).
-        let regex = String(repeating: "x", count: 120)  // about 120 instructions: within 200, not within 100
-        let text = """
+    private func input(limit: Int?) -> String {
+        var text = """
             apiVersion: getambassador.io/v2
             kind: Mapping
             metadata: {name: plain}
@@ -259,19 +243,35 @@ final class EarlyDecodingTests: XCTestCase {
             kind: Mapping
             metadata: {name: regex}
             spec: {prefix: /regex/, service: regex, regex_headers: {x-token: "\(regex)"}}
-            ---
-            apiVersion: getambassador.io/v2
-            kind: Module
-            metadata: {name: ambassador}
-            spec: {config: {regex_max_size: 100}}
+
             """
-        let sources = [SourceFile(name: "in.yaml", text: text)]
-        let parsed = parseSources(sources, options: TranslationOptions())
-        XCTAssertEqual(parsed.objects.map(\.hasTree), [false, true, true], "plain Mapping released; regex Mapping and Module kept")
-        let early = translateObjects(parsed, options: TranslationOptions())
-        let late = translateObjects(parseSources(sources), options: TranslationOptions())
-        XCTAssertEqual(early.resources.mappings.map(\.reference.name), ["plain"], "the regex is too large for the Module's limit")
-        XCTAssertEqual(report(early), report(late))
-        XCTAssertEqual(early.envoy, late.envoy)
+        if let limit {
+            // The Module comes after the Mappings: their decoding cannot know its limit.
+            text += "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: \(limit)}}\n"
+        }
+        return text
+    }
+
+    func testAModuleLaterInTheInputSetsTheLimitForEarlierMappings() throws {
+        let options = TranslationOptions()
+        let within = translate([SourceFile(name: "in.yaml", text: input(limit: nil))], options: options)
+        XCTAssertEqual(within.resources.mappings.map(\.reference.name), ["plain", "regex"], "the default limit is 200")
+        let over = translate([SourceFile(name: "in.yaml", text: input(limit: 100))], options: options)
+        XCTAssertEqual(over.resources.mappings.map(\.reference.name), ["plain"], "the regex is too large for the Module's limit")
+        let error = try XCTUnwrap(over.diagnostics.first { $0.code == .regexInvalid })
+        XCTAssertEqual(error.location?.line, 9, "the diagnostic points at the regex")
+        XCTAssertTrue(error.message.contains("over the limit of 100"), error.message)
+    }
+
+    /// The sidecar keeps decoded documents between runs: a Module added later still bounds a cached Mapping.
+    func testACachedMappingIsCheckedAgainstAModuleAddedLater() {
+        let options = TranslationOptions()
+        let cache = DocumentCache<AmbassadorObject>()
+        let first = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: nil))], cache: cache, options: options), options: options)
+        XCTAssertEqual(first.resources.mappings.count, 2)
+        let second = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: 100))], cache: cache, options: options), options: options)
+        XCTAssertEqual(second.resources.mappings.map(\.reference.name), ["plain"])
+        let third = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: 1000))], cache: cache, options: options), options: options)
+        XCTAssertEqual(third.resources.mappings.count, 2)
     }
 }

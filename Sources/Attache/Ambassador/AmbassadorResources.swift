@@ -91,22 +91,20 @@ let annotationVersions: Set<String> = [
     "x.getambassador.io/v3alpha1",
 ]
 
-/// Stage: Kubernetes objects → Ambassador resources.
+/// Stage: Ambassador objects (decoded, in input order) → Ambassador resources.
 ///
-/// Keeps the objects that are ours (`ambassador_id`), resolves duplicates (Emissary: the last annotation wins,
-/// the first resource wins), decodes each Mapping on its own so that a bad one is dropped alone, and sorts
-/// Mappings into Emissary's processing order.
+/// Keeps the objects that are ours (`ambassador_id`), resolves duplicates as Emissary does, checks each Mapping's
+/// regexes against the Module's `regex_max_size`, and sorts Mappings into Emissary's processing order.
 public func collectAmbassadorResources(
-    _ objects: [KubernetesObject], options: TranslationOptions, log: inout DiagnosticLog
+    _ objects: [AmbassadorObject], options: TranslationOptions, log: inout DiagnosticLog
 ) -> AmbassadorResources {
-    let roles = objects.map { $0.early?.role ?? ObjectRole(apiVersion: annotationNormalizedVersion($0), kind: $0.kind) }
     // Services and endpoints on one side, everything routing is made of on the other: neither reads the other's
     // objects, so the two are built side by side.
     let (tables, routing) = inParallel(
-        { collectEndpointTables(objects, roles: roles) },
+        { collectEndpointTables(objects) },
         { () -> (AmbassadorResources, DiagnosticLog) in
             var routingLog = DiagnosticLog()
-            let resources = collectRoutingResources(objects, roles: roles, options: options, log: &routingLog)
+            let resources = collectRoutingResources(objects, log: &routingLog)
             return (resources, routingLog)
         })
     var resources = routing.0
@@ -116,56 +114,29 @@ public func collectAmbassadorResources(
     return resources
 }
 
-/// An annotation document whose apiVersion is not Ambassador's is skipped whatever its kind (and reported once, by
-/// `collectRoutingResources`).
-func isSkippedAnnotation(_ object: KubernetesObject) -> Bool {
-    if case .annotation = object.origin { return !annotationVersions.contains(object.apiVersion) }
-    return false
-}
-
-/// Whether Emissary processes `object` after `other`: by processing key (compared as bytes), then annotation
-/// documents before resources (Emissary's Go half hands Services and their annotations over first), then input order.
-func processedLater(_ object: KubernetesObject, than other: KubernetesObject) -> Bool {
-    let order = codePointCompare(object.processingKey, other.processingKey)
-    if order != 0 { return order > 0 }
-    return processingTieBreak(object) > processingTieBreak(other)
-}
-
-/// The order of objects with equal processing keys: annotation documents first, then resources, each in input order.
-func processingTieBreak(_ object: KubernetesObject) -> Int {
-    if case .annotation = object.origin { return object.inputOrder }
-    return object.inputOrder + (1 << 40)
-}
-
 /// Services and endpoints by `namespace/name`, applied in input order: the last Service or Endpoints of a name
 /// wins, and EndpointSlices, once one is seen for a Service, replace what Endpoints said.
 private func collectEndpointTables(
-    _ objects: [KubernetesObject], roles: [ObjectRole]
+    _ objects: [AmbassadorObject]
 ) -> (services: [String: KubernetesService], endpoints: [String: ServiceEndpoints]) {
     var services: [String: KubernetesService] = [:]
     var endpoints: [String: ServiceEndpoints] = [:]
     // Sized up front: growing a dictionary of 14,000 entries rehashes it a dozen times.
-    let serviceCount = roles.count { if case .service = $0 { true } else { false } }
+    let serviceCount = objects.count { if case .service = $0.content { true } else { false } }
     services.reserveCapacity(serviceCount)
     endpoints.reserveCapacity(serviceCount)
-    let late = decodeEndpointObjectsNotDecodedEarly(objects, roles: roles)
-    for (position, object) in objects.enumerated() {
-        switch roles[position] {
-        case .service:
-            guard !isSkippedAnnotation(object), case .service(let service)? = object.early?.endpointObject ?? late[position] else { continue }
-            services[object.namespacedName] = service
-        case .endpoints:
-            guard !isSkippedAnnotation(object) else { continue }
-            let key = object.namespacedName
-            if endpoints[key]?.source != .endpointSlices, case .endpoints(let decoded)? = object.early?.endpointObject ?? late[position] {
-                endpoints[key] = decoded
-            }
-        case .endpointSlice:
-            guard !isSkippedAnnotation(object), case .slice(let service, let subset)? = object.early?.endpointObject ?? late[position] else { continue }
-            let key = "\(object.namespace)/\(service)"
+    for object in objects {
+        let key = "\(object.reference.namespace)/\(object.reference.name)"
+        switch object.content {
+        case .service(let service):
+            services[key] = service
+        case .endpoints(let decoded):
+            if endpoints[key]?.source != .endpointSlices { endpoints[key] = decoded }
+        case .endpointSlice(let service, let subset):
+            let key = "\(object.reference.namespace)/\(service)"
             if endpoints[key]?.source != .endpointSlices {
                 // The first slice replaces anything read from Endpoints: slices win.
-                endpoints[key] = ServiceEndpoints(namespace: object.namespace, name: service, subsets: [], source: .endpointSlices)
+                endpoints[key] = ServiceEndpoints(namespace: object.reference.namespace, name: service, subsets: [], source: .endpointSlices)
             }
             endpoints[key]?.subsets.append(subset)
         default:
@@ -175,81 +146,78 @@ private func collectEndpointTables(
     return (services, endpoints)
 }
 
-/// Mappings, the Module, resolvers and Rollouts: the objects that are ours, duplicates resolved, each Mapping
-/// decoded on its own, Mappings in Emissary's processing order.
-private func collectRoutingResources(
-    _ objects: [KubernetesObject], roles: [ObjectRole], options: TranslationOptions, log: inout DiagnosticLog
-) -> AmbassadorResources {
+/// Mappings, the Module, resolvers and Rollouts: the objects that are ours, duplicates resolved, each Mapping's
+/// regexes checked against the Module's limit, Mappings in Emissary's processing order.
+private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout DiagnosticLog) -> AmbassadorResources {
     var resources = AmbassadorResources()
     // Mappings and Modules that are ours, by kind (Mapping for every Mapping spelling), namespace and name: the
-    // position in `keptObjects` of the one that counts, and the order in which their names first appeared.
-    var kept: [ObjectReference: Int] = [:]
-    var keptObjects: [(object: KubernetesObject, isMapping: Bool)] = []
-    kept.reserveCapacity(roles.count { if case .mapping = $0 { true } else { false } })
+    // position in `kept` of the one that counts (an index into `objects`, which is input order).
+    var slotOf: [ObjectReference: Int] = [:]
+    var kept: [Int] = []
+    slotOf.reserveCapacity(objects.count { if case .mapping = $0.content { true } else { false } })
     for (position, object) in objects.enumerated() {
-        if isSkippedAnnotation(object) {
+        log.add(contentsOf: object.ownershipDiagnostics)
+        let kind: String
+        switch object.content {
+        case .ignored, .service, .endpoints, .endpointSlice, .notOurs:
+            continue
+        case .foreignAnnotation:
             log.error(
                 .annotationUnsupportedVersion,
                 "apiVersion \"\(object.apiVersion)\" is not an Ambassador version (use getambassador.io/v2 or v3alpha1); document skipped",
                 at: object.location, object: object.reference)
             continue
-        }
-        let role = roles[position]
-        switch role {
-        case .ignored, .service, .endpoints, .endpointSlice:
+        case .rollout(let rollout, let diagnostics):
+            log.add(contentsOf: diagnostics)
+            if let rollout, rollout.usesAmbassador { resources.rollouts.append(rollout) }
             continue
-        case .rollout:
-            if let rollout = decodeRollout(object, log: &log), rollout.usesAmbassador { resources.rollouts.append(rollout) }
-            continue
-        case .resolver(let kind):
-            if isOurs(object, options: options, log: &log) { resources.resolvers[object.name] = kind }
+        case .resolver(let resolverKind):
+            resources.resolvers[object.reference.name] = resolverKind
             continue
         case .unsupportedAmbassadorKind:
-            if isOurs(object, options: options, log: &log) {
-                log.note(.unsupportedKind, "\(object.kind) is not supported by Attaché yet; skipped", at: object.location, object: object.reference)
-            }
+            log.note(.unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped", at: object.location, object: object.reference)
             continue
-        case .mapping, .module:
-            break
+        case .mapping: kind = "Mapping"
+        case .module: kind = object.reference.kind
         }
-        guard isOursUsingEarly(object, options: options, log: &log) else { continue }
-
-        let kind: String
-        if case .mapping = role { kind = "Mapping" } else { kind = object.kind }
-        let key = ObjectReference(kind: kind, namespace: object.namespace, name: object.name)
-        if let slot = kept[key] {
-            // Emissary's fetcher processes a Kubernetes resource once per kind, namespace and name (the first one);
-            // then it stores every object under its kind, namespace and name, so of a resource and annotation
-            // documents the one it processes last wins: objects are sorted by key (`name.namespace.N`), annotation
-            // documents before resources when keys are equal (its Go half hands them over first), then by input order.
-            let earlier = keptObjects[slot].object
-            let bothResources = earlier.origin == .document && object.origin == .document
-            let objectWins = !bothResources && processedLater(object, than: earlier)
-            let (winner, loser) = objectWins ? (object, earlier) : (earlier, object)
-            log.error(
-                .duplicateObject,
-                "\(kind) \(object.namespace)/\(object.name) is defined twice; the definition at \(winner.location) wins (\(bothResources ? "Emissary reads one resource of a name, the first" : "Emissary keeps the one it processes last")) and this one is ignored",
-                at: loser.location, object: key)
-            keptObjects[slot].object = winner
+        let key = ObjectReference(kind: kind, namespace: object.reference.namespace, name: object.reference.name)
+        guard let slot = slotOf[key] else {
+            slotOf[key] = kept.count
+            kept.append(position)
             continue
         }
-        kept[key] = keptObjects.count
-        keptObjects.append((object, kind == "Mapping"))
+        // Emissary's fetcher processes a Kubernetes resource once per kind, namespace and name (the first one);
+        // then it stores every object under its kind, namespace and name, so of a resource and annotation
+        // documents the one it processes last wins: objects are sorted by key (`name.namespace.N`), annotation
+        // documents before resources when keys are equal (its Go half hands them over first), then by input order.
+        let earlier = kept[slot]
+        let bothResources = objects[earlier].origin == .document && object.origin == .document
+        let objectWins = !bothResources && processedLater(object, at: position, than: objects[earlier], at: earlier)
+        let (winner, loser) = objectWins ? (position, earlier) : (earlier, position)
+        log.error(
+            .duplicateObject,
+            "\(kind) \(object.reference.namespace)/\(object.reference.name) is defined twice; the definition at \(objects[winner].location) wins (\(bothResources ? "Emissary reads one resource of a name, the first" : "Emissary keeps the one it processes last")) and this one is ignored",
+            at: objects[loser].location, object: key)
+        kept[slot] = winner
     }
 
     // The Module first: its settings (regex_max_size) bound how Mappings are checked.
-    for (object, isMapping) in keptObjects where !isMapping {
-        guard object.name == "ambassador" else {
+    for position in kept {
+        guard case .module(let module, let diagnostics) = objects[position].content else { continue }
+        let object = objects[position]
+        guard object.reference.name == "ambassador" else {
             log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
             continue
         }
-        if let module = decodeModule(object, log: &log) { resources.module = module }
+        log.add(contentsOf: diagnostics)
+        if let module { resources.module = module }
     }
-    let mappingObjects = keptObjects.filter(\.isMapping).map(\.object)
+    let limit = resources.module.regexMaxSize
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
-    for (object, (mapping, diagnostics)) in zip(mappingObjects, decodeMappings(mappingObjects, regexMaxSize: resources.module.regexMaxSize)) {
-        for diagnostic in diagnostics {
+    for position in kept {
+        guard case .mapping(let decoded) = objects[position].content else { continue }
+        for diagnostic in decoded.diagnostics {
             // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
             if diagnostic.code == .v3MappingWithoutHostname {
                 if v3NoticeGiven { continue }
@@ -257,7 +225,14 @@ private func collectRoutingResources(
             }
             log.add(diagnostic)
         }
-        if let mapping { mappings.append((mapping, processingTieBreak(object))) }
+        var acceptable = true
+        for regex in decoded.regexes where regex.programSize > limit {
+            log.error(
+                .regexInvalid, "\(regex.field) is not a valid RE2 regex: \(RE2Check.sizeProblem(size: regex.programSize, limit: limit))",
+                at: regex.location, object: objects[position].reference)
+            acceptable = false
+        }
+        if acceptable, let mapping = decoded.mapping { mappings.append((mapping, processingTieBreak(objects[position], at: position))) }
     }
     // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it; equal keys
     // with annotation documents first, then in input order.
@@ -267,65 +242,19 @@ private func collectRoutingResources(
     return resources
 }
 
-/// What a Service, Endpoints or EndpointSlice object decodes to. Decoding one needs nothing but the object.
-enum DecodedEndpointObject: Sendable {
-    case service(KubernetesService)
-    case endpoints(ServiceEndpoints)
-    /// A usable slice: the Service it belongs to and its ready endpoints.
-    case slice(service: String, subset: ServiceEndpoints.Subset)
-    /// A slice without a Service label or without usable content: skipped.
-    case unusable
+/// Whether Emissary processes `object` (at `position` in input order) after `other`: by processing key (compared as
+/// bytes), then annotation documents before resources (Emissary's Go half hands Services and their annotations over
+/// first), then input order.
+func processedLater(_ object: AmbassadorObject, at position: Int, than other: AmbassadorObject, at otherPosition: Int) -> Bool {
+    let order = codePointCompare(object.processingKey, other.processingKey)
+    if order != 0 { return order > 0 }
+    return processingTieBreak(object, at: position) > processingTieBreak(other, at: otherPosition)
 }
 
-/// Decodes the Service, Endpoints and EndpointSlice objects that early decoding did not, by position, in batches
-/// on all processors. (An array of every object's result, early ones copied in, cost two reference counts per
-/// object for nothing: the collect loop reads early results from the objects.)
-func decodeEndpointObjectsNotDecodedEarly(_ objects: [KubernetesObject], roles: [ObjectRole]) -> [Int: DecodedEndpointObject] {
-    var missing: [Int] = []
-    for (index, role) in roles.enumerated() {
-        switch role {
-        case .service, .endpoints, .endpointSlice:
-            if objects[index].early?.endpointObject == nil { missing.append(index) }
-        default:
-            continue
-        }
-    }
-    guard !missing.isEmpty else { return [:] }
-    let decoded = parallelMap(batches(of: missing, minimumSize: 512)) { batch in
-        batch.map { decodeEndpointObject(objects[$0], role: roles[$0]) }
-    }
-    return Dictionary(uniqueKeysWithValues: zip(missing, decoded.joined()))
-}
-
-/// Decodes one Service, Endpoints or EndpointSlice object (`role` says which).
-func decodeEndpointObject(_ object: KubernetesObject, role: ObjectRole) -> DecodedEndpointObject {
-    switch role {
-    case .service: return .service(decodeService(object))
-    case .endpoints: return .endpoints(decodeEndpoints(object))
-    default:
-        guard let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) else { return .unusable }
-        return .slice(service: service, subset: subset)
-    }
-}
-
-/// Decodes Mappings in order: those decoded early (with this `regex_max_size`, or without a regex) are taken as
-/// they are; the rest are decoded in batches on all processors, each on its own, with only its diagnostics coming
-/// back.
-func decodeMappings(_ objects: [KubernetesObject], regexMaxSize: Int) -> [(Mapping?, [Diagnostic])] {
-    var results: [(Mapping?, [Diagnostic])?] = objects.map { earlyMapping($0, regexMaxSize: regexMaxSize) }
-    let missing = results.indices.filter { results[$0] == nil }
-    let batches = batches(of: missing, minimumSize: 256)
-    let decoded = parallelMap(batches) { batch in
-        batch.map { index -> (Mapping?, [Diagnostic]) in
-            var log = DiagnosticLog()
-            let mapping = decodeMapping(objects[index], regexMaxSize: regexMaxSize, log: &log)
-            return (mapping, log.items)
-        }
-    }
-    for (batch, batchResults) in zip(batches, decoded) {
-        for (index, result) in zip(batch, batchResults) { results[index] = result }
-    }
-    return results.map { $0! }
+/// The order of objects with equal processing keys: annotation documents first, then resources, each in input order.
+func processingTieBreak(_ object: AmbassadorObject, at position: Int) -> Int {
+    if case .annotation = object.origin { return position }
+    return position + (1 << 40)
 }
 
 /// `ambassador/vN` is the annotation spelling of `getambassador.io/vN`.
@@ -336,9 +265,9 @@ func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
 /// `ambassador_id` (or `ambassadorId`): a string or a list. Ours when it names our id, or is exactly
 /// `[_automatic_]` (Emissary accepts `_automatic_` only alone); absent means `default`; an empty string or list
 /// means nobody's.
-func isOurs(_ object: KubernetesObject, options: TranslationOptions, log: inout DiagnosticLog) -> Bool {
+func isOurs(_ object: KubernetesObject, ambassadorID: String, log: inout DiagnosticLog) -> Bool {
     guard let node = object.fields["ambassador_id"] ?? object.fields["ambassadorId"], node.resolved != .null else {
-        return options.ambassadorID == "default"
+        return ambassadorID == "default"
     }
     let ids: [String]
     if let items = node.sequence {
@@ -349,5 +278,5 @@ func isOurs(_ object: KubernetesObject, options: TranslationOptions, log: inout 
         log.error(.ambassadorIDInvalid, "`ambassador_id` must be a string or a list of strings, but it is \(node.typeDescription); object skipped", at: object.location(of: node), object: object.reference)
         return false
     }
-    return ids.contains(options.ambassadorID) || ids == ["_automatic_"]
+    return ids.contains(ambassadorID) || ids == ["_automatic_"]
 }

@@ -29,12 +29,46 @@ func mappingDialect(_ object: KubernetesObject) -> Mapping.Dialect {
     return .v3Resource
 }
 
-/// Stage: one Mapping object → a checked `Mapping`, or nil when it must be rejected. Problems go to `log`.
+/// A Mapping as decoding left it: the checked Mapping (nil when it must be rejected), what decoding reported, and the
+/// regexes it uses with their RE2 program sizes, which collection checks against the Module's `regex_max_size` (the
+/// Module may come later in the input than the Mapping).
+struct DecodedMapping: Sendable {
+    var mapping: Mapping?
+    var diagnostics: [Diagnostic]
+    var regexes: [RegexUse]
+
+    /// A regex a Mapping uses: where, as the diagnostics name it, and its program size.
+    struct RegexUse: Sendable {
+        var field: String
+        var location: SourceLocation
+        var programSize: Int
+    }
+}
+
+/// Stage: one Mapping object → a checked `Mapping`, or nil when it must be rejected, with what decoding reported.
 ///
 /// Fields are read as Emissary 3.x reads them once its Go half has validated the object against the CRD schema
 /// (types are strict: a wrong type means the object does not exist there) and converted it to v3alpha1 (see
-/// `Mapping.Dialect`).
-func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDefaults.regexMaxProgramSize, log: inout DiagnosticLog) -> Mapping? {
+/// `Mapping.Dialect`). Regexes are checked against RE2's grammar here and measured; their size is checked in
+/// collection.
+func decodeMapping(_ object: KubernetesObject) -> DecodedMapping {
+    var regexes: [DecodedMapping.RegexUse] = []
+    var log = DiagnosticLog()
+    let mapping = decodeMapping(object, regexes: &regexes, log: &log)
+    return DecodedMapping(mapping: mapping, diagnostics: log.items, regexes: regexes)
+}
+
+/// Checks `regex` (written at `node`, named `field` in diagnostics) against RE2's grammar and notes its program size.
+private func checkRegex(_ regex: String, field: String, at node: Node, reader: inout FieldReader, uses: inout [DecodedMapping.RegexUse]) {
+    if let problem = RE2Check.syntaxProblem(in: regex) {
+        reader.error(.regexInvalid, "\(field) is not a valid RE2 regex: \(problem)", at: node)
+    } else {
+        uses.append(DecodedMapping.RegexUse(
+            field: field, location: reader.location(node), programSize: RE2Check.estimatedProgramSize(Array(regex.unicodeScalars))))
+    }
+}
+
+private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMapping.RegexUse], log: inout DiagnosticLog) -> Mapping? {
     var reader = FieldReader(object: object, typing: .schema)
     let fields = reader.node
     guard fields.mapping != nil else {
@@ -83,9 +117,7 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
     let pathMatch: Mapping.PathMatch = isRegex ? .regex : (isExact ? .exact : .prefix)
     if let prefix, !prefix.isEmpty, let node = fields["prefix"] {
         if pathMatch == .regex {
-            if let problem = RE2Check.problem(in: prefix, maxProgramSize: regexMaxSize) {
-                reader.error(.regexInvalid, "`prefix` is not a valid RE2 regex: \(problem)", at: node)
-            }
+            checkRegex(prefix, field: "`prefix`", at: node, reader: &reader, uses: &regexes)
         } else if !prefix.hasPrefix("/"), !prefix.containsBytes("{{") {
             reader.warning(.mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it", at: node)
         }
@@ -122,15 +154,15 @@ func decodeMapping(_ object: KubernetesObject, regexMaxSize: Int = AmbassadorDef
 
     // Header and query matchers, in Emissary's order: `headers` then `regex_headers` (each sorted by name), then
     // `:authority` (the one host condition), then `:method`.
-    var (headers, authorityHeader) = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", dialect: dialect, regexMaxSize: regexMaxSize)
-    let (queryParameters, _) = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", dialect: dialect, regexMaxSize: regexMaxSize)
-    if let authority = decodeHost(&reader, dialect: dialect, authorityHeader: authorityHeader, regexMaxSize: regexMaxSize) {
+    var (headers, authorityHeader) = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", dialect: dialect, regexes: &regexes)
+    let (queryParameters, _) = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", dialect: dialect, regexes: &regexes)
+    if let authority = decodeHost(&reader, dialect: dialect, authorityHeader: authorityHeader, regexes: &regexes) {
         headers.append(authority)
     }
     if let method = reader.string("method") {
         let methodIsRegex = reader.bool("method_regex") ?? false
-        if methodIsRegex, let node = fields["method"], let problem = RE2Check.problem(in: method, maxProgramSize: regexMaxSize) {
-            reader.error(.regexInvalid, "`method` is not a valid RE2 regex: \(problem)", at: node)
+        if methodIsRegex, let node = fields["method"] {
+            checkRegex(method, field: "`method`", at: node, reader: &reader, uses: &regexes)
         }
         if !methodIsRegex, method != method.uppercased(), let node = fields["method"] {
             reader.warning(
@@ -203,7 +235,7 @@ private func decodeWeight(_ reader: inout FieldReader) -> Int? {
 /// An exact `headers` entry for `:authority` is not a matcher of its own: it is the Mapping's host unless `host` or
 /// `hostname` replaces it (`decodeHost`), so it comes back apart.
 private func decodeMatchers(
-    _ reader: inout FieldReader, exactKey: String, regexKey: String, dialect: Mapping.Dialect, regexMaxSize: Int
+    _ reader: inout FieldReader, exactKey: String, regexKey: String, dialect: Mapping.Dialect, regexes uses: inout [DecodedMapping.RegexUse]
 ) -> (matchers: [HeaderMatcher], authority: (value: String, node: Node)?) {
     var exact: [HeaderMatcher] = []
     var presence: [String] = []
@@ -251,10 +283,7 @@ private func decodeMatchers(
     var regexes: [HeaderMatcher] = []
     for (name, value) in reader.entries(regexKey, sorted: true) ?? [] {
         guard let regex = reader.scalarText(value, key: "\(regexKey).\(name)") else { continue }
-        if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
-            reader.error(.regexInvalid, "`\(regexKey).\(name)` is not a valid RE2 regex: \(problem)", at: value)
-            continue
-        }
+        checkRegex(regex, field: "`\(regexKey).\(name)`", at: value, reader: &reader, uses: &uses)
         regexes.append(HeaderMatcher(name: name, value: .regex(regex)))
     }
     for name in presence where !regexes.contains(where: { isSameKey($0.name, name) }) {
@@ -270,7 +299,7 @@ private func decodeMatchers(
 /// `hostname: "*"`, which replaces a `:authority` header. nil: no host condition (a v3alpha1 Mapping naming no host
 /// at all, which Attaché routes for every host; see the notice).
 private func decodeHost(
-    _ reader: inout FieldReader, dialect: Mapping.Dialect, authorityHeader: (value: String, node: Node)?, regexMaxSize: Int
+    _ reader: inout FieldReader, dialect: Mapping.Dialect, authorityHeader: (value: String, node: Node)?, regexes: inout [DecodedMapping.RegexUse]
 ) -> HeaderMatcher? {
     let fields = reader.node
     let hostname = dialect.isV3 ? reader.string("hostname") : nil
@@ -286,9 +315,7 @@ private func decodeHost(
         return HeaderMatcher(name: ":authority", value: .hostGlob(hostname))
     }
     if let host, hostIsRegex {
-        if let node = fields["host"], let problem = RE2Check.problem(in: host, maxProgramSize: regexMaxSize) {
-            reader.error(.regexInvalid, "`host` is not a valid RE2 regex: \(problem)", at: node)
-        }
+        if let node = fields["host"] { checkRegex(host, field: "`host`", at: node, reader: &reader, uses: &regexes) }
         return HeaderMatcher(name: ":authority", value: .regex(host))
     }
     if let host, !host.isEmpty {

@@ -12,16 +12,23 @@ enum RE2Check {
     /// (Attaché sets it to the Module's `regex_max_size`, 200 by default as in Emissary), and with it the whole
     /// config; so the size is estimated here, never below what RE2 counts (see RE2OracleTests).
     static func problem(in regex: String, maxProgramSize: Int = AmbassadorDefaults.regexMaxProgramSize) -> String? {
+        if let problem = syntaxProblem(in: regex) { return problem }
+        let size = estimatedProgramSize(Array(regex.unicodeScalars))
+        return size > maxProgramSize ? sizeProblem(size: size, limit: maxProgramSize) : nil
+    }
+
+    /// What RE2's grammar (or Envoy: an empty regex) refuses in `regex`; nil when it parses. Needs nothing but the
+    /// regex, so decoding checks it; the program size is checked once the Module's limit is known (`sizeProblem`).
+    static func syntaxProblem(in regex: String) -> String? {
         // Envoy's RegexMatcher requires a non-empty regex (validate.rules min_len: 1).
         if regex.isEmpty { return "it is empty (Envoy refuses an empty regex; write `.*` to match anything)" }
-        let scalars = Array(regex.unicodeScalars)
-        var parser = RE2SyntaxParser(scalars)
-        if let problem = parser.check() { return problem }
-        let size = estimatedProgramSize(scalars)
-        if size > maxProgramSize {
-            return "its RE2 program would be about \(size) instructions, over the limit of \(maxProgramSize) (the Module's `regex_max_size`); Envoy would refuse the whole config"
-        }
-        return nil
+        var parser = RE2SyntaxParser(Array(regex.unicodeScalars))
+        return parser.check()
+    }
+
+    /// Why a regex whose program is about `size` instructions cannot pass a limit of `limit`.
+    static func sizeProblem(size: Int, limit: Int) -> String {
+        "its RE2 program would be about \(size) instructions, over the limit of \(limit) (the Module's `regex_max_size`); Envoy would refuse the whole config"
     }
 
     /// An upper estimate of RE2's program size: per atom (ASCII literal 1, a UTF-8 literal its byte count, `.` 2,

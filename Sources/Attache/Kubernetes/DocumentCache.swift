@@ -1,16 +1,16 @@
 import Foundation
 
-/// Reuses the objects of documents that did not change since the last run, for the sidecar, which re-reads its
+/// Reuses what the documents of a file decoded to while their text is unchanged, for the sidecar, which re-reads its
 /// inputs on every change: a weight step in a 10,000-Mapping file changes one document, not the file.
 ///
 /// A file is cut at lines that start with `---` (YAML's document start marker: at column 0 it ends the previous
 /// document even inside a block scalar, so each piece parses as it would in the whole stream). Each piece is keyed by
-/// the file, its first line and a hash of its bytes; a piece seen before returns its objects and diagnostics
-/// unparsed (and decoded: objects keep their early decoding). Objects are shared between runs: `parseSources`
-/// renumbers them each time and nothing else changes them.
-public final class DocumentCache: @unchecked Sendable {  // used by one sidecar loop at a time
+/// the file, its first line and a hash of its bytes; a piece seen before returns its decoded objects and diagnostics
+/// unparsed. What is cached is immutable (the caller's decoded values), so runs share it safely; the decoding must
+/// be the same on every run (a sidecar's is: its options do not change).
+public final class DocumentCache<Decoded: Sendable>: @unchecked Sendable {  // used by one sidecar loop at a time
     private struct Entry {
-        var objects: [KubernetesObject]?
+        var objects: [Decoded]?
         var diagnostics: [Diagnostic]
     }
 
@@ -29,9 +29,8 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
     public init() {}
 
     /// Like `readKubernetesObjects`, reusing documents unchanged since the previous run.
-    /// `options` must be the same on every run (a sidecar's are): cached objects keep their early decoding.
-    func objects(for source: SourceFile, options: TranslationOptions?, log: inout DiagnosticLog) -> [KubernetesObject]? {
-        guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, options: options, log: &log) }
+    func objects(for source: SourceFile, decode: @escaping @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog) -> [Decoded]? {
+        guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, decode: decode, log: &log) }
         let previous = entries[source.name] ?? []
         let keys = parallelMap(batches(of: Array(pieces.indices), minimumSize: 4096)) { batch in
             batch.map { Piece(firstLine: pieces[$0].firstLine, hash: contentHash(source.bytes[pieces[$0].range])) }
@@ -53,15 +52,14 @@ public final class DocumentCache: @unchecked Sendable {  // used by one sidecar 
                 var pieceLog = DiagnosticLog()
                 let piece = pieces[index]
                 let objects = readKubernetesObjects(
-                    from: source, range: piece.range, firstLine: piece.firstLine, chunks: nil,
-                    options: options, log: &pieceLog)
+                    from: source, range: piece.range, firstLine: piece.firstLine, chunks: nil, decode: decode, log: &pieceLog)
                 return Entry(objects: objects, diagnostics: pieceLog.items)
             }
         }
         for (batch, entries) in zip(batches, parsed) {
             for (index, entry) in zip(batch, entries) { found[index] = entry }
         }
-        var objects: [KubernetesObject] = []
+        var objects: [Decoded] = []
         var complete = true
         var usedHere: [(key: Piece, entry: Entry)] = []
         usedHere.reserveCapacity(keys.count)

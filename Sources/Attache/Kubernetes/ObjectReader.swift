@@ -6,40 +6,41 @@ let defaultNamespace = "default"
 /// The annotation that carries Ambassador configuration on Services and Ingresses.
 let ambassadorConfigAnnotation = "getambassador.io/config"
 
-/// Stage: one input file → Kubernetes objects (annotation documents included).
+/// Stage: one input file → Kubernetes objects (annotation documents included), each handed to `decode` as soon as its
+/// document is read, on the thread that read it; what `decode` makes of it comes back, in file order. The object and
+/// its node tree are let go right after, so a large file never has all its trees in memory. This stage knows nothing
+/// of what `decode` does (the Ambassador stage passes its own decoding).
 ///
 /// Returns nil when the file is not valid YAML: that stops the run, because nothing in the file can be trusted.
 /// Anything wrong with one object is reported and only that object is dropped.
 ///
 /// `firstLine` is the line of the file where `source` starts (DocumentCache parses a file document by document).
-/// With `options`, each object is decoded as soon as its document is read (`decodeEarly`) and most node trees are
-/// let go at once.
-public func readKubernetesObjects(
-    from source: SourceFile, firstLine: Int = 1, options: TranslationOptions? = nil, log: inout DiagnosticLog
-) -> [KubernetesObject]? {
-    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), options: options, log: &log)
+public func readKubernetesObjects<Decoded: Sendable>(
+    from source: SourceFile, firstLine: Int = 1, decode: @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+) -> [Decoded]? {
+    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), decode: decode, log: &log)
 }
 
 /// `readKubernetesObjects` of the bytes `range` of a file (nil: all of it), which begin on line `firstLine`, already
 /// cut into `chunks` (nil: one stream); tests cut small files too.
-func readKubernetesObjects(
+func readKubernetesObjects<Decoded: Sendable>(
     from source: SourceFile, range: Range<Int>? = nil, firstLine: Int, chunks: [(range: Range<Int>, firstLine: Int)]?,
-    options: TranslationOptions? = nil, log: inout DiagnosticLog
-) -> [KubernetesObject]? {
+    decode: @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+) -> [Decoded]? {
     let range = range ?? source.bytes.indices
     if let chunks {
         // A large file is cut into one run of whole documents per processor, each parsed on its own thread (libyaml
         // and the tree builder are most of the run time). The pieces are merged in file order.
-        var results = parallelMap(chunks) { chunk -> ([KubernetesObject]?, DiagnosticLog) in
+        var results = parallelMap(chunks) { chunk -> ([Decoded]?, DiagnosticLog) in
             var chunkLog = DiagnosticLog()
             let objects = readObjects(
-                from: source, range: chunk.range, firstLine: firstLine + chunk.firstLine - 1, options: options, log: &chunkLog)
+                from: source, range: chunk.range, firstLine: firstLine + chunk.firstLine - 1, decode: decode, log: &chunkLog)
             return (objects, chunkLog)
         }
         if results.allSatisfy({ $0.0 != nil }) {
-            // The first chunk's array is taken over as it is, the others appended: copying every reference twice
+            // The first chunk's array is taken over as it is, the others appended: copying every element twice
             // (an atomic count each, on memory the other processor wrote) took 2 ms at 10,000 Mappings.
-            var merged: [KubernetesObject] = []
+            var merged: [Decoded] = []
             for index in results.indices {
                 log.add(contentsOf: results[index].1)
                 guard let objects = results[index].0.take() else { continue }
@@ -49,7 +50,7 @@ func readKubernetesObjects(
         }
         // A syntax error stops the file: parse it as one stream, so the report is exactly what that says.
     }
-    return readObjects(from: source, range: range, firstLine: firstLine, options: options, log: &log)
+    return readObjects(from: source, range: range, firstLine: firstLine, decode: decode, log: &log)
 }
 
 /// Files smaller than this are parsed on one thread: starting threads would cost more than it saves.
@@ -83,25 +84,23 @@ func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: In
     }
 }
 
-/// One stream (the bytes `range` of a file, read in place) → objects, on the calling thread, document by document:
-/// each document's tree is built, read into objects, decoded early (with `options`) and, mostly, freed before the
-/// next one is built.
-private func readObjects(
-    from source: SourceFile, range: Range<Int>, firstLine: Int, options: TranslationOptions?, log: inout DiagnosticLog
-) -> [KubernetesObject]? {
+/// One stream (the bytes `range` of a file, read in place) → decoded objects, on the calling thread, document by
+/// document: each document's tree is built, read into objects, each decoded, and freed before the next one is built.
+private func readObjects<Decoded: Sendable>(
+    from source: SourceFile, range: Range<Int>, firstLine: Int, decode: (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+) -> [Decoded]? {
     var reader = ObjectReader(source: source, range: range, firstLine: firstLine)
-    var objects: [KubernetesObject] = []
+    var decoded: [Decoded] = []
     // What the documents report is kept apart until the whole file has parsed: a syntax error further down
     // discards the file, and then only the error is reported.
     var documentsLog = DiagnosticLog()
     let warnings: [YAMLWarning]
     do {
+        var objects: [KubernetesObject] = []
         warnings = try parseYAML(reader.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0)) { document in
-            let first = objects.count
             reader.readDocument(document.root, into: &objects, log: &documentsLog)
-            if let options {
-                for object in objects[first...] { decodeEarly(object, options: options) }
-            }
+            for object in objects { decoded.append(decode(object)) }
+            objects.removeAll(keepingCapacity: true)
         }
     } catch {
         let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
@@ -116,7 +115,7 @@ private func readObjects(
         log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
     }
     log.add(contentsOf: documentsLog)
-    return objects
+    return decoded
 }
 
 /// Reads documents of one file (or of a run of its documents) into objects; finds the file lines that annotation

@@ -84,7 +84,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// The part of the version that names the clusters and endpoint files, kept while neither changes.
     private var versionSuffix: String?
     /// Documents parsed in earlier runs, reused while their text is unchanged.
-    private let documents = DocumentCache()
+    private let documents = DocumentCache<AmbassadorObject>()
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 

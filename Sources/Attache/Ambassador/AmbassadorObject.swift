@@ -1,0 +1,97 @@
+import YAML
+
+/// One Kubernetes object as the Ambassador stage reads it: decoded once, by the thread that parsed its document,
+/// right after the document was read (`decodeAmbassadorObject`, the transform the pipeline hands the Kubernetes
+/// reader), so that its node tree can be let go at once. Immutable: the sidecar's document cache keeps these between
+/// runs for documents that did not change. Everything that depends on other objects (duplicates, the Module's
+/// `regex_max_size`, resolvers, processing order) is done later, in `collectAmbassadorResources`.
+public struct AmbassadorObject: Sendable {
+    /// What the object is to Ambassador, decoded.
+    enum Content: Sendable {
+        case mapping(DecodedMapping)
+        /// The Module's settings; nil when its `config` could not be read. Decoding reported in `diagnostics`.
+        case module(AmbassadorModule?, diagnostics: [Diagnostic])
+        case resolver(ResolverKind)
+        case service(KubernetesService)
+        case endpoints(ServiceEndpoints)
+        case endpointSlice(service: String, subset: ServiceEndpoints.Subset)
+        /// An Argo Rollout; nil when it could not be read (its errors in `diagnostics`).
+        case rollout(Rollout?, diagnostics: [Diagnostic])
+        /// An Ambassador kind Attaché does not implement: skipped with one notice.
+        case unsupportedAmbassadorKind
+        /// An annotation document whose apiVersion is not Ambassador's: skipped with an error.
+        case foreignAnnotation
+        /// An Ambassador object whose `ambassador_id` names another Ambassador.
+        case notOurs
+        /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...) or unusable (an EndpointSlice without a
+        /// Service): skipped quietly.
+        case ignored
+    }
+
+    public let reference: ObjectReference
+    public let apiVersion: String
+    public let location: SourceLocation
+    public let origin: KubernetesObject.Origin
+    /// Emissary's processing order key; see `KubernetesObject.processingKey`.
+    public let processingKey: String
+    let content: Content
+    /// What checking `ambassador_id` reported: said whether or not the object counts.
+    let ownershipDiagnostics: [Diagnostic]
+}
+
+/// The per-object transform the pipeline hands the Kubernetes reader: an object → what it is to this Ambassador
+/// (`ambassadorID`), decoded. Needs nothing but the object: it runs on the parse workers.
+func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) -> AmbassadorObject {
+    var ownership = DiagnosticLog()
+    let content: AmbassadorObject.Content
+    if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
+        content = .foreignAnnotation
+    } else {
+        switch ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
+        case .ignored: content = .ignored
+        case .service: content = .service(decodeService(object))
+        case .endpoints: content = .endpoints(decodeEndpoints(object))
+        case .endpointSlice:
+            if let service = endpointSliceServiceName(object), let subset = decodeEndpointSlice(object) {
+                content = .endpointSlice(service: service, subset: subset)
+            } else {
+                content = .ignored
+            }
+        case .rollout:
+            var log = DiagnosticLog()
+            let rollout = decodeRollout(object, log: &log)
+            content = .rollout(rollout, diagnostics: log.items)
+        case .mapping, .module, .resolver, .unsupportedAmbassadorKind:
+            content = decodeIfOurs(object, ambassadorID: ambassadorID, log: &ownership)
+        }
+    }
+    return AmbassadorObject(
+        reference: object.reference, apiVersion: object.apiVersion, location: object.location, origin: object.origin,
+        processingKey: object.processingKey, content: content, ownershipDiagnostics: ownership.items)
+}
+
+/// An Ambassador object decoded when its `ambassador_id` makes it ours, `.notOurs` otherwise.
+private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log: inout DiagnosticLog) -> AmbassadorObject.Content {
+    guard isOurs(object, ambassadorID: ambassadorID, log: &log) else { return .notOurs }
+    switch ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
+    case .mapping: return .mapping(decodeMapping(object))
+    case .module:
+        var moduleLog = DiagnosticLog()
+        let module = decodeModule(object, log: &moduleLog)
+        return .module(module, diagnostics: moduleLog.items)
+    case .resolver(let kind): return .resolver(kind)
+    default: return .unsupportedAmbassadorKind
+    }
+}
+
+extension KubernetesObject {
+    /// Emissary processes objects sorted by `name.namespace.N`: N is 1 for a resource, and the document's
+    /// index for an annotation, keyed by the annotated object's name and namespace. Tie-breaks in route order
+    /// follow this order.
+    var processingKey: String {
+        switch origin {
+        case .document: return "\(name).\(namespace).1"
+        case .annotation(let owner, let index): return "\(owner.name).\(owner.namespace).\(index)"
+        }
+    }
+}
