@@ -80,18 +80,3 @@ func numberByFirstOccurrence<Key>(_ keys: [Prehashed<Key>]) -> (number: [Int], f
     }
     return (number, first)
 }
-
-/// Positions `0..<number.count` grouped by their number (as `numberByFirstOccurrence` gives them), each group in
-/// position order: group `n` is `members[start[n]..<start[n + 1]]`. One flat array instead of an array per group.
-func positionsByNumber(_ number: [Int], count: Int) -> (members: [Int], start: [Int]) {
-    var start = [Int](repeating: 0, count: count + 1)
-    for n in number { start[n + 1] += 1 }
-    for n in 0..<count { start[n + 1] += start[n] }
-    var next = start
-    var members = [Int](repeating: 0, count: number.count)
-    for (position, n) in number.enumerated() {
-        members[next[n]] = position
-        next[n] += 1
-    }
-    return (members, start)
-}

@@ -214,11 +214,12 @@ final class RoutingTests: XCTestCase {
                 XCTAssertEqual(colliding.number, expectedNumber, "\(count) colliding keys")
                 XCTAssertEqual(colliding.first, expectedFirst, "\(count) colliding keys")
             }
-            let (members, start) = positionsByNumber(plain.number, count: plain.first.count)
+            let grouped = GroupedPositions(numbers: plain.number, groupCount: plain.first.count)
+            XCTAssertEqual(grouped.count, plain.first.count)
             for group in plain.first.indices {
-                XCTAssertEqual(Array(members[start[group]..<start[group + 1]]), texts.indices.filter { plain.number[$0] == group })
+                XCTAssertEqual(Array(grouped[group]), texts.indices.filter { plain.number[$0] == group })
             }
-            XCTAssertEqual(members.count, count)
+            XCTAssertEqual(grouped.members.count, count)
         }
     }
 

@@ -40,3 +40,120 @@ func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], q
     if precedence != 0 { key += String(precedence) }
     return key
 }
+
+/// The routes of one canary group: its Mappings (in processing order) and the name of each one's cluster.
+func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorModule, log: inout DiagnosticLog) -> [Route] {
+    let weights = normalizedWeights(mappings.map(\.weight))
+    if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
+        log.warning(
+            .groupWeightsBelow100,
+            "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].match.prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
+            at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
+    }
+    // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
+    // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
+    let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.route.addRequestHeaders))
+    let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.route.addResponseHeaders))
+    let lastMapping = mappings[mappings.count - 1]
+    // A Mapping that does not set case_sensitive takes the group's: the last Mapping's that sets it (Emissary
+    // flattens the group's Mappings into the group, in order, and its routes fall back to the group's value).
+    let groupCaseSensitive = mappings.last(where: { $0.match.caseSensitive != nil })?.match.caseSensitive ?? true
+    // How the path is matched is the group's, which is its first Mapping's: a Mapping that does not write
+    // prefix_regex or prefix_exact joins the group's kind of match (one that writes another value is refused by
+    // `admitToGroup`).
+    let groupPathMatch = mappings[0].match.pathMatch
+    var groupSettings = RouteSettings()
+    groupSettings.addRequestHeaders = addRequest
+    groupSettings.addResponseHeaders = addResponse
+    groupSettings.removeRequestHeaders = lastMapping.route.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
+    groupSettings.removeResponseHeaders = lastMapping.route.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+
+    var routes: [Route] = []
+    routes.reserveCapacity(mappings.count)
+    for (position, memberIndex) in weights.order.enumerated() {
+        let mapping = mappings[memberIndex]
+        var settings = groupSettings
+        settings.prefixRewrite = mapping.route.prefixRewrite
+        settings.hostRewrite = mapping.route.hostRewrite
+        settings.timeoutMs = mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs
+        settings.idleTimeoutMs = mapping.route.idleTimeoutMs
+        routes.append(Route(
+            mapping: mapping.reference, location: mapping.location,
+            pathMatch: groupPathMatch, prefix: mapping.match.prefix, caseSensitive: mapping.match.caseSensitive ?? groupCaseSensitive,
+            headers: mapping.match.headers, queryParameters: mapping.match.queryParameters,
+            cumulativeWeight: weights.cumulative[position], cluster: clusters[memberIndex], settings: settings))
+    }
+    return routes
+}
+
+/// Checks a canary group's Mappings against each other and returns the indices of those that may stay.
+///
+/// As Emissary's `IRHTTPMappingGroup.add_mapping`: a Mapping that writes one of the group's core fields
+/// (`prefix_regex`, `prefix_exact`, `connect_timeout_ms`) differently from the group's first Mapping, or writes one
+/// the first leaves out, is refused, and so is one whose header matchers differ from the first's (possible only when
+/// their group texts collide). A weight that would push the group's sum above 100 is rejected too (Emissary would
+/// emit broken thresholds); the rest of the group still routes.
+func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
+    guard let first = mappings.first else { return [] }
+    var survivors: [Int] = []
+    var weightSum = 0
+    for (index, mapping) in mappings.enumerated() {
+        if index > 0, let conflict = coreFieldConflict(mapping, first: first) {
+            log.error(
+                .groupSettingConflict,
+                "Mapping shares prefix \(mapping.match.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
+                at: mapping.location, object: mapping.reference)
+            continue
+        }
+        if let weight = mapping.weight {
+            if weightSum + weight > 100 {
+                log.error(
+                    .groupWeightsExceed100,
+                    "weight \(weight) brings the weights on prefix \(mapping.match.prefix) to \(weightSum + weight), above 100; this Mapping is rejected",
+                    at: mapping.weightLocation ?? mapping.location, object: mapping.reference)
+                continue
+            }
+            weightSum += weight
+        }
+        survivors.append(index)
+    }
+    return survivors
+}
+
+/// What makes `mapping` differ from its group's `first` Mapping in a field Emissary requires to be the same, in words;
+/// nil when nothing does. Only fields `mapping` writes count (Emissary checks the keys the new Mapping has).
+func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
+    func describe<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "nothing" }
+    let (mine, theirs) = (mapping.coreFields, first.coreFields)
+    if let value = mine.prefixRegex, value != theirs.prefixRegex {
+        return "writes `prefix_regex: \(value)` where it writes \(describe(theirs.prefixRegex))"
+    }
+    if let value = mine.prefixExact, value != theirs.prefixExact {
+        return "writes `prefix_exact: \(value)` where it writes \(describe(theirs.prefixExact))"
+    }
+    if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
+        return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
+    }
+    let sameMatchers = mapping.match.headers.count == first.match.headers.count
+        && zip(mapping.match.headers, first.match.headers).allSatisfy { $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex }
+    if !sameMatchers { return "its header matchers differ from the group's (their texts collide)" }
+    return nil
+}
+
+/// Header additions merged in order: a later entry for the same name replaces an earlier one in place.
+func mergedAdditions(_ lists: [[HeaderAddition]]) -> [HeaderAddition] {
+    var result: [HeaderAddition] = []
+    var position: [String: Int] = [:]
+    for list in lists {
+        for addition in list {
+            let key = addition.name.lowercased()
+            if let at = position[key] {
+                result[at] = addition
+            } else {
+                position[key] = result.count
+                result.append(addition)
+            }
+        }
+    }
+    return result
+}

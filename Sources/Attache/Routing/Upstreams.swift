@@ -1,0 +1,100 @@
+// Upstreams: where a Mapping's traffic goes (its resolver's view of its service) and, for endpoint routing, which
+// pods a cluster sends it to.
+
+/// Where a Mapping's traffic goes: the resolver's view of its service (a qualified DNS name and port, or a
+/// Service port's endpoint set) and the cluster settings that matter.
+func upstreamIdentity(
+    for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+) -> UpstreamCluster.Identity? {
+    guard var resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
+    let service = mapping.upstream.service
+    // An IP address is no Kubernetes Service: Emissary's endpoint resolver falls back to a cluster with that address
+    // (irserviceresolver; its Go half's parseService uses net.ParseIP).
+    if resolver == .kubernetesEndpoint, isIPAddress(service.host) { resolver = .kubernetesService }
+    let useAmbassadorNamespace = resources.module.useAmbassadorNamespaceForServiceResolution
+    let lookupNamespace = useAmbassadorNamespace ? options.ambassadorNamespace : mapping.reference.namespace
+    // The Service object matters only for endpoint routing and named ports; most Mappings need neither.
+    let needsService = resolver == .kubernetesEndpoint || service.portName != nil
+    let serviceKey = needsService ? serviceObjectKey(service.host, defaultNamespace: lookupNamespace) : ""
+    let choice = needsService ? chooseServicePort(resources.services[serviceKey], reference: service) : .unknownService
+
+    let discovery: ClusterDiscovery
+    switch (resolver, choice) {
+    case (_, .noMatch(let available)) where service.portName != nil:
+        log.error(
+            .serviceInvalid,
+            "port name \"\(service.portName ?? "")\" is not a port of Service \(serviceKey) (ports: \(describe(available))); rejected",
+            at: mapping.upstream.location, object: mapping.reference)
+        return nil
+    case (_, .unknownService) where service.portName != nil:
+        log.error(
+            .serviceInvalid,
+            "port name \"\(service.portName ?? "")\" in `service` needs the v1 Service \(serviceKey) in the input to resolve it; rejected",
+            at: mapping.upstream.location, object: mapping.reference)
+        return nil
+    case (.kubernetesEndpoint, _):
+        let port: Int
+        switch choice {
+        case .port(let p): port = p.port
+        case .unknownService, .noMatch: port = service.port ?? service.defaultPort
+        }
+        let parts = serviceKey.split(separator: "/", maxSplits: 1).map(String.init)
+        discovery = .endpoints(namespace: parts[0], service: parts.count > 1 ? parts[1] : "", port: port)
+    default:
+        var port = service.port ?? service.defaultPort
+        if case .port(let p) = choice, service.portName != nil { port = p.port }
+        let host = qualifiedServiceHost(
+            service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: options.ambassadorNamespace,
+            useAmbassadorNamespace: useAmbassadorNamespace)
+        discovery = .dns(host: host, port: port)
+    }
+    return UpstreamCluster.Identity(
+        discovery: discovery, tls: service.isTLS,
+        connectTimeoutMs: mapping.cluster.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
+        ipv6: resources.module.enableIPv6)
+}
+
+/// The members of an endpoint cluster, warning (once per cluster, at the first Mapping that uses it) when the
+/// Service or its endpoints are unknown or no endpoint port fits: such a cluster has no members and Envoy
+/// answers 503, which is what Emissary does too, and nothing crashes.
+func resolveMembers(
+    of identity: UpstreamCluster.Identity, firstMapping mapping: Mapping, resources: AmbassadorResources, log: inout DiagnosticLog
+) -> [EndpointAddress] {
+    guard case .endpoints(let namespace, let name, let port) = identity.discovery else { return [] }
+    let key = "\(namespace)/\(name)"
+    guard let endpoints = resources.endpoints[key], endpoints.subsets.contains(where: { !$0.addresses.isEmpty }) else {
+        log.warning(
+            .endpointsMissing,
+            "no ready endpoints are known for Service \(key) (no Endpoints or EndpointSlice in the input lists a ready address); cluster k8s/\(key)/\(port) has no members and Envoy answers 503",
+            at: mapping.upstream.location, object: mapping.reference)
+        return []
+    }
+    let service = resources.services[key]
+    let servicePort = service?.ports.first { $0.port == port }
+    if let service, servicePort == nil {
+        log.warning(
+            .endpointPortUnmatched,
+            "port \(port) is not a port of Service \(key) (ports: \(describe(service.ports))); cluster has no members and Envoy answers 503",
+            at: mapping.upstream.location, object: mapping.reference)
+        return []
+    }
+    let unusable = endpoints.subsets.flatMap(\.unusable)
+    if !unusable.isEmpty {
+        log.warning(
+            .addressInvalid,
+            "the \(endpoints.source.rawValue) of \(key) list what Envoy cannot use (\(unusable.prefix(5).joined(separator: ", "))\(unusable.count > 5 ? ", ..." : "")); left out",
+            at: mapping.upstream.location, object: mapping.reference)
+    }
+    let resolved = endpointMembers(endpoints, servicePort: servicePort, fallbackPort: port)
+    if !resolved.unmatchedPorts.isEmpty {
+        log.warning(
+            .endpointPortUnmatched,
+            "some \(endpoints.source.rawValue) of \(key) have no port matching Service port \(port) (their ports: \(resolved.unmatchedPorts.joined(separator: ", "))); those addresses are left out",
+            at: mapping.upstream.location, object: mapping.reference)
+    }
+    return resolved.members
+}
+
+private func describe(_ ports: [KubernetesService.Port]) -> String {
+    ports.isEmpty ? "none" : ports.map { p in p.name.map { "\($0):\(p.port)" } ?? "\(p.port)" }.joined(separator: ", ")
+}
