@@ -55,22 +55,13 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
 /// **reverse** of the order in which the groups were formed (their positions here). This mirrors Emissary's
 /// `reversed(sorted(groups, key=route_weight))`: a stable ascending sort, then reversed.
 ///
-/// Positions, not the groups themselves, so that the caller moves each group once into its place. The keys are
-/// read in place through a buffer pointer: each copy of one would be reference counts on its strings.
+/// Positions, not the groups themselves, so that the caller moves each group once into its place. (Comparing
+/// integer heads of the keys before `compare` saved 0.8 M of the 4.3 G instructions of a 10,000-Mapping run:
+/// not worth a second comparison to keep in step with the first.)
 func routeTableOrder(_ orders: [RouteOrderKey]) -> [Int] {
-    // Most keys differ in their numbers or in the first bytes of the prefix: compared as integers first.
-    let heads = orders.map { ($0.precedence, $0.prefixLength, $0.headerLength, $0.queryLength, TextHead($0.prefix)) }
-    let ascending = orders.withUnsafeBufferPointer { orders in
-        orders.indices.sorted { a, b in
-            let (x, y) = (heads[a], heads[b])
-            if x.0 != y.0 { return x.0 < y.0 }
-            if x.1 != y.1 { return x.1 < y.1 }
-            if x.2 != y.2 { return x.2 < y.2 }
-            if x.3 != y.3 { return x.3 < y.3 }
-            if x.4 != y.4 { return x.4 < y.4 }
-            let order = orders[a].compare(to: orders[b])
-            return order != 0 ? order < 0 : a < b
-        }
+    let ascending = orders.indices.sorted { a, b in
+        let order = orders[a].compare(to: orders[b])
+        return order != 0 ? order < 0 : a < b
     }
     return ascending.reversed()
 }
