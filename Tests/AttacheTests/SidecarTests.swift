@@ -87,7 +87,9 @@ final class SidecarTrafficTests: XCTestCase {
         options.adminPort = adminPort
         let log = SidecarLog()
         let control = SidecarControl()
-        let sidecar = Sidecar(settings: SidecarSettings(paths: [inputDirectory.path], options: options, directory: xds.path), io: log.io, control: control)
+        let sidecar = Sidecar(
+            settings: SidecarSettings(options: options, directory: xds.path), source: FileInputSource(paths: [inputDirectory.path]), io: log.io,
+            control: control)
         let sidecarDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             _ = sidecar.run()

@@ -58,13 +58,11 @@ struct CommandStart {
     }
 }
 
-/// Loads the paths, runs the pipeline and prints its diagnostics: the middle of translate, rollout and explain.
-/// The loaded sources come back too, for commands that translate them again with other options.
-func loadAndTranslate(_ paths: [String], options: TranslationOptions, io: CommandIO)
-    -> (translation: Translation, sources: [SourceFile], loadDiagnostics: DiagnosticLog)
-{
-    let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
-    let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+/// Takes a snapshot of `source`, runs the pipeline and prints its diagnostics: the middle of rollout and explain.
+/// The snapshot comes back too, for commands that translate it again with other options.
+func loadAndTranslate(_ source: InputSource, options: TranslationOptions, io: CommandIO) -> (translation: Translation, inputs: InputSnapshot) {
+    let inputs = source.snapshot()
+    let translation = translate(inputs.sources, options: options, loadDiagnostics: inputs.diagnostics)
     for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
-    return (translation, loaded.sources, loaded.diagnostics)
+    return (translation, inputs)
 }

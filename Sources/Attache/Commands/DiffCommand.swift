@@ -76,8 +76,8 @@ enum DiffCommand {
                 return nil
             }
         }
-        let loaded = SourceLoader.load(paths: paths, readStandardInput: io.readIn)
-        let translation = translate(loaded.sources, options: options, loadDiagnostics: loaded.diagnostics)
+        let inputs = FileInputSource(paths: paths, readStandardInput: io.readIn).snapshot()
+        let translation = translate(inputs.sources, options: options, loadDiagnostics: inputs.diagnostics)
         guard translation.isComplete else {
             for diagnostic in translation.diagnostics where diagnostic.severity == .error { io.writeErr("\(label): \(diagnostic)") }
             io.writeErr("attache diff: the \(label) side could not be translated")

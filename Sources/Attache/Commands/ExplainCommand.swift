@@ -53,7 +53,7 @@ enum ExplainCommand {
             io.writeErr("attache explain: --format is text or json")
             return ExitStatus.failure
         }
-        let translation = loadAndTranslate(paths, options: options, io: io).translation
+        let translation = loadAndTranslate(FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io).translation
         guard translation.isComplete else { return ExitStatus.failure }
         let explanation = explain(request, in: translation.model)
         if format == "json" {

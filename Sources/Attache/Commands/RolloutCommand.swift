@@ -34,7 +34,7 @@ enum RolloutCommand {
             io.writeErr("attache rollout plan: no input paths\n\(usage)")
             return ExitStatus.failure
         }
-        let (translation, sources, loadDiagnostics) = loadAndTranslate(parsed.positional, options: options, io: io)
+        let (translation, inputs) = loadAndTranslate(FileInputSource(paths: parsed.positional, readStandardInput: io.readIn), options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }
@@ -60,7 +60,7 @@ enum RolloutCommand {
                 for index in 0...rollout.steps.count {
                     var stepOptions = options
                     stepOptions.rolloutOverrides = [qualified: .step(index)]
-                    let stepTranslation = translate(sources, options: stepOptions, loadDiagnostics: loadDiagnostics)
+                    let stepTranslation = translate(inputs.sources, options: stepOptions, loadDiagnostics: inputs.diagnostics)
                     let stepDirectory = "\(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-\(index)"
                     do {
                         try AtomicFile.prepareDirectory(stepDirectory)

@@ -139,9 +139,9 @@ enum TranslateCommand {
         // routing model is built.
         let translation = { () -> Translation in
             let input = { () -> ParsedInput in
-                let loaded = SourceLoader.load(paths: parsed.positional, readStandardInput: io.readIn)
+                let inputs = FileInputSource(paths: parsed.positional, readStandardInput: io.readIn).snapshot()
                 clock.lap("read")
-                return parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, options: options)
+                return parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, options: options)
             }()
             clock.lap("parse")
             return translateObjects(input, options: options)

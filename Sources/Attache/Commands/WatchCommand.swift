@@ -51,7 +51,7 @@ enum WatchCommand {
                 return ExitStatus.failure
             }
         }
-        var settings = SidecarSettings(paths: parsed.positional, options: options, directory: absolute)
+        var settings = SidecarSettings(options: options, directory: absolute)
         settings.once = parsed.has("--once")
         if let text = parsed.value("--hold-off-ms") {
             guard let ms = Int(text), (0...10_000).contains(ms) else {
@@ -70,6 +70,6 @@ enum WatchCommand {
         sidecarSignalReceived = 0
         signal(SIGTERM) { _ in sidecarSignalReceived = 1 }
         signal(SIGINT) { _ in sidecarSignalReceived = 1 }
-        return Sidecar(settings: settings, io: io).run()
+        return Sidecar(settings: settings, source: FileInputSource(paths: parsed.positional), io: io).run()
     }
 }

@@ -29,7 +29,6 @@ public final class SidecarControl: @unchecked Sendable {
 
 /// How the sidecar runs.
 public struct SidecarSettings: Sendable {
-    public var paths: [String]
     public var options: TranslationOptions
     /// The xDS directory Envoy reads (must exist and be writable).
     public var directory: String
@@ -48,8 +47,7 @@ public struct SidecarSettings: Sendable {
     /// How long to wait for Envoy to apply a write before saying it has not.
     public var confirmationTimeout: TimeInterval = 2
 
-    public init(paths: [String], options: TranslationOptions, directory: String) {
-        self.paths = paths
+    public init(options: TranslationOptions, directory: String) {
         self.options = options
         self.directory = directory
     }
@@ -64,6 +62,8 @@ public struct SidecarSettings: Sendable {
 /// longer use them.
 public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `control` is shared
     let settings: SidecarSettings
+    /// Where the inputs come from, and how a change is noticed.
+    let source: InputSource
     let io: CommandIO
     let control: SidecarControl
     private var options: TranslationOptions
@@ -88,8 +88,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 
-    public init(settings: SidecarSettings, io: CommandIO, control: SidecarControl = SidecarControl()) {
+    public init(settings: SidecarSettings, source: InputSource, io: CommandIO, control: SidecarControl = SidecarControl()) {
         self.settings = settings
+        self.source = source
         self.io = io
         self.control = control
         options = settings.options
@@ -117,14 +118,14 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             return ExitStatus.failure
         }
 
-        let watcher = settings.once ? nil : InputWatcher(paths: settings.paths)
+        if !settings.once { (source as? FileInputSource)?.startWatching() }
         let status = reconfigure()
         if settings.once { return status }
 
         while !control.isStopped {
             let timeout = retentionEnds.map { max(0.01, $0.timeIntervalSinceNow) } ?? 1.0
-            let changed = watcher?.waitForChange(
-                timeout: min(timeout, 1.0), holdOff: settings.holdOff, cap: settings.holdOffCap, shouldStop: { control.isStopped }) ?? false
+            let changed = source.waitForChange(
+                timeout: min(timeout, 1.0), holdOff: settings.holdOff, cap: settings.holdOffCap, shouldStop: { control.isStopped })
             if control.isStopped { break }
             if changed {
                 _ = reconfigure()
@@ -141,11 +142,11 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     @discardableResult
     func reconfigure() -> Int32 {
         var clock = StageClock()
-        let loaded = SourceLoader.load(paths: settings.paths)
-        // Unchanged documents come back from the cache already decoded (early decoding), so a change costs the
-        // changed documents' parse and decode, then routing and rendering.
+        let inputs = source.snapshot()
+        // Unchanged documents come back from the cache already decoded, so a change costs the changed documents'
+        // parse and decode, then routing and rendering.
         let translation = translateObjects(
-            parseSources(loaded.sources, loadDiagnostics: loaded.diagnostics, cache: documents, options: options), options: options)
+            parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, cache: documents, options: options), options: options)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics
