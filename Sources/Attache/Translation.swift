@@ -41,7 +41,7 @@ public func parseSources(
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
     var objects: [AmbassadorObject] = []
-    let ambassadorID = options.ambassadorID
+    let ambassadorID = options.installation.id
     let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
     for source in sources {
         let read = cache.map { $0.objects(for: source, decode: decode, log: &log) }
@@ -67,17 +67,17 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
         let model = RoutingModel()
         return Translation(
             isComplete: false, resources: AmbassadorResources(), model: model,
-            envoy: buildEnvoyConfig(model, options: options), diagnostics: log.sorted)
+            envoy: buildEnvoyConfig(model, addresses: options.envoy, delivery: options.endpointDelivery), diagnostics: log.sorted)
     }
-    var resources = collectAmbassadorResources(input.objects, options: options, log: &log)
+    var resources = collectAmbassadorResources(input.objects, log: &log)
     // Freed here, before the model is built, on all processors (freeing on another thread while the model is built
     // was measured no faster: both threads then contend for the allocator).
     let objects = input.objects
     _ = consume input
     releaseInParallel(consume objects)
-    applyRollouts(&resources, options: options, log: &log)
-    let model = buildRoutingModel(resources, options: options, log: &log)
-    let envoy = buildEnvoyConfig(model, options: options)
+    applyRollouts(&resources, overrides: options.rolloutOverrides, log: &log)
+    let model = buildRoutingModel(resources, ambassadorNamespace: options.installation.namespace, log: &log)
+    let envoy = buildEnvoyConfig(model, addresses: options.envoy, delivery: options.endpointDelivery)
     return Translation(isComplete: true, resources: resources, model: model, envoy: envoy, diagnostics: log.sorted)
 }
 

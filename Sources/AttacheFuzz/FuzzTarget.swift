@@ -14,7 +14,7 @@ import YAML
 func fuzzOneInput(_ bytes: [UInt8]) {
     let sources = [SourceFile(name: "fuzz.yaml", bytes: bytes)]
     var options = TranslationOptions()
-    options.ambassadorNamespace = "default"
+    options.installation.namespace = "default"
     let translation = translate(sources, options: options)
     // Exit status is one of the documented three.
     precondition((0...2).contains(translation.exitStatus))

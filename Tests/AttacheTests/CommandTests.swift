@@ -110,7 +110,7 @@ final class CommandTests: XCTestCase {
         let before = try Data(contentsOf: bootstrap)
         let routes = directory.appendingPathComponent(OutputFiles.routes).path
         let size = try Data(contentsOf: URL(fileURLWithPath: routes)).count
-        let layout = JSONWriter.layout { $0.object { o in o.key("routes"); RenderedJSON(file: routes).write(to: &o) } }
+        let layout = EmbeddingWriter.layout { writer, leaveOut in writer.object { o in o.key("routes"); leaveOut(&o, routes) } }
         for marks in [[LineFeedMark(offset: size + 10, lineFeeds: 3)], [LineFeedMark(offset: size, lineFeeds: 0)]] {
             XCTAssertThrowsError(try EmbeddingWriter.write(
                 skeleton: layout.skeleton, embeds: layout.embeds, files: [routes: StreamedFile(path: routes, marks: marks)],

@@ -111,7 +111,7 @@ final class ParallelParseTests: XCTestCase {
     func testChunksDecodedInParallelTranslateLikeTheSerialParse() throws {
         for fixture in FixtureCase.all() {
             let options = try fixture.options()
-            let ambassadorID = options.ambassadorID
+            let ambassadorID = options.installation.id
             let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
             func translated(_ objects: [AmbassadorObject]?, _ log: DiagnosticLog) -> Translation {
                 translateObjects(ParsedInput(objects: objects ?? [], isComplete: objects != nil, log: log), options: options)

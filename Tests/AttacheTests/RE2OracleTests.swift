@@ -58,8 +58,7 @@ final class RE2OracleTests: XCTestCase {
                 nodeID: "t",
                 listeners: [Envoy.Listener(
                     name: "l", address: Envoy.SocketAddress(address: "127.0.0.1", port: 1),
-                    routeConfiguration: Envoy.RouteConfiguration(name: "rc", virtualHosts: [Envoy.VirtualHost(name: "v", domains: ["*"], routes: [route])]),
-                    routeSource: nil)],
+                    routes: .inline(Envoy.RouteConfiguration(name: "rc", virtualHosts: [Envoy.VirtualHost(name: "v", domains: ["*"], routes: [route])])))],
                 clusters: [Envoy.Cluster(
                     name: "c", type: .STATIC, connectTimeoutMs: 1000, dnsLookupFamily: nil,
                     loadAssignment: Envoy.ClusterLoadAssignment(clusterName: "c", endpoints: []), edsPath: nil, upstreamTLS: false)],

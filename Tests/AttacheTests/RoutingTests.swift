@@ -320,16 +320,24 @@ final class RoutingTests: XCTestCase {
         }
     }
 
-    /// A streaming writer cannot embed a file (only a layout can): it fails the write instead of producing a
-    /// partial document.
-    func testEmbeddingOutsideALayoutFailsTheWrite() {
-        var chunks = 0
-        var writer = JSONWriter(sink: { _ in chunks += 1 })
+    /// A place left out by a streaming writer is counted in the whole output, flushed chunks included, so a value
+    /// copied in there later lands where the writer would have written it.
+    func testReservedPlaceCountsFlushedBytes() throws {
+        var streamed: [UInt8] = []
+        var writer = JSONWriter(sink: { streamed += $0 })
+        var place: ValuePlace?
         writer.object { o in
-            o.key("routes")
-            RenderedJSON(file: "/nonexistent/attache/routes.json").write(to: &o)
+            o.field("filler", strings: (0..<40_000).map { "string number \($0)" })
+            o.key("later")
+            place = o.reserveValue()
+            o.field("after", 1)
         }
-        XCTAssertThrowsError(try writer.finish())
+        try writer.finish()
+        let placed = try XCTUnwrap(place)
+        XCTAssertGreaterThan(placed.offset, 1 << 18, "the filler must have been flushed before the place")
+        XCTAssertEqual(Array(streamed[(placed.offset - 9)..<placed.offset]), Array("\"later\": ".utf8))
+        XCTAssertEqual(Array(streamed[placed.offset..<(placed.offset + 2)]), Array(",\n".utf8))
+        XCTAssertEqual(placed.indent, 2)
     }
 
     func testDurations() {

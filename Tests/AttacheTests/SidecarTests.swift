@@ -82,9 +82,9 @@ final class SidecarTrafficTests: XCTestCase {
 
         let listenPort = try freeLoopbackPort(), adminPort = try freeLoopbackPort()
         var options = TranslationOptions()
-        options.listenAddress = "127.0.0.1"
-        options.listenPort = listenPort
-        options.adminPort = adminPort
+        options.envoy.listenAddress = "127.0.0.1"
+        options.envoy.listenPort = listenPort
+        options.envoy.adminPort = adminPort
         let log = SidecarLog()
         let control = SidecarControl()
         let sidecar = Sidecar(

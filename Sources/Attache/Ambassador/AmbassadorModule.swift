@@ -66,3 +66,11 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     log.add(contentsOf: reader.log)
     return module
 }
+
+/// Ambassador's defaults where neither the Mapping nor the Module says otherwise.
+enum AmbassadorDefaults {
+    static let requestTimeoutMs = 3000
+    static let connectTimeoutMs = 3000
+    /// Emissary's `regex_max_size`: the largest RE2 program Envoy is told to accept.
+    static let regexMaxProgramSize = 200
+}

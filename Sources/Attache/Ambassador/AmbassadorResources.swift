@@ -1,34 +1,5 @@
 import YAML
 
-/// Options that decide which objects are ours and how names qualify.
-public struct TranslationOptions: Sendable, Equatable {
-    /// Objects whose `ambassador_id` does not name this id (or `_automatic_`) are someone else's.
-    public var ambassadorID = "default"
-    /// The namespace Ambassador itself runs in; unqualified service names resolve there.
-    public var ambassadorNamespace = "default"
-    public var listenAddress = "0.0.0.0"
-    public var listenPort = 8080
-    public var adminAddress = "127.0.0.1"
-    public var adminPort = 9901
-    /// How endpoint clusters get their members; see `EndpointDelivery`.
-    public var endpointDelivery = EndpointDelivery.inline
-    /// `--rollout NAME=step:N|weight:W`, by `name` or `namespace/name`.
-    public var rolloutOverrides: [String: RolloutOverride] = [:]
-
-    public init() {}
-}
-
-/// How endpoint-routed clusters receive their pod addresses.
-public enum EndpointDelivery: Sendable, Equatable {
-    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` writes. A static bootstrap is
-    /// restarted to change anyway, and `envoy --mode validate` checks only what the bootstrap contains.
-    case inline
-    /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
-    /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
-    /// file ("Unexpected EDS resource length: 2" otherwise).
-    case files(directory: String)
-}
-
 /// Everything the routing model is built from: Mappings in Emissary's processing order, the Module, and the
 /// Kubernetes objects that describe services.
 public struct AmbassadorResources: Sendable {
@@ -96,7 +67,7 @@ let annotationVersions: Set<String> = [
 /// Keeps the objects that are ours (`ambassador_id`), resolves duplicates as Emissary does, checks each Mapping's
 /// regexes against the Module's `regex_max_size`, and sorts Mappings into Emissary's processing order.
 public func collectAmbassadorResources(
-    _ objects: [AmbassadorObject], options: TranslationOptions, log: inout DiagnosticLog
+    _ objects: [AmbassadorObject], log: inout DiagnosticLog
 ) -> AmbassadorResources {
     // Services and endpoints on one side, everything routing is made of on the other: neither reads the other's
     // objects, so the two are built side by side.

@@ -15,12 +15,12 @@ public struct EnvoyConfig: Sendable, Equatable {
 
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
-public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions) -> EnvoyConfig {
+public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, delivery: EndpointDelivery) -> EnvoyConfig {
     // Each is built on all processors (side by side, the routes took three times as long as the clusters).
     let routes = buildRouteConfiguration(model)
-    let clusters = buildClusters(model, delivery: options.endpointDelivery)
+    let clusters = buildClusters(model, delivery: delivery)
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
-    if case .files = options.endpointDelivery {
+    if case .files = delivery {
         for cluster in model.clusters {
             if case .endpoints = cluster.discovery {
                 endpointFiles.append((endpointFileName(forCluster: cluster.name), loadAssignment(cluster)))
@@ -28,12 +28,12 @@ public func buildEnvoyConfig(_ model: RoutingModel, options: TranslationOptions)
         }
     }
     let listener = Envoy.Listener(
-        name: "attache-http-\(options.listenPort)",
-        address: Envoy.SocketAddress(address: options.listenAddress, port: options.listenPort),
-        routeConfiguration: routes, routeSource: nil)
+        name: "attache-http-\(addresses.listenPort)",
+        address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
+        routes: .inline(routes))
     let bootstrap = Envoy.Bootstrap(
         nodeID: "attache", listeners: [listener], clusters: clusters,
-        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort),
+        admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
     return EnvoyConfig(routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
 }

@@ -321,29 +321,22 @@ public enum Envoy {
     public struct Listener: Sendable, Equatable, JSONObjectRepresentable {
         public var name: String
         public var address: SocketAddress
-        public var routeConfiguration: RouteConfiguration
-        /// When set, the connection manager reads `routeConfiguration.name` from this file instead of carrying it.
-        public var routeSource: FileConfigSource?
+        public var routes: RouteSpecifier
 
-        public func writeFields(to o: inout JSONWriter) {
-            if let routeSource {
-                writeFields(to: &o, routes: .rds(routeSource, name: routeConfiguration.name))
-            } else {
-                writeFields(to: &o, routeConfiguration: routeConfiguration)
-            }
-        }
-
-        enum Routes {
-            case inline(any JSONRepresentable)
+        /// Where the connection manager gets its routes (the proto's `route_specifier`).
+        public enum RouteSpecifier: Sendable, Equatable {
+            /// `route_config`: carried in the listener.
+            case inline(RouteConfiguration)
+            /// `rds`: the route configuration `name`, read from `source`.
             case rds(FileConfigSource, name: String)
         }
 
-        func writeFields(to o: inout JSONWriter, routeConfiguration: some JSONRepresentable) {
-            writeFields(to: &o, routes: .inline(routeConfiguration))
+        public func writeFields(to o: inout JSONWriter) {
+            writeFields(to: &o) { $0.value($1) }
         }
 
-        /// The listener with its routes given separately (already rendered, for the bootstrap, or from a file).
-        func writeFields(to o: inout JSONWriter, routes: Routes) {
+        /// The listener, with an inline route configuration written by `routeConfiguration`.
+        func writeFields(to o: inout JSONWriter, routeConfiguration: (inout JSONWriter, RouteConfiguration) -> Void) {
             o.field("name", name)
             o.field("address", address)
             o.key("filter_chains")
@@ -357,9 +350,9 @@ public enum Envoy {
                                 manager.field("@type", Envoy.httpConnectionManagerType)
                                 manager.field("stat_prefix", Envoy.connectionManagerStatPrefix)
                                 switch routes {
-                                case .inline(let value):
+                                case .inline(let configuration):
                                     manager.key("route_config")
-                                    value.write(to: &manager)
+                                    routeConfiguration(&manager, configuration)
                                 case .rds(let source, let name):
                                     manager.field("rds") { rds in
                                         rds.field("config_source", source)
@@ -435,31 +428,27 @@ public enum Envoy {
         public var runtime: LayeredRuntime
 
         public func write(to json: inout JSONWriter) {
-            write(to: &json, routeConfiguration: nil, clusters: nil)
+            write(to: &json, routeConfiguration: { $0.value($1) }, clusters: { $0.value(JSONArray($1)) })
         }
 
-        /// The bootstrap, reusing the route configuration and cluster list when they were rendered already.
-        public func write(to json: inout JSONWriter, routeConfiguration rendered: RenderedJSON?, clusters renderedClusters: RenderedJSON?) {
+        /// The bootstrap with its two large parts, the listeners' route configuration and the cluster list, written
+        /// by the given functions instead of as values. They are most of its bytes, and the same bytes as routes.json
+        /// and clusters.json: Output leaves them out here and copies those files in.
+        public func write(
+            to json: inout JSONWriter, routeConfiguration: (inout JSONWriter, RouteConfiguration) -> Void,
+            clusters writeClusters: (inout JSONWriter, [Cluster]) -> Void
+        ) {
             json.object { o in
                 Envoy.writeNode(nodeID, to: &o)
                 o.field("static_resources") { r in
                     r.key("listeners")
                     r.array { list in
                         for listener in listeners {
-                            list.object { l in
-                                if let rendered {
-                                    listener.writeFields(to: &l, routeConfiguration: rendered)
-                                } else {
-                                    listener.writeFields(to: &l)
-                                }
-                            }
+                            list.object { listener.writeFields(to: &$0, routeConfiguration: routeConfiguration) }
                         }
                     }
-                    if let renderedClusters {
-                        r.field("clusters", renderedClusters)
-                    } else {
-                        r.field("clusters", array: clusters, keepEmpty: true)
-                    }
+                    r.key("clusters")
+                    writeClusters(&r, clusters)
                 }
                 o.field("admin") { $0.field("address", admin) }
                 o.field("layered_runtime", runtime)

@@ -13,10 +13,6 @@ public struct SourceFile: Sendable {
         self.name = name
         self.bytes = bytes
     }
-
-    public init(name: String, text: String) {
-        self.init(name: name, bytes: Array(text.utf8))
-    }
 }
 
 /// Reads the inputs named on a command line: files, directories (recursively, `*.yaml`, `*.yml`, `*.json`, in

@@ -1,14 +1,37 @@
 import Foundation
 
-/// A file a `JSONWriter` streamed to disk with `marksLineFeeds`: its path and its line-feed marks (the last one is
-/// its whole size). Enough to embed it in another document in independent parts.
+/// How much of a streamed file had been written after one of its chunks: bytes, and line feeds among them.
+struct LineFeedMark: Sendable, Equatable {
+    var offset: Int
+    var lineFeeds: Int
+
+    init(offset: Int, lineFeeds: Int) {
+        self.offset = offset
+        self.lineFeeds = lineFeeds
+    }
+
+    /// The mark after `chunk`, written after the one at `previous` (nil: the file's first chunk).
+    init(after previous: LineFeedMark?, chunk: UnsafeBufferPointer<UInt8>) {
+        let before = previous ?? LineFeedMark(offset: 0, lineFeeds: 0)
+        self.init(offset: before.offset + chunk.count, lineFeeds: before.lineFeeds + chunk.lineFeeds(in: 0..<chunk.count))
+    }
+}
+
+/// A file streamed to disk with a mark after each chunk: its path and its marks (the last one is its whole size).
+/// Enough to embed it in another document in independent parts.
 struct StreamedFile: Sendable {
     var path: String
     var marks: [LineFeedMark]
     var size: Int { marks.last?.offset ?? 0 }
 }
 
-/// Writes a laid-out document (`JSONWriter.layout`) with the files it left out copied in, each line shifted to its
+/// Where a laid-out document leaves a file out: the place of the value, and the file that goes there.
+struct EmbedPoint: Sendable, Equatable {
+    var place: ValuePlace
+    var path: String
+}
+
+/// Writes a laid-out document (`layout`) with the files it left out copied in, each line shifted to its
 /// place's indentation and the file's final newline dropped: byte for byte what rendering the whole document in
 /// one writer gives.
 ///
@@ -17,6 +40,19 @@ struct StreamedFile: Sendable {
 /// `parallelWidth` threads each write one contiguous share of the file at its own offset. Embedding the 15 MB of
 /// routes and clusters into the bootstrap was the one step of writing that ran on a single processor.
 enum EmbeddingWriter {
+    /// A document written by `body` with some values left out: `body` calls `leaveOut(writer, path)` where the file
+    /// at `path` (a rendered JSON value ending in a newline) goes. Returns the document's bytes with its final newline
+    /// (the skeleton) and the places left out, for `write`.
+    static func layout(
+        _ body: (inout JSONWriter, _ leaveOut: (inout JSONWriter, String) -> Void) -> Void
+    ) -> (skeleton: [UInt8], embeds: [EmbedPoint]) {
+        var embeds: [EmbedPoint] = []
+        let skeleton = JSONWriter.render(capacity: 1 << 14) { writer in
+            body(&writer) { json, path in embeds.append(EmbedPoint(place: json.reserveValue(), path: path)) }
+        }
+        return (skeleton, embeds)
+    }
+
     /// One piece of the output: a run of the skeleton, or a part of an embedded file.
     enum Piece {
         case skeleton(Range<Int>)
@@ -37,14 +73,14 @@ enum EmbeddingWriter {
             guard let file = files[embed.path] else {
                 throw OutputError(path: embed.path, reason: "was not written by this run and cannot be embedded")
             }
-            pieces.append(.skeleton(copied..<embed.offset))
-            sizes.append(embed.offset - copied)
-            copied = embed.offset
+            pieces.append(.skeleton(copied..<embed.place.offset))
+            sizes.append(embed.place.offset - copied)
+            copied = embed.place.offset
             var before = LineFeedMark(offset: 0, lineFeeds: 0)
             for mark in file.marks where mark.offset > before.offset {
                 let range = before.offset..<mark.offset
-                pieces.append(.embedded(file: streamed.count, range: range, indent: embed.indent))
-                sizes.append(embeddedSize(range, lineFeeds: mark.lineFeeds - before.lineFeeds, of: file, indent: embed.indent))
+                pieces.append(.embedded(file: streamed.count, range: range, indent: embed.place.indent))
+                sizes.append(embeddedSize(range, lineFeeds: mark.lineFeeds - before.lineFeeds, of: file, indent: embed.place.indent))
                 before = mark
             }
             streamed.append(file)

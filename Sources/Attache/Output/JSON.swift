@@ -40,43 +40,27 @@ public struct JSONWriter: ~Copyable {
     private var sink: ((UnsafeRawBufferPointer) throws -> Void)?
     private var sinkError: Error?
     private static let flushThreshold = 1 << 18
+    /// Bytes already handed to the sink: `buffer` holds the ones after them.
+    private var flushed = 0
     private var indent = 0
     private var depth = 0
     /// No element has been written yet in the innermost open container.
     private var isFirst = true
     /// A key was just written: the next value follows it on the same line.
     private var afterKey = false
-    /// With `marksLineFeeds`: after each chunk handed to the sink, how many bytes and line feeds went out so far.
-    public private(set) var lineFeedMarks: [LineFeedMark] = []
-    private let marksLineFeeds: Bool
-    /// Laying out a document (`layout`): where each embedded file goes, instead of its bytes.
-    private var embedPoints: [EmbedPoint]? = nil
 
     public init(capacity: Int = 1 << 12) {
         buffer = ByteBuffer(capacity: capacity)
-        marksLineFeeds = false
     }
 
     /// What has been written and not yet handed to a sink (a copy).
     public var bytes: [UInt8] { buffer.array }
 
     /// A writer that hands its bytes to `sink` in chunks of about 256 KB, so that a large file never sits in
-    /// memory whole. Call `finish()` at the end. `marksLineFeeds` records `lineFeedMarks`, which let the file be
-    /// embedded in another one in parts (`EmbeddingWriter`).
-    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void, marksLineFeeds: Bool = false) {
+    /// memory whole. Call `finish()` at the end.
+    public init(sink: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         self.sink = sink
-        self.marksLineFeeds = marksLineFeeds
         buffer = ByteBuffer(capacity: JSONWriter.flushThreshold + 4096)
-    }
-
-    /// A document written with every `RenderedJSON` left out: its bytes (with the final newline) and where each
-    /// left-out file goes. `EmbeddingWriter` puts the files in.
-    public static func layout(_ value: (inout JSONWriter) -> Void) -> (skeleton: [UInt8], embeds: [EmbedPoint]) {
-        var writer = JSONWriter(capacity: 1 << 14)
-        writer.embedPoints = []
-        value(&writer)
-        writer.buffer.append(UInt8(ascii: "\n"))
-        return (writer.buffer.array, writer.embedPoints ?? [])
     }
 
     /// Appends the final newline, flushes what is left to the sink, and rethrows the first error the sink raised.
@@ -92,30 +76,26 @@ public struct JSONWriter: ~Copyable {
 
     private mutating func flush() {
         guard let sink, sinkError == nil, !buffer.isEmpty else { return }
-        if marksLineFeeds {
-            let chunk = buffer.contents.assumingMemoryBound(to: UInt8.self)
-            let before = lineFeedMarks.last ?? LineFeedMark(offset: 0, lineFeeds: 0)
-            lineFeedMarks.append(LineFeedMark(
-                offset: before.offset + chunk.count, lineFeeds: before.lineFeeds + chunk.lineFeeds(in: 0..<chunk.count)))
-        }
         do {
             try sink(buffer.contents)
         } catch {
             sinkError = error
         }
+        flushed += buffer.count
         buffer.removeAll()
     }
 
-    /// The bytes of one value, with a final newline.
-    public static func render(_ value: some JSONRepresentable, capacity: Int = 1 << 12) -> [UInt8] {
+    /// The bytes `body` writes, with a final newline.
+    public static func render(capacity: Int = 1 << 12, _ body: (inout JSONWriter) -> Void) -> [UInt8] {
         var writer = JSONWriter(capacity: capacity)
-        value.write(to: &writer)
+        body(&writer)
         writer.buffer.append(UInt8(ascii: "\n"))
         return writer.buffer.array
     }
 
-    public static func string(_ value: some JSONRepresentable) -> String {
-        String(decoding: render(value), as: UTF8.self)
+    /// The bytes of one value, with a final newline.
+    public static func render(_ value: some JSONRepresentable, capacity: Int = 1 << 12) -> [UInt8] {
+        render(capacity: capacity) { value.write(to: &$0) }
     }
 
     // MARK: values
@@ -141,21 +121,12 @@ public struct JSONWriter: ~Copyable {
         buffer.appendLineBreak(indent: indent)
     }
 
-    /// A value rendered earlier (so at indentation 0 and ending in a newline), to be placed here with every line
-    /// shifted to this depth. Only a writer laying a document out (`layout`) takes one: it notes the place, and
-    /// `EmbeddingWriter` copies the file in. Any other writer fails at `finish()`.
-    public mutating func embed(_ rendered: RenderedJSON) {
+    /// Leaves the place of the next value empty and says where it is: its offset in the whole output (flushed
+    /// bytes included) and the indentation its lines must have. The caller puts a value there afterwards (Output's
+    /// `EmbeddingWriter` copies in a file rendered earlier); until then the output is not valid JSON.
+    public mutating func reserveValue() -> ValuePlace {
         beginValue()
-        guard embedPoints != nil else {
-            if sinkError == nil { sinkError = EmbedError(path: rendered.path) }
-            return
-        }
-        embedPoints?.append(EmbedPoint(offset: buffer.count, indent: indent, path: rendered.path))
-    }
-
-    struct EmbedError: Error, CustomStringConvertible {
-        var path: String
-        var description: String { "\(path) can only be embedded by laying the document out first" }
+        return ValuePlace(offset: flushed + buffer.count, indent: indent)
     }
 
     public mutating func object(_ body: (inout JSONWriter) -> Void) {
@@ -393,27 +364,11 @@ public indirect enum JSONValue: Sendable, Equatable, JSONRepresentable {
     }
 }
 
-/// A value `JSONWriter` rendered into a file earlier (at indentation 0, ending in a newline), to be embedded in a
-/// larger document: `EmbeddingWriter` reads it back in parts (from the page cache: it was just written), never whole.
-public struct RenderedJSON: JSONRepresentable, Sendable {
-    let path: String
-
-    public init(file path: String) { self.path = path }
-
-    public func write(to json: inout JSONWriter) { json.embed(self) }
-}
-
-/// How much of a streamed file had been written at a flush: bytes, and line feeds among them.
-public struct LineFeedMark: Sendable, Equatable {
-    public var offset: Int
-    public var lineFeeds: Int
-}
-
-/// Where a laid-out document leaves a file out: at `offset` of the skeleton, with its lines indented by `indent`.
-public struct EmbedPoint: Sendable, Equatable {
+/// Where a writer left a value out (`JSONWriter.reserveValue`): the offset of the output it goes at, and the
+/// indentation of the lines around it.
+public struct ValuePlace: Sendable, Equatable {
     public var offset: Int
     public var indent: Int
-    public var path: String
 }
 
 /// An array of values as one JSON value.

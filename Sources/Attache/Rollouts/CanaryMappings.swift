@@ -6,8 +6,8 @@
 /// (`setHeaderRoute`) add `<name>-canary-<route>` with the route's header matchers and no weight (all matching
 /// requests go to the canary). A Rollout with an error changes nothing, as the Argo controller aborts its
 /// reconcile; its errors use the controller's words where it has them.
-func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog) {
-    guard !resources.rollouts.isEmpty || !options.rolloutOverrides.isEmpty else { return }
+func applyRollouts(_ resources: inout AmbassadorResources, overrides: [String: RolloutOverride], log: inout DiagnosticLog) {
+    guard !resources.rollouts.isEmpty || !overrides.isEmpty else { return }
     var byName: [String: Mapping] = [:]
     for mapping in resources.mappings { byName["\(mapping.reference.namespace)/\(mapping.reference.name)"] = mapping }
     var removed = Set<String>()
@@ -18,7 +18,7 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
         let qualified = "\(rollout.reference.namespace)/\(rollout.reference.name)"
         var override: RolloutOverride?
         for key in [qualified, rollout.reference.name] where override == nil {
-            if let found = options.rolloutOverrides[key] {
+            if let found = overrides[key] {
                 override = found
                 usedOverrides.insert(key)
             }
@@ -100,7 +100,7 @@ func applyRollouts(_ resources: inout AmbassadorResources, options: TranslationO
             }
         }
     }
-    for key in options.rolloutOverrides.keys.sorted() where !usedOverrides.contains(key) {
+    for key in overrides.keys.sorted() where !usedOverrides.contains(key) {
         log.warning(.rolloutOverrideUnused, "--rollout \(key)=... names no Rollout in the input that routes through Ambassador", at: nil)
     }
     guard !removed.isEmpty || !added.isEmpty else { return }

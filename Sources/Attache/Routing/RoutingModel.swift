@@ -76,11 +76,3 @@ public struct UpstreamCluster: Sendable, Equatable {
 
     public var identity: Identity { Identity(discovery: discovery, tls: tls, connectTimeoutMs: connectTimeoutMs, ipv6: ipv6) }
 }
-
-/// Ambassador's defaults where neither the Mapping nor the Module says otherwise.
-enum AmbassadorDefaults {
-    static let requestTimeoutMs = 3000
-    static let connectTimeoutMs = 3000
-    /// Emissary's `regex_max_size`: the largest RE2 program Envoy is told to accept.
-    static let regexMaxProgramSize = 200
-}

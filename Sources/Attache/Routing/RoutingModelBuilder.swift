@@ -8,10 +8,10 @@ import YAML
 /// The serial steps work on positions in the arrays the parallel steps gathered and never copy a Mapping or a key
 /// (each copy is a reference count on an object another processor made: a cache miss).
 public func buildRoutingModel(
-    _ resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+    _ resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> RoutingModel {
     let mappings = resources.mappings
-    let routable = resolveUpstreams(mappings, resources: resources, options: options, log: &log)
+    let routable = resolveUpstreams(mappings, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &log)
     let groups = formCanaryGroups(routable)
     let admitted = admitToGroups(groups, routable: routable, mappings: mappings, log: &log)
     let clusters = internClusters(admitted, routable: routable)
@@ -44,7 +44,7 @@ struct RoutableMappings: Sendable {
 /// upstream cannot be resolved (unknown resolver, bad port name) is left out with its diagnostics. Each batch hands
 /// back flat arrays, so that joining them copies no tuples.
 func resolveUpstreams(
-    _ mappings: [Mapping], resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+    _ mappings: [Mapping], resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> RoutableMappings {
     let perBatch = parallelMap(batches(of: Array(mappings.indices), minimumSize: 1024)) { batch -> (RoutableMappings, [Diagnostic]) in
         var found = RoutableMappings()
@@ -55,7 +55,7 @@ func resolveUpstreams(
         for index in batch {
             var mappingLog = DiagnosticLog()
             let mapping = mappings[index]
-            if let upstream = upstreamIdentity(for: mapping, resources: resources, options: options, log: &mappingLog) {
+            if let upstream = upstreamIdentity(for: mapping, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &mappingLog) {
                 found.mappingIndex.append(index)
                 found.upstreams.append(Prehashed(upstream))
                 found.groupKeys.append(mapping.groupKey)

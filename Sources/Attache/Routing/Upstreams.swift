@@ -4,7 +4,7 @@
 /// Where a Mapping's traffic goes: the resolver's view of its service (a qualified DNS name and port, or a
 /// Service port's endpoint set) and the cluster settings that matter.
 func upstreamIdentity(
-    for mapping: Mapping, resources: AmbassadorResources, options: TranslationOptions, log: inout DiagnosticLog
+    for mapping: Mapping, resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> UpstreamCluster.Identity? {
     guard var resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
     let service = mapping.upstream.service
@@ -12,7 +12,7 @@ func upstreamIdentity(
     // (irserviceresolver; its Go half's parseService uses net.ParseIP).
     if resolver == .kubernetesEndpoint, isIPAddress(service.host) { resolver = .kubernetesService }
     let useAmbassadorNamespace = resources.module.useAmbassadorNamespaceForServiceResolution
-    let lookupNamespace = useAmbassadorNamespace ? options.ambassadorNamespace : mapping.reference.namespace
+    let lookupNamespace = useAmbassadorNamespace ? ambassadorNamespace : mapping.reference.namespace
     // The Service object matters only for endpoint routing and named ports; most Mappings need neither.
     let needsService = resolver == .kubernetesEndpoint || service.portName != nil
     let serviceKey = needsService ? serviceObjectKey(service.host, defaultNamespace: lookupNamespace) : ""
@@ -44,7 +44,7 @@ func upstreamIdentity(
         var port = service.port ?? service.defaultPort
         if case .port(let p) = choice, service.portName != nil { port = p.port }
         let host = qualifiedServiceHost(
-            service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: options.ambassadorNamespace,
+            service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: ambassadorNamespace,
             useAmbassadorNamespace: useAmbassadorNamespace)
         discovery = .dns(host: host, port: port)
     }

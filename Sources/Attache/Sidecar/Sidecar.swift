@@ -113,7 +113,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         primeFromDisk()
         // Written before the first translation, so that Envoy can start even when the input is broken at first.
         if written[XDSFileNames.bootstrap] == nil,
-            write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, options: options, regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
+            write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, addresses: options.envoy, regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
         {
             return ExitStatus.failure
         }
@@ -164,7 +164,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         let rejectedBefore = settings.envoyAdmin?.rejectionCounts(watchedPrefixes)
 
         // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
-        let bootstrap = sidecarBootstrap(directory: settings.directory, options: options, regexMaxProgramSize: translation.model.regexMaxProgramSize)
+        let bootstrap = sidecarBootstrap(directory: settings.directory, addresses: options.envoy, regexMaxProgramSize: translation.model.regexMaxProgramSize)
         if write(XDSFileNames.bootstrap, bootstrap) == true, startedRouting {
             io.writeErr("attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it")
         }

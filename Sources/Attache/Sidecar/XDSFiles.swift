@@ -40,7 +40,8 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
     }
     var listeners = translation.envoy.bootstrap.listeners
     for index in listeners.indices {
-        listeners[index].routeSource = Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes)
+        listeners[index].routes = .rds(
+            Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes), name: translation.envoy.routeConfiguration.name)
     }
     let routes = Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
     return XDSFiles(
@@ -61,11 +62,11 @@ func discoveryVersion(_ bytes: [UInt8]) -> String {
 }
 
 /// The sidecar's bootstrap: admin, and listeners and clusters from files.
-func sidecarBootstrap(directory: String, options: TranslationOptions, regexMaxProgramSize: Int) -> [UInt8] {
+func sidecarBootstrap(directory: String, addresses: EnvoyAddresses, regexMaxProgramSize: Int) -> [UInt8] {
     JSONWriter.render(Envoy.DynamicBootstrap(
         nodeID: "attache",
         listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
         clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
-        admin: Envoy.SocketAddress(address: options.adminAddress, port: options.adminPort),
+        admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
 }

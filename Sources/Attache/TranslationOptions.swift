@@ -1,0 +1,44 @@
+/// What one run of the pipeline is told besides its input, by concern: each stage is handed only its own part.
+public struct TranslationOptions: Sendable, Equatable {
+    /// Which objects are ours, and where bare service names resolve: read by decoding and routing.
+    public var installation = AmbassadorInstallation()
+    /// Where the Envoy that runs the output listens: read by the Envoy stage.
+    public var envoy = EnvoyAddresses()
+    /// How endpoint clusters get their members: read by the Envoy stage.
+    public var endpointDelivery = EndpointDelivery.inline
+    /// `--rollout NAME=step:N|weight:W`, by `name` or `namespace/name`: read by the Rollout stage.
+    public var rolloutOverrides: [String: RolloutOverride] = [:]
+
+    public init() {}
+}
+
+/// The Ambassador installation Attaché stands in for.
+public struct AmbassadorInstallation: Sendable, Equatable {
+    /// Objects whose `ambassador_id` does not name this id (or `_automatic_`) are someone else's.
+    public var id = "default"
+    /// The namespace Ambassador itself runs in; unqualified service names resolve there.
+    public var namespace = "default"
+
+    public init() {}
+}
+
+/// The addresses of Envoy's HTTP listener and of its admin listener.
+public struct EnvoyAddresses: Sendable, Equatable {
+    public var listenAddress = "0.0.0.0"
+    public var listenPort = 8080
+    public var adminAddress = "127.0.0.1"
+    public var adminPort = 9901
+
+    public init() {}
+}
+
+/// How endpoint-routed clusters receive their pod addresses.
+public enum EndpointDelivery: Sendable, Equatable {
+    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` writes. A static bootstrap is
+    /// restarted to change anyway, and `envoy --mode validate` checks only what the bootstrap contains.
+    case inline
+    /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
+    /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
+    /// file ("Unexpected EDS resource length: 2" otherwise).
+    case files(directory: String)
+}
