@@ -110,10 +110,9 @@ private final class ResultSlots<Result>: @unchecked Sendable {
     func collect() -> [Result] { slots.map { $0! } }
 }
 
-/// Lets go of `value` on another thread: freeing a large graph of objects (a 10,000-route translation) costs tens of
-/// milliseconds that a command about to exit, or a sidecar about to wait for the next change, need not spend.
-/// (Freeing the parse trees this way while the next stage runs was measured no faster: both threads then contend
-/// for the allocator.)
+/// Lets go of `value` on another thread: freeing a large graph of objects (a 10,000-route translation) takes time
+/// that a command about to exit, or a sidecar about to wait for the next change, need not spend. Not for freeing
+/// while the next stage runs: both threads then contend for the allocator.
 func releaseInBackground<Value: Sendable>(_ value: consuming Value) {
     let box = ReleaseBox(value)
     DispatchQueue.global().async { box.value = nil }
@@ -122,7 +121,7 @@ func releaseInBackground<Value: Sendable>(_ value: consuming Value) {
 /// Lets go of many values on all processors, a consecutive run of them per thread, and returns when all are freed.
 /// Consecutive parsed objects were mostly allocated by one parse worker (one allocator arena per thread), so the
 /// threads mostly free into different arenas and do not wait on each other's locks. Small arrays are simply dropped.
-/// (In the sidecar the document cache still holds the objects, so this only drops references: ~0.1% of a change.)
+/// (In the sidecar the document cache still holds the objects, so this only drops references.)
 func releaseInParallel<Element: Sendable>(_ elements: consuming [Element]) {
     guard parallelWidth > 1, elements.count >= 4096 else { return }
     let runs = batches(of: Array(elements.indices), minimumSize: 1024).map { batch in

@@ -1,9 +1,9 @@
 import Foundation
 
 // Byte-level text helpers for the hot paths. With Foundation imported, `String.contains(String)` resolves to
-// Foundation's `range(of:)`, which costs thousands of instructions per call (callgrind: 200 M instructions for
-// 42,000 calls at 10,000 Mappings), and comparing `utf8` views element by element is several times slower than
-// `memcmp`. Envoy and Python compare bytes and code points, so bytes are also the right semantics here.
+// Foundation's `range(of:)`, which costs thousands of instructions per call, and comparing `utf8` views element by
+// element is several times slower than `memcmp` (docs/PERFORMANCE.md). Envoy and Python compare bytes and code
+// points, so bytes are also the right semantics here.
 
 extension StringProtocol {
     /// True when `needle`'s UTF-8 bytes occur in this string's UTF-8 bytes.
@@ -88,8 +88,8 @@ extension UnsafeBufferPointer where Element == UInt8 {
 
     /// The number of line feeds in `range` (line numbers of parse chunks, marks in streamed output), eight bytes at
     /// a time: each word marks its line feeds with a 1 in their byte, added up in byte-wide lanes that are summed
-    /// every 255 words. A plain loop over the bytes widened every byte's count to 64 bits and took 2.8 ms for the
-    /// 10,000-Mapping file, before the parse could start.
+    /// every 255 words. (A plain loop over the bytes widens every byte's count to 64 bits; this runs before the
+    /// parse can start.)
     func lineFeeds(in range: Range<Int>) -> Int {
         guard let base = baseAddress, !range.isEmpty else { return 0 }
         let raw = UnsafeRawPointer(base + range.lowerBound)

@@ -70,8 +70,8 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
             envoy: buildEnvoyConfig(model, addresses: options.envoy, delivery: options.endpointDelivery), diagnostics: log.sorted)
     }
     var resources = collectAmbassadorResources(input.objects, log: &log)
-    // Freed here, before the model is built, on all processors (freeing on another thread while the model is built
-    // was measured no faster: both threads then contend for the allocator).
+    // Freed here, before the model is built, on all processors: freed on another thread while the model is built,
+    // both threads would contend for the allocator.
     let objects = input.objects
     _ = consume input
     releaseInParallel(consume objects)

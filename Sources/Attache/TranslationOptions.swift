@@ -22,23 +22,3 @@ public struct AmbassadorInstallation: Sendable, Equatable {
     public init() {}
 }
 
-/// The addresses of Envoy's HTTP listener and of its admin listener.
-public struct EnvoyAddresses: Sendable, Equatable {
-    public var listenAddress = "0.0.0.0"
-    public var listenPort = 8080
-    public var adminAddress = "127.0.0.1"
-    public var adminPort = 9901
-
-    public init() {}
-}
-
-/// How endpoint-routed clusters receive their pod addresses.
-public enum EndpointDelivery: Sendable, Equatable {
-    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` writes. A static bootstrap is
-    /// restarted to change anyway, and `envoy --mode validate` checks only what the bootstrap contains.
-    case inline
-    /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
-    /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
-    /// file ("Unexpected EDS resource length: 2" otherwise).
-    case files(directory: String)
-}

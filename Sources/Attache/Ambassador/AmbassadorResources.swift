@@ -142,8 +142,8 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
             log.add(contentsOf: diagnostics)
             if let rollout, rollout.usesAmbassador { resources.rollouts.append(rollout) }
             continue
-        case .resolver(let resolverKind):
-            resources.resolvers[object.reference.name] = resolverKind
+        case .resolver(let kind):
+            resources.resolvers[object.reference.name] = kind
             continue
         case .unsupportedAmbassadorKind:
             log.note(.unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped", at: object.location, object: object.reference)

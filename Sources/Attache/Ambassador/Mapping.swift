@@ -2,7 +2,7 @@
 ///
 /// A class with constant fields: the routing stage passes Mappings around by the thousand, and copying a struct
 /// of thirty fields each time cost more than using them.
-public final class Mapping: @unchecked Sendable {
+public final class Mapping: Sendable {
     /// How `prefix` matches the path.
     public enum PathMatch: String, Sendable {
         case prefix, regex, exact
@@ -131,7 +131,7 @@ public struct HeaderMatcher: Sendable, Hashable {
         /// The whole value matches the RE2 regex. YAML `true` ("present, any value") is the regex `.*`, as in
         /// Emissary.
         case regex(String)
-        /// A DNS glob on `:authority`: `*`, `*.example.com`, `example.*`, or an exact name.
+        /// A DNS glob on `:authority` as written (read through `HostGlob`).
         case hostGlob(String)
     }
 
@@ -161,6 +161,58 @@ public struct HeaderMatcher: Sendable, Hashable {
 
     /// Emissary's header key for route order: `name-value`.
     public var sortKey: String { "\(name)-\(valueText)" }
+}
+
+/// The one reading of a host glob (`hostname`, and `host` in v2): `*` matches every host, `*.example.com` the hosts
+/// ending in `.example.com`, `example.*` those starting with `example.`, anything else that one name; host names
+/// compare without case. The Envoy matcher, explain, diff's probes and the reader of written config all use it.
+public enum HostGlob: Sendable, Equatable {
+    case any
+    case suffix(String)
+    case prefix(String)
+    case exact(String)
+
+    public init(_ glob: String) {
+        if glob == "*" {
+            self = .any
+        } else if glob.hasPrefix("*") {
+            self = .suffix(String(glob.dropFirst()))
+        } else if glob.hasSuffix("*") {
+            self = .prefix(String(glob.dropLast()))
+        } else {
+            self = .exact(glob)
+        }
+    }
+
+    /// The glob as a Mapping writes it.
+    public var text: String {
+        switch self {
+        case .any: return "*"
+        case .suffix(let suffix): return "*" + suffix
+        case .prefix(let prefix): return prefix + "*"
+        case .exact(let name): return name
+        }
+    }
+
+    public func matches(_ host: String) -> Bool {
+        let host = host.lowercased()
+        switch self {
+        case .any: return true
+        case .suffix(let suffix): return host.hasSuffix(suffix.lowercased())
+        case .prefix(let prefix): return host.hasPrefix(prefix.lowercased())
+        case .exact(let name): return host == name.lowercased()
+        }
+    }
+
+    /// A host the glob matches, with `probe` standing for its wildcard.
+    var exampleHost: String {
+        switch self {
+        case .any: return "probe.example"
+        case .suffix(let suffix): return "probe" + suffix
+        case .prefix(let prefix): return prefix + "probe"
+        case .exact(let name): return name
+        }
+    }
 }
 
 /// A header to add to requests or responses.

@@ -355,28 +355,7 @@ private func decodeHost(
 
 /// "did you mean `service`?" for a field one or two edits away from a known one.
 private func suggestion(for key: String) -> String {
-    // Edit distance is quadratic in the key's length; a typo is short, a hostile key need not be.
-    guard key.utf8.count <= 40 else { return "" }
-    let candidates = understoodFields.sorted().filter { editDistance($0, key) <= 2 }
-    guard let best = candidates.min(by: { editDistance($0, key) < editDistance($1, key) }) else { return "" }
-    return " (did you mean `\(best)`?)"
-}
-
-/// Levenshtein distance, for suggestions only.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8), b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = [Int](repeating: 0, count: b.count + 1)
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    closestName(to: key, among: understoodFields.sorted(), maximumDistance: 2).map { " (did you mean `\($0)`?)" } ?? ""
 }
 
 extension DiagnosticLog {

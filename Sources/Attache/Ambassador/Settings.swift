@@ -2,8 +2,8 @@
 /// added and removed. A Mapping carries the values as written; its route carries them resolved (the Module's
 /// defaults and the canary group's merged headers filled in), and the Envoy route builder writes them.
 ///
-/// A new route-level field is one property here, decoded in MappingDecoder and written by `envoyRoute`; `diff` and
-/// `explain` list it through `described` without knowing it.
+/// A new route-level field is one property here, decoded in MappingDecoder, written by `envoyRoute`, and one line
+/// of `described` (Review/SettingsDescription.swift), through which `diff` and `explain` list it.
 public struct RouteSettings: Sendable, Hashable {
     /// Replacement for the matched prefix (the whole path for regex and exact matches); nil leaves the path alone.
     public var prefixRewrite: String?
@@ -29,25 +29,6 @@ public struct RouteSettings: Sendable, Hashable {
         self.addResponseHeaders = addResponseHeaders
         self.removeRequestHeaders = removeRequestHeaders
         self.removeResponseHeaders = removeResponseHeaders
-    }
-
-    /// Each setting as people read it, in a fixed order: what `diff` compares and prints.
-    public var described: [(name: String, value: String)] {
-        func duration(_ ms: Int?) -> String { ms.map { Envoy.duration(milliseconds: $0) } ?? "(none)" }
-        func added(_ list: [HeaderAddition]) -> String {
-            list.isEmpty ? "(none)" : list.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: ", ")
-        }
-        func removed(_ list: [String]?) -> String { (list ?? []).sorted().joined(separator: ", ") }
-        return [
-            ("rewrite", prefixRewrite ?? "(none)"),
-            ("host rewrite", hostRewrite ?? "(none)"),
-            ("timeout", duration(timeoutMs)),
-            ("idle timeout", duration(idleTimeoutMs)),
-            ("request headers added", added(addRequestHeaders)),
-            ("response headers added", added(addResponseHeaders)),
-            ("request headers removed", removed(removeRequestHeaders)),
-            ("response headers removed", removed(removeResponseHeaders)),
-        ]
     }
 }
 

@@ -42,9 +42,7 @@ struct ArgumentParser {
             }
             if name == "-h" { name = "--help" }
             guard let option = options.first(where: { $0.name == name }) else {
-                let known = name.count <= 40 ? options.map(\.name) : []
-                let best = known.min { editDistance($0, name) < editDistance($1, name) }
-                let hint = best.flatMap { editDistance($0, name) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+                let hint = closestName(to: name, among: options.map(\.name), maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
                 throw UsageError(message: "unknown option \(name)\(hint)")
             }
             if option.takesValue {

@@ -43,8 +43,7 @@ public enum AttacheCLI {
             io.out(usage)
             return ExitStatus.success
         default:
-            let best = command.count <= 40 ? commands.min { editDistance($0, command) < editDistance($1, command) } : nil
-            let hint = best.flatMap { editDistance($0, command) <= 3 ? " (did you mean \($0)?)" : nil } ?? ""
+            let hint = closestName(to: command, among: commands, maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
             io.writeErr("attache: unknown command \(command)\(hint)\n\(usage)")
             return ExitStatus.failure
         }

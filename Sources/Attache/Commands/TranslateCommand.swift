@@ -77,8 +77,8 @@ enum TranslateCommand {
             clock.lap("write")
         }
         let exitStatus = translation.exitStatus
-        // Freeing every route and cluster one by one would be the last 30 ms of a 10,000-Mapping run: another
-        // thread does it, and a process that exits first leaves it to the kernel.
+        // Freeing every route and cluster one by one is slow at the end of a large run: another thread does it,
+        // and a process that exits first leaves it to the kernel.
         releaseInBackground(consume translation)
         return exitStatus
     }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The outside world a command may touch: standard output and error, and standard input. Tests pass their own.
-public struct CommandIO: @unchecked Sendable {
+public struct CommandIO {
     public var writeOut: ([UInt8]) -> Void
     public var writeErr: (String) -> Void
     public var readIn: () -> [UInt8]

@@ -16,7 +16,7 @@ public struct EnvoyConfig: Sendable, Equatable {
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
 public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, delivery: EndpointDelivery) -> EnvoyConfig {
-    // Each is built on all processors (side by side, the routes took three times as long as the clusters).
+    // One after the other, each on all processors: side by side, the routes would take far longer than the clusters.
     let routes = buildRouteConfiguration(model)
     let clusters = buildClusters(model, delivery: delivery)
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
@@ -36,4 +36,25 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
         admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
     return EnvoyConfig(routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
+}
+
+/// The addresses of Envoy's HTTP listener and of its admin listener.
+public struct EnvoyAddresses: Sendable, Equatable {
+    public var listenAddress = "0.0.0.0"
+    public var listenPort = 8080
+    public var adminAddress = "127.0.0.1"
+    public var adminPort = 9901
+
+    public init() {}
+}
+
+/// How endpoint-routed clusters receive their pod addresses.
+public enum EndpointDelivery: Sendable, Equatable {
+    /// In the cluster itself (STATIC): a self-contained bootstrap, what `translate` writes. A static bootstrap is
+    /// restarted to change anyway, and `envoy --mode validate` checks only what the bootstrap contains.
+    case inline
+    /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
+    /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
+    /// file ("Unexpected EDS resource length: 2" otherwise).
+    case files(directory: String)
 }

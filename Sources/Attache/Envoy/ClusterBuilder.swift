@@ -41,25 +41,3 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
             edsPath: nil, upstreamTLS: cluster.tls)
     }
 }
-
-/// True for an IPv4 dotted quad or an IPv6 literal (anything with a `:`). Byte-level: it runs once per cluster.
-func isIPAddress(_ host: String) -> Bool {
-    if host.utf8.contains(UInt8(ascii: ":")) { return true }
-    var parts = 0, digits = 0, value = 0
-    for byte in host.utf8 {
-        switch byte {
-        case UInt8(ascii: "."):
-            guard digits > 0 else { return false }
-            parts += 1
-            digits = 0
-            value = 0
-        case UInt8(ascii: "0")...UInt8(ascii: "9"):
-            digits += 1
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-            guard digits <= 3, value <= 255 else { return false }
-        default:
-            return false
-        }
-    }
-    return digits > 0 && parts == 3
-}

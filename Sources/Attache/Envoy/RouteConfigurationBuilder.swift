@@ -72,13 +72,11 @@ func envoyHeaderMatcher(_ matcher: HeaderMatcher) -> Envoy.HeaderMatcher? {
     case .regex(let regex):
         stringMatch = .regex(regex)
     case .hostGlob(let glob):
-        if glob == "*" { return nil }
-        if glob.hasPrefix("*") {
-            stringMatch = .suffix(String(glob.dropFirst()), ignoreCase: true)
-        } else if glob.hasSuffix("*") {
-            stringMatch = .prefix(String(glob.dropLast()), ignoreCase: true)
-        } else {
-            stringMatch = .exact(glob, ignoreCase: true)
+        switch HostGlob(glob) {
+        case .any: return nil
+        case .suffix(let suffix): stringMatch = .suffix(suffix, ignoreCase: true)
+        case .prefix(let prefix): stringMatch = .prefix(prefix, ignoreCase: true)
+        case .exact(let name): stringMatch = .exact(name, ignoreCase: true)
         }
     }
     return Envoy.HeaderMatcher(name: matcher.name, stringMatch: stringMatch)

@@ -25,27 +25,17 @@ final class InputWatcher {
         if fd >= 0 { close(fd) }
     }
 
-    /// Adds watches for directories that appeared since the last call (new subdirectories, a recreated parent).
+    /// Adds watches for directories that appeared since the last call (new subdirectories, a recreated parent):
+    /// every directory the input walk lists (`SourceLoader.walk`, so what is watched is what is read), and the parent
+    /// of each path that is not a directory.
     func refreshWatches() {
         guard fd >= 0 else { return }
         var directories: [String] = []
         for path in paths where path != "-" {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-                directories.append(path)
-                if let enumerator = FileManager.default.enumerator(atPath: path) {
-                    while let entry = enumerator.nextObject() as? String {
-                        if entry.split(separator: "/").contains(where: { $0.hasPrefix(".") }) {
-                            enumerator.skipDescendants()
-                            continue
-                        }
-                        var childIsDirectory: ObjCBool = false
-                        let child = path + "/" + entry
-                        if FileManager.default.fileExists(atPath: child, isDirectory: &childIsDirectory), childIsDirectory.boolValue {
-                            directories.append(child)
-                        }
-                    }
-                }
+                var ignored = DiagnosticLog()
+                directories += SourceLoader.walk(path, log: &ignored).directories
             } else {
                 directories.append((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
             }

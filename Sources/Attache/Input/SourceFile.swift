@@ -1,6 +1,7 @@
 // Input: the bytes Attaché reads, with the name diagnostics print for them.
 //
-// This is the only stage that touches the file system; everything after it works on `SourceFile` values.
+// Reading files is this folder's job (once, or again on every change: `InputSource`); every stage after it
+// works on `SourceFile` values.
 
 import Foundation
 
@@ -107,10 +108,16 @@ public enum SourceLoader {
     /// in name order, hidden entries skipped (a Kubernetes ConfigMap volume's `..data` is reached through the
     /// visible links), each real directory once (a symlink loop is reported, not followed forever).
     public static func inputFiles(under path: String, log: inout DiagnosticLog) -> [String] {
-        var files: [String] = []
+        walk(path, log: &log).files
+    }
+
+    /// The one walk of an input path: the files `load` reads (see `inputFiles`), and the directories it listed to
+    /// find them (the sidecar watches those).
+    static func walk(_ path: String, log: inout DiagnosticLog) -> (files: [String], directories: [String]) {
+        var found = (files: [String](), directories: [String]())
         var visited = Set<String>()
-        collect(path: path, explicitlyNamed: true, into: &files, log: &log, visited: &visited)
-        return files
+        collect(path: path, explicitlyNamed: true, into: &found, log: &log, visited: &visited)
+        return found
     }
 
     /// A fingerprint of what `load` would read: each file's identity, size and modification time (through
@@ -133,7 +140,8 @@ public enum SourceLoader {
     }
 
     private static func collect(
-        path: String, explicitlyNamed: Bool, into files: inout [String], log: inout DiagnosticLog, visited: inout Set<String>
+        path: String, explicitlyNamed: Bool, into found: inout (files: [String], directories: [String]), log: inout DiagnosticLog,
+        visited: inout Set<String>
     ) {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -155,16 +163,17 @@ public enum SourceLoader {
                 log.error(.unreadablePath, "cannot list directory", at: SourceLocation(file: path, line: 1, column: 1))
                 return
             }
+            found.directories.append(path)
             for entry in entries.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !entry.hasPrefix(".") {
                 let child = path.hasSuffix("/") ? path + entry : path + "/" + entry
                 var childIsDirectory: ObjCBool = false
                 _ = fm.fileExists(atPath: child, isDirectory: &childIsDirectory)
                 if childIsDirectory.boolValue || extensions.contains((entry as NSString).pathExtension.lowercased()) {
-                    collect(path: child, explicitlyNamed: false, into: &files, log: &log, visited: &visited)
+                    collect(path: child, explicitlyNamed: false, into: &found, log: &log, visited: &visited)
                 }
             }
             return
         }
-        files.append(path)
+        found.files.append(path)
     }
 }

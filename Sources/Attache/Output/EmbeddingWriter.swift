@@ -37,8 +37,8 @@ struct EmbedPoint: Sendable, Equatable {
 ///
 /// The work is cut into pieces (runs of the skeleton, and each embedded file between two of its marks, about
 /// 256 KB apart) whose place in the output is known in advance from the marks' line-feed counts, so that
-/// `parallelWidth` threads each write one contiguous share of the file at its own offset. Embedding the 15 MB of
-/// routes and clusters into the bootstrap was the one step of writing that ran on a single processor.
+/// `parallelWidth` threads each write one contiguous share of the file at its own offset: otherwise embedding the
+/// routes and clusters (most of the bootstrap's bytes) would be the one step of writing on a single processor.
 enum EmbeddingWriter {
     /// A document written by `body` with some values left out: `body` calls `leaveOut(writer, path)` where the file
     /// at `path` (a rendered JSON value ending in a newline) goes. Returns the document's bytes with its final newline

@@ -75,8 +75,8 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
             guard let name = entry["name"] as? String, let string = entry["string_match"] as? [String: Any] else { return nil }
             if let exact = string["exact"] as? String { return HeaderMatcher(name: name, value: name == ":authority" ? .hostGlob(exact) : .exact(exact)) }
             if let regex = (string["safe_regex"] as? [String: Any])?["regex"] as? String { return HeaderMatcher(name: name, value: .regex(regex)) }
-            if let suffix = string["suffix"] as? String { return HeaderMatcher(name: name, value: .hostGlob("*" + suffix)) }
-            if let prefix = string["prefix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(prefix + "*")) }
+            if let suffix = string["suffix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(HostGlob.suffix(suffix).text)) }
+            if let prefix = string["prefix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(HostGlob.prefix(prefix).text)) }
             return nil
         }
     }

@@ -235,7 +235,7 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
         matches = value.map { regexes.fullMatch(regex, $0, caseInsensitive: false) } ?? false
     case .hostGlob(let glob):
         described = glob
-        matches = value.map { hostMatchesGlob($0, glob) } ?? false
+        matches = value.map { HostGlob(glob).matches($0) } ?? false
     }
     if matches { return nil }
     switch matcher.name {
@@ -245,16 +245,6 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
         if value == nil { return query ? .queryMissing(matcher.name) : .headerMissing(matcher.name) }
         return query ? .queryDifferent(name: matcher.name, expected: described) : .headerDifferent(name: matcher.name, expected: described)
     }
-}
-
-/// A DNS glob on `:authority`, as the Envoy matchers Attaché writes for `hostname` (ignoring case on both sides).
-func hostMatchesGlob(_ host: String, _ glob: String) -> Bool {
-    let host = host.lowercased()
-    let glob = glob.lowercased()
-    if glob == "*" { return true }
-    if glob.hasPrefix("*") { return host.hasSuffix(String(glob.dropFirst())) }
-    if glob.hasSuffix("*") { return host.hasPrefix(String(glob.dropLast())) }
-    return host == glob
 }
 
 /// The path the upstream sees: Envoy's `prefix_rewrite` replaces the matched prefix, or the whole path for exact

@@ -153,11 +153,7 @@ func probeRequest(for route: Route) -> ProbeRequest? {
         switch matcher.value {
         case .exact(let v): return v
         case .regex(let r): return r == ".*" ? "probe" : nil
-        case .hostGlob(let g):
-            if g == "*" { return "probe.example" }
-            if g.hasPrefix("*") { return "probe" + g.dropFirst() }
-            if g.hasSuffix("*") { return g.dropLast() + "probe" }
-            return g
+        case .hostGlob(let glob): return HostGlob(glob).exampleHost
         }
     }
     for header in route.headers {

@@ -25,8 +25,8 @@ func resolverKind(for mapping: Mapping, resources: AmbassadorResources, log: ino
     return kind
 }
 
-/// The Service port a Mapping's service refers to: by name (`svc:http`), by number, or the only port.
-/// Returns nil when the Service is known and no port fits (the caller warns); `.unknownService` when there is no
+/// The Service port a Mapping's service refers to: by name (`svc:http`), by number, or the only port;
+/// `.noMatch` when the Service is known and no port fits (the caller warns), `.unknownService` when there is no
 /// Service object to consult.
 enum ServicePortChoice {
     case port(KubernetesService.Port)

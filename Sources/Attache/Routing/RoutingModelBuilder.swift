@@ -1,4 +1,3 @@
-import YAML
 
 /// Stage: Ambassador resources → routing model.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -8,22 +9,17 @@ import Glibc
 nonisolated(unsafe) var sidecarSignalReceived: sig_atomic_t = 0
 
 /// Lets tests (and the signal handler) stop a running sidecar.
-public final class SidecarControl: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stopped = false
+public final class SidecarControl: Sendable {
+    private let stopped = Atomic(false)
 
     public init() {}
 
     public func stop() {
-        lock.lock()
-        stopped = true
-        lock.unlock()
+        stopped.store(true, ordering: .releasing)
     }
 
     public var isStopped: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopped || sidecarSignalReceived != 0
+        stopped.load(ordering: .acquiring) || sidecarSignalReceived != 0
     }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 // byte-identical output: keys in the order the types write them, no dictionaries, no timestamps.
 //
 // The writer streams: types write their fields straight into one byte buffer, with no tree of values in
-// between (at 10,000 Mappings the output is tens of megabytes; building a tree first cost more than writing it).
+// between (a large output is tens of megabytes; building a tree first would cost more than writing it).
 
 /// Something that writes itself as JSON: each Envoy type writes its fields in proto order.
 public protocol JSONRepresentable {
@@ -384,8 +384,8 @@ public struct JSONArray<Element: JSONRepresentable>: JSONRepresentable {
 }
 
 /// The bytes a `JSONWriter` has written: a growable buffer appended to through a pointer. An Array's `append`
-/// checks uniqueness and capacity through generic code on every call; with millions of small appends per large
-/// output that was a third of the writer's time.
+/// checks uniqueness and capacity through generic code on every call, and a large output is millions of small
+/// appends.
 struct ByteBuffer: ~Copyable {
     private var base: UnsafeMutablePointer<UInt8>
     private(set) var count = 0
