@@ -8,7 +8,8 @@ let parallelWidth = max(1, ProcessInfo.processInfo.activeProcessorCount)
 ///
 /// Used where the work splits into independent pieces whose results are merged in a fixed order afterwards
 /// (chunks of one file, batches of objects), so the output is the same whatever the thread timing.
-func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @Sendable (Item) -> Result) -> [Result] {
+func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform: @Sendable (Item) -> Result) -> [Result]
+{
     if items.count <= 1 || parallelWidth == 1 { return items.map(transform) }
     let slots = ResultSlots<Result>(count: items.count)
     DispatchQueue.concurrentPerform(iterations: items.count) { index in
@@ -23,7 +24,9 @@ func parallelMap<Item: Sendable, Result: Sendable>(_ items: [Item], _ transform:
 /// For per-item results (a cluster, a name): no per-run arrays to join, so no result is copied, and none of the
 /// memory a worker allocated is freed by the calling thread (a free into another thread's allocator arena takes
 /// its lock; at 50,000 Mappings such joins cost more than the work).
-func parallelMap<Result: Sendable>(count: Int, minimumRun: Int = 1024, _ transform: @Sendable (Int) -> Result) -> [Result] {
+func parallelMap<Result: Sendable>(count: Int, minimumRun: Int = 1024, _ transform: @Sendable (Int) -> Result)
+    -> [Result]
+{
     [Result](unsafeUninitializedCapacity: count) { buffer, initializedCount in
         let base = UncheckedPointer(buffer.baseAddress)
         // Each index is initialised by exactly one run; the array takes them all once every run has returned.
@@ -42,7 +45,9 @@ func parallelUnzip<First: Sendable, Second: Sendable>(
     var seconds: [Second] = []
     let firsts = [First](unsafeUninitializedCapacity: count) { firstBuffer, firstCount in
         seconds = [Second](unsafeUninitializedCapacity: count) { secondBuffer, secondCount in
-            let (first, second) = (UncheckedPointer(firstBuffer.baseAddress), UncheckedPointer(secondBuffer.baseAddress))
+            let (first, second) = (
+                UncheckedPointer(firstBuffer.baseAddress), UncheckedPointer(secondBuffer.baseAddress)
+            )
             // Each index is initialised by exactly one run, in both arrays.
             inRuns(count: count, minimumRun: minimumRun) { run in
                 for index in run {

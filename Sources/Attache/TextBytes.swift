@@ -30,7 +30,11 @@ struct TextHead: Comparable {
     init(_ text: String) {
         var high: UInt64 = 0, low: UInt64 = 0, count = 0
         for byte in text.utf8.prefix(16) {
-            if count < 8 { high |= UInt64(byte) << (56 - 8 * count) } else { low |= UInt64(byte) << (56 - 8 * (count - 8)) }
+            if count < 8 {
+                high |= UInt64(byte) << (56 - 8 * count)
+            } else {
+                low |= UInt64(byte) << (56 - 8 * (count - 8))
+            }
             count += 1
         }
         (self.high, self.low) = (high, low)
@@ -82,7 +86,8 @@ extension UnsafeBufferPointer where Element == UInt8 {
     /// every byte of large inputs and outputs (document cutting, the line index, embedding files in the bootstrap).
     func indexOfNewline(from start: Int) -> Int? {
         guard let base = baseAddress, start < count,
-              let found = memchr(base + start, Int32(UInt8(ascii: "\n")), count - start) else { return nil }
+            let found = memchr(base + start, Int32(UInt8(ascii: "\n")), count - start)
+        else { return nil }
         return base.distance(to: found.assumingMemoryBound(to: UInt8.self))
     }
 
@@ -94,7 +99,8 @@ extension UnsafeBufferPointer where Element == UInt8 {
         guard let base = baseAddress, !range.isEmpty else { return 0 }
         let raw = UnsafeRawPointer(base + range.lowerBound)
         let words = range.count / 8
-        let feeds: UInt64 = 0x0a0a_0a0a_0a0a_0a0a, low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f, ones: UInt64 = 0x0101_0101_0101_0101
+        let feeds: UInt64 = 0x0a0a_0a0a_0a0a_0a0a, low7: UInt64 = 0x7f7f_7f7f_7f7f_7f7f,
+            ones: UInt64 = 0x0101_0101_0101_0101
         let evenBytes: UInt64 = 0x00ff_00ff_00ff_00ff
         var total = 0
         var word = 0
@@ -112,7 +118,9 @@ extension UnsafeBufferPointer where Element == UInt8 {
             let pairs = (lanes & evenBytes) &+ ((lanes >> 8) & evenBytes)  // four 16-bit lanes, each at most 510
             total += Int(truncatingIfNeeded: (pairs &* 0x0001_0001_0001_0001) >> 48)
         }
-        for index in (range.lowerBound + words * 8)..<range.upperBound where self[index] == UInt8(ascii: "\n") { total += 1 }
+        for index in (range.lowerBound + words * 8)..<range.upperBound where self[index] == UInt8(ascii: "\n") {
+            total += 1
+        }
         return total
     }
 }

@@ -35,16 +35,20 @@ public struct ParsedInput: Sendable {
 /// soon as its document is read (`decodeAmbassadorObject`, on the parse workers). With a `cache` (the sidecar),
 /// documents unchanged since its last run are neither parsed nor decoded again.
 public func parseSources(
-    _ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(), cache: DocumentCache<AmbassadorObject>? = nil,
+    _ sources: [SourceFile], loadDiagnostics: DiagnosticLog = DiagnosticLog(),
+    cache: DocumentCache<AmbassadorObject>? = nil,
     options: TranslationOptions
 ) -> ParsedInput {
     var log = loadDiagnostics
     var isComplete = !loadDiagnostics.hasErrors
     var objects: [AmbassadorObject] = []
     let ambassadorID = options.installation.id
-    let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
+    let decode: @Sendable (KubernetesObject) -> AmbassadorObject = {
+        decodeAmbassadorObject($0, ambassadorID: ambassadorID)
+    }
     for source in sources {
-        let read = cache.map { $0.objects(for: source, decode: decode, log: &log) }
+        let read =
+            cache.map { $0.objects(for: source, decode: decode, log: &log) }
             ?? readKubernetesObjects(from: source, decode: decode, log: &log)
         if let fileObjects = read {
             // One input file (the usual case) hands over its array as it is: appending would copy every object.
@@ -67,7 +71,8 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
         let model = RoutingModel()
         return Translation(
             isComplete: false, resources: AmbassadorResources(), model: model,
-            envoy: buildEnvoyConfig(model, addresses: options.envoy, delivery: options.endpointDelivery), diagnostics: log.sorted)
+            envoy: buildEnvoyConfig(model, addresses: options.envoy, delivery: options.endpointDelivery),
+            diagnostics: log.sorted)
     }
     var resources = collectAmbassadorResources(input.objects, log: &log)
     // Freed here, before the model is built, on all processors: freed on another thread while the model is built,
@@ -82,6 +87,8 @@ public func translateObjects(_ input: consuming ParsedInput, options: Translatio
 }
 
 /// Runs the whole pipeline on already-loaded sources. Pure: no files, clocks or environment.
-public func translate(_ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()) -> Translation {
+public func translate(
+    _ sources: [SourceFile], options: TranslationOptions, loadDiagnostics: DiagnosticLog = DiagnosticLog()
+) -> Translation {
     translateObjects(parseSources(sources, loadDiagnostics: loadDiagnostics, options: options), options: options)
 }

@@ -21,4 +21,3 @@ public struct AmbassadorInstallation: Sendable, Equatable {
 
     public init() {}
 }
-

@@ -36,73 +36,76 @@ func fuzzOneInput(_ bytes: [UInt8]) {
 
 #if FUZZING
 
-/// libFuzzer's entry (its own `main`, from the runtime archive, calls it when that `main` is the one linked).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    fuzzOneInput(size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : [])
-    return 0
-}
-
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
-/// SwiftPM gives an executable its own entry point, so libFuzzer's `main` is not linked in; this one hands the
-/// command line to libFuzzer's driver.
-@main
-struct FuzzMain {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) })
+    /// libFuzzer's entry (its own `main`, from the runtime archive, calls it when that `main` is the one linked).
+    @_cdecl("LLVMFuzzerTestOneInput")
+    public func fuzzTestOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        fuzzOneInput(size > 0 && data != nil ? Array(UnsafeBufferPointer(start: data, count: size)) : [])
+        return 0
     }
-}
 
-@_silgen_name("LLVMFuzzerMutate")
-func LLVMFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
+    @_silgen_name("LLVMFuzzerRunDriver")
+    func LLVMFuzzerRunDriver(
+        _ argc: UnsafeMutablePointer<CInt>,
+        _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+        _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+    ) -> CInt
 
-/// The structure target (ATTACHE_FUZZ_TARGET=structure) mutates the YAML tree instead of bytes; the bytes target
-/// leaves mutation to libFuzzer.
-@_cdecl("LLVMFuzzerCustomMutator")
-public func fuzzCustomMutator(_ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: CUnsignedInt) -> Int {
-    guard let data else { return 0 }
-    guard ProcessInfo.processInfo.environment["ATTACHE_FUZZ_TARGET"] == "structure" else {
-        return LLVMFuzzerMutate(data, size, maxSize)
+    /// SwiftPM gives an executable its own entry point, so libFuzzer's `main` is not linked in; this one hands the
+    /// command line to libFuzzer's driver.
+    @main
+    struct FuzzMain {
+        static func main() {
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzTestOneInput(data, size) })
+        }
     }
-    var generator = SeededGenerator(seed: UInt64(seed))
-    let input = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let mutated = mutateStructure(input, using: &generator), mutated.count <= maxSize else {
-        return LLVMFuzzerMutate(data, size, maxSize)
+
+    @_silgen_name("LLVMFuzzerMutate")
+    func LLVMFuzzerMutate(_ data: UnsafeMutablePointer<UInt8>, _ size: Int, _ maxSize: Int) -> Int
+
+    /// The structure target (ATTACHE_FUZZ_TARGET=structure) mutates the YAML tree instead of bytes; the bytes target
+    /// leaves mutation to libFuzzer.
+    @_cdecl("LLVMFuzzerCustomMutator")
+    public func fuzzCustomMutator(
+        _ data: UnsafeMutablePointer<UInt8>?, _ size: Int, _ maxSize: Int, _ seed: CUnsignedInt
+    ) -> Int {
+        guard let data else { return 0 }
+        guard ProcessInfo.processInfo.environment["ATTACHE_FUZZ_TARGET"] == "structure" else {
+            return LLVMFuzzerMutate(data, size, maxSize)
+        }
+        var generator = SeededGenerator(seed: UInt64(seed))
+        let input = Array(UnsafeBufferPointer(start: data, count: size))
+        guard let mutated = mutateStructure(input, using: &generator), mutated.count <= maxSize else {
+            return LLVMFuzzerMutate(data, size, maxSize)
+        }
+        mutated.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: mutated.count) }
+        return mutated.count
     }
-    mutated.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: mutated.count) }
-    return mutated.count
-}
 
 #else
 
-@main
-struct Replay {
-    /// `attache-fuzz FILE...`: runs the fuzz checks on saved inputs (a crash here is a regression).
-    static func main() {
-        var count = 0
-        for path in CommandLine.arguments.dropFirst() {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
-                exit(2)
-            }
-            fuzzOneInput(Array(data))
-            if ProcessInfo.processInfo.environment["ATTACHE_FUZZ_MUTATE"] == "1" {
-                var generator = SeededGenerator(seed: UInt64(count + 1))
-                for _ in 0..<50 {
-                    if let mutated = mutateStructure(Array(data), using: &generator) { fuzzOneInput(mutated) }
+    @main
+    struct Replay {
+        /// `attache-fuzz FILE...`: runs the fuzz checks on saved inputs (a crash here is a regression).
+        static func main() {
+            var count = 0
+            for path in CommandLine.arguments.dropFirst() {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    FileHandle.standardError.write(Data("cannot read \(path)\n".utf8))
+                    exit(2)
                 }
+                fuzzOneInput(Array(data))
+                if ProcessInfo.processInfo.environment["ATTACHE_FUZZ_MUTATE"] == "1" {
+                    var generator = SeededGenerator(seed: UInt64(count + 1))
+                    for _ in 0..<50 {
+                        if let mutated = mutateStructure(Array(data), using: &generator) { fuzzOneInput(mutated) }
+                    }
+                }
+                count += 1
             }
-            count += 1
+            print("replayed \(count) input(s)")
         }
-        print("replayed \(count) input(s)")
     }
-}
 
 #endif

@@ -16,23 +16,31 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Values that stress the decoders: wrong types, edge numbers, template text, run-together fields, long text.
 private let hostileScalars: [Node] = [
-    Node(scalar: "true"), Node(scalar: "true", style: .doubleQuoted), Node(scalar: "20"), Node(scalar: "20", style: .doubleQuoted),
-    Node(scalar: "120"), Node(scalar: "-5"), Node(scalar: "-0"), Node(scalar: "1e309"), Node(scalar: ".nan"), Node(scalar: "", style: .doubleQuoted),
+    Node(scalar: "true"), Node(scalar: "true", style: .doubleQuoted), Node(scalar: "20"),
+    Node(scalar: "20", style: .doubleQuoted),
+    Node(scalar: "120"), Node(scalar: "-5"), Node(scalar: "-0"), Node(scalar: "1e309"), Node(scalar: ".nan"),
+    Node(scalar: "", style: .doubleQuoted),
     Node(scalar: "null"), Node(scalar: "{{ .Values.service.name }}", style: .doubleQuoted),
-    Node(scalar: "service-gray  weight: 20", style: .doubleQuoted), Node(scalar: "/svc/"), Node(scalar: "*.example.com", style: .doubleQuoted),
-    Node(scalar: "(?=x)", style: .doubleQuoted), Node(scalar: "https://Svc.NS:8443/p"), Node(scalar: "websvc:http"), Node(scalar: "[::1]:9000", style: .doubleQuoted),
-    Node(scalar: String(repeating: "x", count: 5000)), Node(.sequence([Node(scalar: "a")]), mark: Mark(line: 1, column: 1)),
+    Node(scalar: "service-gray  weight: 20", style: .doubleQuoted), Node(scalar: "/svc/"),
+    Node(scalar: "*.example.com", style: .doubleQuoted),
+    Node(scalar: "(?=x)", style: .doubleQuoted), Node(scalar: "https://Svc.NS:8443/p"), Node(scalar: "websvc:http"),
+    Node(scalar: "[::1]:9000", style: .doubleQuoted),
+    Node(scalar: String(repeating: "x", count: 5000)),
+    Node(.sequence([Node(scalar: "a")]), mark: Mark(line: 1, column: 1)),
     Node(.mapping([Node.Pair(key: Node(scalar: "gray"), value: Node(scalar: "true"))]), mark: Mark(line: 1, column: 1)),
 ]
 
 /// Mapping fields worth adding with hostile values.
 private let fieldNames = [
-    "prefix", "service", "weight", "headers", "regex_headers", "query_parameters", "host", "hostname", "method", "precedence",
-    "rewrite", "resolver", "prefix_regex", "prefix_exact", "case_sensitive", "timeout_ms", "connect_timeout_ms", "host_rewrite",
+    "prefix", "service", "weight", "headers", "regex_headers", "query_parameters", "host", "hostname", "method",
+    "precedence",
+    "rewrite", "resolver", "prefix_regex", "prefix_exact", "case_sensitive", "timeout_ms", "connect_timeout_ms",
+    "host_rewrite",
     "add_request_headers", "remove_request_headers", "ambassador_id", "name", "namespace", "kind", "apiVersion",
     // Rollouts, Module and endpoints: the other objects whose fields drive routing.
     "currentStepIndex", "setWeight", "stableService", "canaryService", "mappings", "steps", "abort", "stableRS",
-    "currentPodHash", "setHeaderRoute", "regex_max_size", "cluster_request_timeout_ms", "targetPort", "port", "addresses",
+    "currentPodHash", "setHeaderRoute", "regex_max_size", "cluster_request_timeout_ms", "targetPort", "port",
+    "addresses",
 ]
 
 /// Parses `input` as YAML, applies one to three tree mutations, and writes the result back as YAML text. nil when
@@ -44,7 +52,8 @@ func mutateStructure(_ input: [UInt8], using generator: inout SeededGenerator) -
         let index = Int.random(in: 0..<documents.count, using: &generator)
         switch Int.random(in: 0..<6, using: &generator) {
         case 0:  // replace a random node with a hostile value
-            replaceRandomNode(&documents[index], with: hostileScalars.randomElement(using: &generator)!, using: &generator)
+            replaceRandomNode(
+                &documents[index], with: hostileScalars.randomElement(using: &generator)!, using: &generator)
         case 1:  // drop a key somewhere
             editRandomMapping(&documents[index], using: &generator) { pairs, g in
                 if !pairs.isEmpty { pairs.remove(at: Int.random(in: 0..<pairs.count, using: &g)) }
@@ -55,14 +64,23 @@ func mutateStructure(_ input: [UInt8], using generator: inout SeededGenerator) -
             }
         case 3:  // add a Mapping field with a hostile value
             editRandomMapping(&documents[index], using: &generator) { pairs, g in
-                pairs.append(Node.Pair(key: Node(scalar: fieldNames.randomElement(using: &g)!), value: hostileScalars.randomElement(using: &g)!))
+                pairs.append(
+                    Node.Pair(
+                        key: Node(scalar: fieldNames.randomElement(using: &g)!),
+                        value: hostileScalars.randomElement(using: &g)!))
             }
         case 4:  // nest another document inside an annotation
             let inner = documents.randomElement(using: &generator)!
             let annotation = Node(scalar: emitYAML([inner]), style: .literal)
-            let metadata = Node(.mapping([Node.Pair(key: Node(scalar: "annotations"), value: Node(.mapping([
-                Node.Pair(key: Node(scalar: "getambassador.io/config"), value: annotation),
-            ]), mark: Mark(line: 1, column: 1)))]), mark: Mark(line: 1, column: 1))
+            let metadata = Node(
+                .mapping([
+                    Node.Pair(
+                        key: Node(scalar: "annotations"),
+                        value: Node(
+                            .mapping([
+                                Node.Pair(key: Node(scalar: "getambassador.io/config"), value: annotation)
+                            ]), mark: Mark(line: 1, column: 1)))
+                ]), mark: Mark(line: 1, column: 1))
             let service: [Node.Pair] = [
                 Node.Pair(key: Node(scalar: "apiVersion"), value: Node(scalar: "v1")),
                 Node.Pair(key: Node(scalar: "kind"), value: Node(scalar: "Service")),
@@ -105,7 +123,10 @@ private func replaceRandomNode(_ root: inout Node, with value: Node, using gener
     visit(&root, counter: &counter, target: target) { $0 = value }
 }
 
-private func editRandomMapping(_ root: inout Node, using generator: inout SeededGenerator, _ edit: (inout [Node.Pair], inout SeededGenerator) -> Void) {
+private func editRandomMapping(
+    _ root: inout Node, using generator: inout SeededGenerator,
+    _ edit: (inout [Node.Pair], inout SeededGenerator) -> Void
+) {
     var mappings: [Int] = []
     var counter = 0
     visit(&root, counter: &counter, target: -1) { _ in }
@@ -150,31 +171,43 @@ private func emit(_ node: Node, indent: Int, into out: inout String, inline: Boo
     case .scalar(let text):
         if text.contains("\n") && !text.contains("\r") {
             out += "|\n"
-            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(
+                text.hasSuffix("\n") ? 1 : 0)
+            {
                 out += pad + "  " + line + "\n"
             }
-        } else if node.style == .plain && !text.isEmpty && text.allSatisfy({ $0.isLetter || $0.isNumber || "/._-".contains($0) }) && !text.hasPrefix("-") {
+        } else if node.style == .plain && !text.isEmpty
+            && text.allSatisfy({ $0.isLetter || $0.isNumber || "/._-".contains($0) }) && !text.hasPrefix("-")
+        {
             out += text + "\n"
         } else {
-            out += "\"" + text.unicodeScalars.map { s -> String in
-                switch s {
-                case "\"": return "\\\""
-                case "\\": return "\\\\"
-                case "\n": return "\\n"
-                case "\t": return "\\t"
-                default: return s.value < 0x20 || s.value == 0x7f ? String(format: "\\x%02x", s.value) : String(s)
-                }
-            }.joined() + "\"\n"
+            out +=
+                "\""
+                + text.unicodeScalars.map { s -> String in
+                    switch s {
+                    case "\"": return "\\\""
+                    case "\\": return "\\\\"
+                    case "\n": return "\\n"
+                    case "\t": return "\\t"
+                    default: return s.value < 0x20 || s.value == 0x7f ? String(format: "\\x%02x", s.value) : String(s)
+                    }
+                }.joined() + "\"\n"
         }
     case .sequence(let items):
-        if items.isEmpty { out += "[]\n"; return }
+        if items.isEmpty {
+            out += "[]\n"
+            return
+        }
         if inline { out += "\n" }
         for item in items {
             out += pad + "- "
             emit(item, indent: indent + 2, into: &out, inline: false)
         }
     case .mapping(let pairs):
-        if pairs.isEmpty { out += "{}\n"; return }
+        if pairs.isEmpty {
+            out += "{}\n"
+            return
+        }
         if inline { out += "\n" }
         for (i, pair) in pairs.enumerated() {
             if i > 0 || inline { out += pad }

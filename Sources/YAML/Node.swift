@@ -207,7 +207,8 @@ public struct Scalar: Sendable, Equatable {
         switch first {
         case UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"):
             if text == "~" || text == "null" || text == "Null" || text == "NULL" { return .null }
-        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"), UInt8(ascii: "Y"),
+        case UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"), UInt8(ascii: "y"),
+            UInt8(ascii: "Y"),
             UInt8(ascii: "o"), UInt8(ascii: "O"):
             break
         case UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."), UInt8(ascii: "0")...UInt8(ascii: "9"):
@@ -243,10 +244,18 @@ public struct Scalar: Sendable, Equatable {
         if utf8.count > 1, utf8.first == UInt8(ascii: "0") {
             let second = utf8[utf8.index(after: utf8.startIndex)]
             switch second {
-            case UInt8(ascii: "x"): radix = 16; utf8 = utf8.dropFirst(2)
-            case UInt8(ascii: "o"): radix = 8; utf8 = utf8.dropFirst(2)
-            case UInt8(ascii: "b"): radix = 2; utf8 = utf8.dropFirst(2)
-            default: radix = 8; utf8 = utf8.dropFirst()
+            case UInt8(ascii: "x"):
+                radix = 16
+                utf8 = utf8.dropFirst(2)
+            case UInt8(ascii: "o"):
+                radix = 8
+                utf8 = utf8.dropFirst(2)
+            case UInt8(ascii: "b"):
+                radix = 2
+                utf8 = utf8.dropFirst(2)
+            default:
+                radix = 8
+                utf8 = utf8.dropFirst()
             }
             guard !utf8.isEmpty else { return nil }
         }

@@ -213,7 +213,8 @@ private struct TreeBuilder {
             aliasNodes += target.size
             if aliasNodes > limits.aliasAllowance + limits.aliasRatio * writtenNodes {
                 throw YAMLError(
-                    message: "aliases expand to more than \(limits.aliasAllowance + limits.aliasRatio * writtenNodes) nodes (an alias bomb?); refusing to expand",
+                    message:
+                        "aliases expand to more than \(limits.aliasAllowance + limits.aliasRatio * writtenNodes) nodes (an alias bomb?); refusing to expand",
                     mark: mark(event.start_mark))
             }
             try complete(target.node, size: target.size, anchor: nil)
@@ -295,7 +296,9 @@ private struct TreeBuilder {
             let sources: [Node] = pair.value.sequence ?? [pair.value]
             for source in sources {
                 for merged in source.mapping ?? [] {
-                    guard let text = merged.key.scalarText, seen.insert(MappingKey(text: text)).inserted else { continue }
+                    guard let text = merged.key.scalarText, seen.insert(MappingKey(text: text)).inserted else {
+                        continue
+                    }
                     result.append(merged)
                 }
             }
@@ -312,7 +315,10 @@ private struct TreeBuilder {
                 guard case .scalar(let text) = pairs[i].key.content, !isMergeKey(pairs[i].key) else { continue }
                 for j in 0..<i {
                     guard case .scalar(let other) = pairs[j].key.content, isSameKey(other, text) else { continue }
-                    warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pairs[i].key.mark))
+                    warnings.append(
+                        YAMLWarning(
+                            message: "key \"\(text)\" is given twice in one mapping; the last one wins",
+                            mark: pairs[i].key.mark))
                     break
                 }
             }
@@ -321,7 +327,10 @@ private struct TreeBuilder {
         var seen = Set<MappingKey>()
         for pair in pairs where !isMergeKey(pair.key) {
             if let text = pair.key.scalarText, !seen.insert(MappingKey(text: text)).inserted {
-                warnings.append(YAMLWarning(message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark))
+                warnings.append(
+                    YAMLWarning(
+                        message: "key \"\(text)\" is given twice in one mapping; the last one wins", mark: pair.key.mark
+                    ))
             }
         }
     }

@@ -1,6 +1,7 @@
-@testable import Attache
 import Foundation
 import XCTest
+
+@testable import Attache
 
 /// The command line, called in-process: exit statuses, help, stdin, --output.
 final class CommandTests: XCTestCase {
@@ -36,13 +37,17 @@ final class CommandTests: XCTestCase {
     }
 
     func testStdinAndExitStatuses() throws {
-        let good = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        let good =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
         let ok = run(["translate", "-"], stdin: good)
         XCTAssertEqual(ok.status, 0, ok.err)
         let json = try JSONSerialization.jsonObject(with: Data(ok.out.utf8)) as? [String: Any]
         XCTAssertNotNil(json?["static_resources"])
 
-        let partial = run(["translate", "-"], stdin: good + "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: b}\nspec: {prefix: /b/}\n")
+        let partial = run(
+            ["translate", "-"],
+            stdin: good
+                + "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: b}\nspec: {prefix: /b/}\n")
         XCTAssertEqual(partial.status, 1)
         XCTAssertTrue(partial.err.contains("<stdin>:9:7: error: [MappingMissingField]"), partial.err)
 
@@ -55,9 +60,13 @@ final class CommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: directory) }
         let input = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
         XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, 0)
-        let first = try ["bootstrap.json", "routes.json", "clusters.json"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        let first = try ["bootstrap.json", "routes.json", "clusters.json"].map {
+            try Data(contentsOf: directory.appendingPathComponent($0))
+        }
         XCTAssertEqual(run(["translate", "--output", directory.path, input]).status, 0)
-        let second = try ["bootstrap.json", "routes.json", "clusters.json"].map { try Data(contentsOf: directory.appendingPathComponent($0)) }
+        let second = try ["bootstrap.json", "routes.json", "clusters.json"].map {
+            try Data(contentsOf: directory.appendingPathComponent($0))
+        }
         XCTAssertEqual(first, second)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [], "temp files must not be left behind")
@@ -81,7 +90,8 @@ final class CommandTests: XCTestCase {
     func testBootstrapWrittenInSharesEqualsOneWriter() throws {
         var text = ""
         for i in 0..<3000 {
-            text += "---\napiVersion: getambassador.io/v3alpha1\nkind: Mapping\nmetadata: {name: m\(i), namespace: ns\(i % 7)}\n"
+            text +=
+                "---\napiVersion: getambassador.io/v3alpha1\nkind: Mapping\nmetadata: {name: m\(i), namespace: ns\(i % 7)}\n"
             text += "spec: {hostname: '*', prefix: /app\(i)/, service: 'svc\(i):80', timeout_ms: \(1000 + i)}\n"
         }
         let translation = translate([SourceFile(name: "large.yaml", text: text)], options: TranslationOptions())
@@ -110,16 +120,27 @@ final class CommandTests: XCTestCase {
         let before = try Data(contentsOf: bootstrap)
         let routes = directory.appendingPathComponent(OutputFiles.routes).path
         let size = try Data(contentsOf: URL(fileURLWithPath: routes)).count
-        let layout = EmbeddingWriter.layout { writer, leaveOut in writer.object { o in o.key("routes"); leaveOut(&o, routes) } }
-        for marks in [[LineFeedMark(offset: size + 10, lineFeeds: 3)], [LineFeedMark(offset: size, lineFeeds: 0)]] {
-            XCTAssertThrowsError(try EmbeddingWriter.write(
-                skeleton: layout.skeleton, embeds: layout.embeds, files: [routes: StreamedFile(path: routes, marks: marks)],
-                to: OutputFiles.bootstrap, in: directory.path))
+        let layout = EmbeddingWriter.layout { writer, leaveOut in
+            writer.object { o in
+                o.key("routes")
+                leaveOut(&o, routes)
+            }
         }
-        XCTAssertThrowsError(try EmbeddingWriter.write(
-            skeleton: layout.skeleton, embeds: layout.embeds,
-            files: [routes: StreamedFile(path: directory.path + "/gone.json", marks: [LineFeedMark(offset: 10, lineFeeds: 1)])],
-            to: OutputFiles.bootstrap, in: directory.path))
+        for marks in [[LineFeedMark(offset: size + 10, lineFeeds: 3)], [LineFeedMark(offset: size, lineFeeds: 0)]] {
+            XCTAssertThrowsError(
+                try EmbeddingWriter.write(
+                    skeleton: layout.skeleton, embeds: layout.embeds,
+                    files: [routes: StreamedFile(path: routes, marks: marks)],
+                    to: OutputFiles.bootstrap, in: directory.path))
+        }
+        XCTAssertThrowsError(
+            try EmbeddingWriter.write(
+                skeleton: layout.skeleton, embeds: layout.embeds,
+                files: [
+                    routes: StreamedFile(
+                        path: directory.path + "/gone.json", marks: [LineFeedMark(offset: 10, lineFeeds: 1)])
+                ],
+                to: OutputFiles.bootstrap, in: directory.path))
         XCTAssertEqual(try Data(contentsOf: bootstrap), before)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
@@ -134,10 +155,12 @@ final class CommandTests: XCTestCase {
     func testDirectoryInputIsReadRecursivelyInSortedOrder() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-in-\(getpid())")
         defer { try? FileManager.default.removeItem(at: directory) }
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true)
         try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
             .write(to: directory.appendingPathComponent("sub/a.yml"), atomically: true, encoding: .utf8)
-        try "{\"apiVersion\": \"getambassador.io/v2\", \"kind\": \"Mapping\", \"metadata\": {\"name\": \"b\"}, \"spec\": {\"prefix\": \"/b/\", \"service\": \"b\"}}"
+        try
+            "{\"apiVersion\": \"getambassador.io/v2\", \"kind\": \"Mapping\", \"metadata\": {\"name\": \"b\"}, \"spec\": {\"prefix\": \"/b/\", \"service\": \"b\"}}"
             .write(to: directory.appendingPathComponent("b.json"), atomically: true, encoding: .utf8)
         try "not: [yaml".write(to: directory.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
         let loaded = SourceLoader.load(paths: [directory.path])

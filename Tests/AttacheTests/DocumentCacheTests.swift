@@ -1,11 +1,14 @@
-@testable import Attache
 import Foundation
 import XCTest
+
+@testable import Attache
 
 /// The sidecar's DocumentCache must give exactly what parsing the whole file gives.
 final class DocumentCacheTests: XCTestCase {
     func summary(_ input: ParsedInput) -> [String] {
-        input.objects.enumerated().map { "\($0.offset) \($0.element.reference) \($0.element.location) \($0.element.origin)" }
+        input.objects.enumerated().map {
+            "\($0.offset) \($0.element.reference) \($0.element.location) \($0.element.origin)"
+        }
             + input.log.sorted.map(\.description)
     }
 
@@ -21,7 +24,8 @@ final class DocumentCacheTests: XCTestCase {
             XCTAssertEqual(summary(warm), summary(whole), "\(fixture.name): second run with the cache")
             XCTAssertEqual(cold.isComplete, whole.isComplete, fixture.name)
             XCTAssertEqual(
-                translateObjects(warm, options: options).envoy, translateObjects(parseSources(sources, options: options), options: options).envoy,
+                translateObjects(warm, options: options).envoy,
+                translateObjects(parseSources(sources, options: options), options: options).envoy,
                 fixture.name)
         }
     }
@@ -29,21 +33,27 @@ final class DocumentCacheTests: XCTestCase {
     func testAnEditReparsesOnlyWhatChangedAndStillMatches() throws {
         var text = ""
         for i in 0..<50 {
-            text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i), weight: \(i % 2 == 0 ? 10 : 20)}\n"
+            text +=
+                "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i), weight: \(i % 2 == 0 ? 10 : 20)}\n"
         }
         let options = TranslationOptions()
         let cache = DocumentCache<AmbassadorObject>()
         _ = parseSources([SourceFile(name: "in.yaml", text: text)], cache: cache, options: options)
-        let edited = text.replacingOccurrences(of: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 20}", with: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 30}")
+        let edited = text.replacingOccurrences(
+            of: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 20}",
+            with: "metadata: {name: m7}\nspec: {prefix: /p7/, service: s7, weight: 30}")
         XCTAssertNotEqual(edited, text)
         let cached = parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options)
         let whole = parseSources([SourceFile(name: "in.yaml", text: edited)], options: options)
         XCTAssertEqual(summary(cached), summary(whole))
-        XCTAssertEqual(translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
+        XCTAssertEqual(
+            translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
         // A broken document stops the file, as a whole-file parse does; fixing it recovers.
         let broken = edited.replacingOccurrences(of: "{name: m9}", with: "{name: m9")
-        XCTAssertFalse(parseSources([SourceFile(name: "in.yaml", text: broken)], cache: cache, options: options).isComplete)
-        XCTAssertTrue(parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options).isComplete)
+        XCTAssertFalse(
+            parseSources([SourceFile(name: "in.yaml", text: broken)], cache: cache, options: options).isComplete)
+        XCTAssertTrue(
+            parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options).isComplete)
     }
 
     /// Documents that moved without changing lines (a `---` replaced by a comment merges two documents; the ones
@@ -51,7 +61,8 @@ final class DocumentCacheTests: XCTestCase {
     func testMovedDocumentsAreFoundByKeyAndStillMatch() throws {
         var text = ""
         for i in 0..<20 {
-            text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i)}\n"
+            text +=
+                "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: m\(i)}\nspec: {prefix: /p\(i)/, service: s\(i)}\n"
         }
         let options = TranslationOptions()
         let cache = DocumentCache<AmbassadorObject>()
@@ -66,7 +77,8 @@ final class DocumentCacheTests: XCTestCase {
         let cached = parseSources([SourceFile(name: "in.yaml", text: edited)], cache: cache, options: options)
         let whole = parseSources([SourceFile(name: "in.yaml", text: edited)], options: options)
         XCTAssertEqual(summary(cached), summary(whole))
-        XCTAssertEqual(translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
+        XCTAssertEqual(
+            translateObjects(cached, options: options).envoy, translateObjects(whole, options: options).envoy)
         XCTAssertEqual(cached.objects.count, 19)
         // A line added on top moves every document down a line: same bytes, new positions; nothing may be reused
         // with its old line numbers.
@@ -92,14 +104,19 @@ final class ParallelParseTests: XCTestCase {
         for fixture in FixtureCase.all() {
             for source in try fixture.sources() {
                 var serialLog = DiagnosticLog()
-                let serial = readKubernetesObjects(from: source, firstLine: 1, chunks: nil, decode: keep, log: &serialLog)
+                let serial = readKubernetesObjects(
+                    from: source, firstLine: 1, chunks: nil, decode: keep, log: &serialLog)
                 for width in [2, 3, 7] {
                     let chunks = parallelChunks(of: source.bytes, width: width, threshold: 0)
                     if chunks != nil { chunked += 1 }
                     var log = DiagnosticLog()
-                    let objects = readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, decode: keep, log: &log)
-                    XCTAssertEqual(objects.map(describe), serial.map(describe), "\(fixture.name) \(source.name) width \(width)")
-                    XCTAssertEqual(log.sorted.map(\.description), serialLog.sorted.map(\.description), "\(fixture.name) width \(width)")
+                    let objects = readKubernetesObjects(
+                        from: source, firstLine: 1, chunks: chunks, decode: keep, log: &log)
+                    XCTAssertEqual(
+                        objects.map(describe), serial.map(describe), "\(fixture.name) \(source.name) width \(width)")
+                    XCTAssertEqual(
+                        log.sorted.map(\.description), serialLog.sorted.map(\.description),
+                        "\(fixture.name) width \(width)")
                 }
             }
         }
@@ -112,26 +129,36 @@ final class ParallelParseTests: XCTestCase {
         for fixture in FixtureCase.all() {
             let options = try fixture.options()
             let ambassadorID = options.installation.id
-            let decode: @Sendable (KubernetesObject) -> AmbassadorObject = { decodeAmbassadorObject($0, ambassadorID: ambassadorID) }
+            let decode: @Sendable (KubernetesObject) -> AmbassadorObject = {
+                decodeAmbassadorObject($0, ambassadorID: ambassadorID)
+            }
             func translated(_ objects: [AmbassadorObject]?, _ log: DiagnosticLog) -> Translation {
-                translateObjects(ParsedInput(objects: objects ?? [], isComplete: objects != nil, log: log), options: options)
+                translateObjects(
+                    ParsedInput(objects: objects ?? [], isComplete: objects != nil, log: log), options: options)
             }
             for source in try fixture.sources() {
                 var serialLog = DiagnosticLog()
-                let serial = translated(readKubernetesObjects(from: source, firstLine: 1, chunks: nil, decode: decode, log: &serialLog), serialLog)
+                let serial = translated(
+                    readKubernetesObjects(from: source, firstLine: 1, chunks: nil, decode: decode, log: &serialLog),
+                    serialLog)
                 var chunkedLog = DiagnosticLog()
                 let chunks = parallelChunks(of: source.bytes, width: 3, threshold: 0)
                 let chunked = translated(
-                    readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, decode: decode, log: &chunkedLog), chunkedLog)
+                    readKubernetesObjects(from: source, firstLine: 1, chunks: chunks, decode: decode, log: &chunkedLog),
+                    chunkedLog)
                 XCTAssertEqual(chunked.envoy, serial.envoy, "\(fixture.name) \(source.name)")
-                XCTAssertEqual(chunked.diagnostics.map(\.description), serial.diagnostics.map(\.description), "\(fixture.name) \(source.name)")
+                XCTAssertEqual(
+                    chunked.diagnostics.map(\.description), serial.diagnostics.map(\.description),
+                    "\(fixture.name) \(source.name)")
             }
         }
     }
 
     func testChunksAreWholeDocumentsCoveringTheFile() {
         var text = ""
-        for i in 0..<100 { text += "---\nkind: Service\nmetadata: {name: s\(i)}\n" + String(repeating: "# padding\n", count: i % 7) }
+        for i in 0..<100 {
+            text += "---\nkind: Service\nmetadata: {name: s\(i)}\n" + String(repeating: "# padding\n", count: i % 7)
+        }
         let bytes = Array(text.utf8)
         for width in 2...5 {
             guard let chunks = parallelChunks(of: bytes, width: width, threshold: 0) else { return XCTFail("not cut") }
@@ -145,7 +172,8 @@ final class ParallelParseTests: XCTestCase {
                 XCTAssertEqual(chunk.firstLine, linesBefore + 1)
             }
             // Balanced: no chunk holds more than twice its share.
-            XCTAssertTrue(chunks.allSatisfy { $0.range.count <= 2 * bytes.count / width }, "\(chunks.map(\.range.count))")
+            XCTAssertTrue(
+                chunks.allSatisfy { $0.range.count <= 2 * bytes.count / width }, "\(chunks.map(\.range.count))")
         }
         XCTAssertNil(parallelChunks(of: Array("a: 1\n".utf8), width: 2, threshold: 0), "one document: nothing to cut")
         XCTAssertNil(parallelChunks(of: bytes, width: 1, threshold: 0), "one processor")
@@ -159,14 +187,18 @@ final class ParallelParseTests: XCTestCase {
             guard width > 1, let pieces = documentPieces(bytes), pieces.count > 1 else { return nil }
             var chunks: [(range: Range<Int>, firstLine: Int)] = []
             var start = pieces[0]
-            for piece in pieces.dropFirst() where piece.range.lowerBound >= bytes.count * (chunks.count + 1) / width && chunks.count < width - 1 {
+            for piece in pieces.dropFirst()
+            where piece.range.lowerBound >= bytes.count * (chunks.count + 1) / width && chunks.count < width - 1 {
                 chunks.append((start.range.lowerBound..<piece.range.lowerBound, start.firstLine))
                 start = piece
             }
             chunks.append((start.range.lowerBound..<bytes.count, start.firstLine))
             return chunks.count > 1 ? chunks : nil
         }
-        let lines = ["---", "--- ", "---\r", "---x", "--", "a: 1", "b: 50%", "%YAML 1.1", " ---", "", "c: |", "  ---", "-- -", "- x"]
+        let lines = [
+            "---", "--- ", "---\r", "---x", "--", "a: 1", "b: 50%", "%YAML 1.1", " ---", "", "c: |", "  ---", "-- -",
+            "- x",
+        ]
         var generator = SystemRandomNumberGenerator()
         var cut = 0
         for _ in 0..<3000 {
@@ -178,7 +210,8 @@ final class ParallelParseTests: XCTestCase {
                 let expected = reference(bytes, width: width)
                 let chunks = parallelChunks(of: bytes, width: width, threshold: 0)
                 XCTAssertEqual(chunks?.map(\.range), expected?.map(\.range), "\(text.debugDescription) width \(width)")
-                XCTAssertEqual(chunks?.map(\.firstLine), expected?.map(\.firstLine), "\(text.debugDescription) width \(width)")
+                XCTAssertEqual(
+                    chunks?.map(\.firstLine), expected?.map(\.firstLine), "\(text.debugDescription) width \(width)")
                 if chunks != nil { cut += 1 }
             }
         }
@@ -198,9 +231,12 @@ final class ParallelParseTests: XCTestCase {
                     let lower = Int.random(in: 0...length, using: &generator)
                     let upper = Int.random(in: lower...length, using: &generator)
                     let expected = bytes[lower..<upper].filter { $0 == 0x0a }.count
-                    XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.lineFeeds(in: lower..<upper) }, expected, "\(lower)..<\(upper) of \(length)")
+                    XCTAssertEqual(
+                        bytes.withUnsafeBufferPointer { $0.lineFeeds(in: lower..<upper) }, expected,
+                        "\(lower)..<\(upper) of \(length)")
                 }
-                XCTAssertEqual(bytes.withUnsafeBufferPointer { $0.lineFeeds(in: 0..<length) }, bytes.filter { $0 == 0x0a }.count)
+                XCTAssertEqual(
+                    bytes.withUnsafeBufferPointer { $0.lineFeeds(in: 0..<length) }, bytes.filter { $0 == 0x0a }.count)
             }
         }
     }
@@ -217,7 +253,8 @@ final class ParallelParseTests: XCTestCase {
             var reader = ObjectReader(source: SourceFile(name: "t.yaml", bytes: bytes), range: range)
             for _ in 0..<300 {
                 let line = Int.random(in: 1...(starts.count + 3), using: &generator)
-                XCTAssertEqual(reader.startOfLine(line), line <= starts.count ? starts[line - 1] : nil, "line \(line) of \(range)")
+                XCTAssertEqual(
+                    reader.startOfLine(line), line <= starts.count ? starts[line - 1] : nil, "line \(line) of \(range)")
             }
         }
     }
@@ -247,7 +284,8 @@ final class RegexLimitTests: XCTestCase {
             """
         if let limit {
             // The Module comes after the Mappings: their decoding cannot know its limit.
-            text += "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: \(limit)}}\n"
+            text +=
+                "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: \(limit)}}\n"
         }
         return text
     }
@@ -257,7 +295,8 @@ final class RegexLimitTests: XCTestCase {
         let within = translate([SourceFile(name: "in.yaml", text: input(limit: nil))], options: options)
         XCTAssertEqual(within.resources.mappings.map(\.reference.name), ["plain", "regex"], "the default limit is 200")
         let over = translate([SourceFile(name: "in.yaml", text: input(limit: 100))], options: options)
-        XCTAssertEqual(over.resources.mappings.map(\.reference.name), ["plain"], "the regex is too large for the Module's limit")
+        XCTAssertEqual(
+            over.resources.mappings.map(\.reference.name), ["plain"], "the regex is too large for the Module's limit")
         let error = try XCTUnwrap(over.diagnostics.first { $0.code == .regexInvalid })
         XCTAssertEqual(error.location?.line, 9, "the diagnostic points at the regex")
         XCTAssertTrue(error.message.contains("over the limit of 100"), error.message)
@@ -267,11 +306,17 @@ final class RegexLimitTests: XCTestCase {
     func testACachedMappingIsCheckedAgainstAModuleAddedLater() {
         let options = TranslationOptions()
         let cache = DocumentCache<AmbassadorObject>()
-        let first = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: nil))], cache: cache, options: options), options: options)
+        let first = translateObjects(
+            parseSources([SourceFile(name: "in.yaml", text: input(limit: nil))], cache: cache, options: options),
+            options: options)
         XCTAssertEqual(first.resources.mappings.count, 2)
-        let second = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: 100))], cache: cache, options: options), options: options)
+        let second = translateObjects(
+            parseSources([SourceFile(name: "in.yaml", text: input(limit: 100))], cache: cache, options: options),
+            options: options)
         XCTAssertEqual(second.resources.mappings.map(\.reference.name), ["plain"])
-        let third = translateObjects(parseSources([SourceFile(name: "in.yaml", text: input(limit: 1000))], cache: cache, options: options), options: options)
+        let third = translateObjects(
+            parseSources([SourceFile(name: "in.yaml", text: input(limit: 1000))], cache: cache, options: options),
+            options: options)
         XCTAssertEqual(third.resources.mappings.count, 2)
     }
 }

@@ -16,7 +16,8 @@ final class EnvoyAcceptsPropertyTests: XCTestCase {
         let total = Int(environment["ATTACHE_ORACLE_OBJECTS"] ?? "") ?? 1200
         let seed = UInt64(environment["ATTACHE_ORACLE_SEED"] ?? "") ?? 20_261_201
         let batchSize = 200
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-oracle-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attache-oracle-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var keepDirectory = false
         defer { if !keepDirectory { try? FileManager.default.removeItem(at: directory) } }
@@ -28,48 +29,68 @@ final class EnvoyAcceptsPropertyTests: XCTestCase {
             let before = generator.mappings.count
             let text = generator.documents(count: count, batch: batch)
             let generated = generator.mappings[before...]
-            let translation = translate([SourceFile(name: "batch-\(batch).yaml", text: text)], options: TranslationOptions())
+            let translation = translate(
+                [SourceFile(name: "batch-\(batch).yaml", text: text)], options: TranslationOptions())
             let label = "seed \(seed), batch \(batch)"
             guard translation.isComplete else {
                 keepDirectory = true
                 let input = directory.appendingPathComponent("batch-\(batch).yaml")
                 try text.write(to: input, atomically: true, encoding: .utf8)
-                XCTFail("\(label): the generated input did not parse (a generator bug): \(translation.diagnostics.first?.description ?? ""); kept at \(input.path)")
+                XCTFail(
+                    "\(label): the generated input did not parse (a generator bug): \(translation.diagnostics.first?.description ?? ""); kept at \(input.path)"
+                )
                 return
             }
 
             // Every generated Mapping is routed, or an error names it.
             let routes = Set(translation.model.routes.map { "\($0.mapping.namespace)/\($0.mapping.name)" })
-            let named = Set(translation.diagnostics.filter { $0.severity == .error }.compactMap { $0.object.map { "\($0.namespace)/\($0.name)" } })
+            let named = Set(
+                translation.diagnostics.filter { $0.severity == .error }.compactMap {
+                    $0.object.map { "\($0.namespace)/\($0.name)" }
+                })
             for mapping in generated {
                 let key = "\(mapping.namespace)/\(mapping.name)"
-                if routes.contains(key) { routed += 1 } else if named.contains(key) { refusals += 1 } else {
+                if routes.contains(key) {
+                    routed += 1
+                } else if named.contains(key) {
+                    refusals += 1
+                } else {
                     XCTFail("\(label): Mapping \(key) was dropped without an error naming it")
                 }
             }
 
             // Envoy accepts the whole output.
-            if let refusal = try envoyRefusal(of: translation, envoy: envoy, file: directory.appendingPathComponent("batch-\(batch).json")) {
+            if let refusal = try envoyRefusal(
+                of: translation, envoy: envoy, file: directory.appendingPathComponent("batch-\(batch).json"))
+            {
                 keepDirectory = true
                 let input = directory.appendingPathComponent("batch-\(batch).yaml")
                 try text.write(to: input, atomically: true, encoding: .utf8)
-                let culprits = try narrowDown(documents: text.components(separatedBy: "---\n").filter { !$0.isEmpty }, envoy: envoy, in: directory)
-                XCTFail("\(label): Envoy refused the output: \(refusal)\ninput kept at \(input.path)\ndocuments Envoy refuses on their own:\n\(culprits.joined(separator: "\n"))")
+                let culprits = try narrowDown(
+                    documents: text.components(separatedBy: "---\n").filter { !$0.isEmpty }, envoy: envoy, in: directory
+                )
+                XCTFail(
+                    "\(label): Envoy refused the output: \(refusal)\ninput kept at \(input.path)\ndocuments Envoy refuses on their own:\n\(culprits.joined(separator: "\n"))"
+                )
                 return
             }
             made += count
             batch += 1
         }
         XCTAssertGreaterThan(routed, total / 10, "the generated Mappings are so broken that the test proves little")
-        print("EnvoyAcceptsPropertyTests: seed \(seed): \(made) generated Mappings in \(batch) batches (plus Modules, Rollouts and Endpoints); \(routed) routed, \(refusals) refused with an error; Envoy accepted every output")
+        print(
+            "EnvoyAcceptsPropertyTests: seed \(seed): \(made) generated Mappings in \(batch) batches (plus Modules, Rollouts and Endpoints); \(routed) routed, \(refusals) refused with an error; Envoy accepted every output"
+        )
     }
 
     /// Envoy's complaint about the bootstrap of `translation`, or nil when `envoy --mode validate` accepts it.
     private func envoyRefusal(of translation: Translation, envoy: String, file: URL) throws -> String? {
         try Data(JSONWriter.render(translation.envoy.bootstrap)).write(to: file)
-        let outcome = try runProcess(envoy, ["--mode", "validate", "-c", file.path, "--log-level", "critical"], timeout: 120)
+        let outcome = try runProcess(
+            envoy, ["--mode", "validate", "-c", file.path, "--log-level", "critical"], timeout: 120)
         guard outcome.status != 0 else { return nil }
-        return outcome.output.split(separator: "\n").first { $0.contains("error") || $0.contains("rror initializing") }.map(String.init)
+        return outcome.output.split(separator: "\n").first { $0.contains("error") || $0.contains("rror initializing") }
+            .map(String.init)
             ?? String(outcome.output.suffix(600))
     }
 
@@ -79,7 +100,8 @@ final class EnvoyAcceptsPropertyTests: XCTestCase {
         func refused(_ part: [String]) throws -> Bool {
             let text = part.map { "---\n" + $0 }.joined()
             let translation = translate([SourceFile(name: "part.yaml", text: text)], options: TranslationOptions())
-            return try envoyRefusal(of: translation, envoy: envoy, file: directory.appendingPathComponent("part.json")) != nil
+            return try envoyRefusal(of: translation, envoy: envoy, file: directory.appendingPathComponent("part.json"))
+                != nil
         }
         var part = documents
         while part.count > 1 {

@@ -18,11 +18,15 @@ final class FixtureTests: XCTestCase {
                 continue
             }
             let expected = fixture.expected()
-            XCTAssertEqual(Set(produced.keys), Set(expected.keys), "\(fixture.name): files in expected/ differ from the files produced")
+            XCTAssertEqual(
+                Set(produced.keys), Set(expected.keys),
+                "\(fixture.name): files in expected/ differ from the files produced")
             for (name, bytes) in produced.sorted(by: { $0.key < $1.key }) {
                 guard let want = expected[name] else { continue }
                 if want != bytes {
-                    XCTFail("\(fixture.name)/expected/\(name) differs (UPDATE_FIXTURES=1 regenerates):\n\(firstDifferences(expected: want, actual: bytes))")
+                    XCTFail(
+                        "\(fixture.name)/expected/\(name) differs (UPDATE_FIXTURES=1 regenerates):\n\(firstDifferences(expected: want, actual: bytes))"
+                    )
                 }
             }
         }
@@ -44,12 +48,17 @@ final class FixtureTests: XCTestCase {
     /// `expected/endpoints/...` paths resolve.
     func testEnvoyAcceptsEveryFixtureBootstrap() throws {
         let envoy = try EnvoyLocator.require()
-        let cases = FixtureCase.all().filter { FileManager.default.fileExists(atPath: $0.expectedDirectory.appendingPathComponent("bootstrap.json").path) }
+        let cases = FixtureCase.all().filter {
+            FileManager.default.fileExists(atPath: $0.expectedDirectory.appendingPathComponent("bootstrap.json").path)
+        }
         let bootstraps = cases.map { $0.expectedDirectory.appendingPathComponent("bootstrap.json") }
         XCTAssertGreaterThan(bootstraps.count, 0)
         let results = Results<(Int32, String)>(count: bootstraps.count)
         DispatchQueue.concurrentPerform(iterations: bootstraps.count) { index in
-            let outcome = (try? runProcess(envoy, ["--mode", "validate", "-c", "expected/bootstrap.json", "--log-level", "error"], in: cases[index].directory))
+            let outcome =
+                (try? runProcess(
+                    envoy, ["--mode", "validate", "-c", "expected/bootstrap.json", "--log-level", "error"],
+                    in: cases[index].directory))
                 ?? (-1, "could not start envoy")
             results.set(index, outcome)
         }

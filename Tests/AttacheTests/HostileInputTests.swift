@@ -1,6 +1,7 @@
-@testable import Attache
 import Foundation
 import XCTest
+
+@testable import Attache
 
 /// Hostile inputs too large or too odd to commit as fixtures: each must end in a diagnostic and the documented
 /// exit status. The generous process deadlines detect hangs; they are not speed budgets (scripts/bench measures).
@@ -8,7 +9,8 @@ final class HostileInputTests: XCTestCase {
     var directory: URL!
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-hostile-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attache-hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     }
 
@@ -19,7 +21,8 @@ final class HostileInputTests: XCTestCase {
     func testKindListOf50000Items() throws {
         var text = "apiVersion: v1\nkind: List\nitems:\n"
         for i in 0..<50_000 {
-            text += "- {apiVersion: getambassador.io/v2, kind: Mapping, metadata: {name: m\(i), namespace: ns\(i % 7)}, spec: {prefix: /p\(i)/, service: s\(i)}}\n"
+            text +=
+                "- {apiVersion: getambassador.io/v2, kind: Mapping, metadata: {name: m\(i), namespace: ns\(i % 7)}, spec: {prefix: /p\(i)/, service: s\(i)}}\n"
         }
         let translation = translate([SourceFile(name: "list.yaml", text: text)], options: TranslationOptions())
         XCTAssertEqual(translation.exitStatus, 0)
@@ -33,7 +36,10 @@ final class HostileInputTests: XCTestCase {
         let path = directory.appendingPathComponent("big.yaml")
         XCTAssertTrue(FileManager.default.createFile(atPath: path.path, contents: nil))
         let handle = try FileHandle(forWritingTo: path)
-        try handle.write(contentsOf: Data("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: |\n".utf8))
+        try handle.write(
+            contentsOf: Data(
+                "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: big}\ndata:\n  blob: |\n"
+                    .utf8))
         let line = Data(("    " + String(repeating: "0123456789abcdef", count: 6) + "\n").utf8)
         var chunk = Data()
         for _ in 0..<10_000 { chunk.append(line) }
@@ -41,7 +47,9 @@ final class HostileInputTests: XCTestCase {
         try handle.close()
         let size = try FileManager.default.attributesOfItem(atPath: path.path)[.size] as? Int ?? 0
         XCTAssertGreaterThan(size, 100_000_000)
-        let result = try runProcess(binary, ["translate", "--timings", "--output", directory.appendingPathComponent("out").path, path.path], timeout: 120)
+        let result = try runProcess(
+            binary, ["translate", "--timings", "--output", directory.appendingPathComponent("out").path, path.path],
+            timeout: 120)
         XCTAssertEqual(result.status, 0, result.output)
         let peaks = result.output.matches(of: /peak (\d+) MB/).compactMap { Int($0.1) }
         let peak = peaks.max() ?? Int.max
@@ -52,28 +60,36 @@ final class HostileInputTests: XCTestCase {
     func testSymlinkLoopIsReportedNotFollowedForever() throws {
         let loop = directory.appendingPathComponent("loop")
         try FileManager.default.createDirectory(at: loop, withIntermediateDirectories: true)
-        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n".write(to: loop.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: loop.appendingPathComponent("again").path, withDestinationPath: loop.path)
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+            .write(to: loop.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(
+            atPath: loop.appendingPathComponent("again").path, withDestinationPath: loop.path)
         let loaded = SourceLoader.load(paths: [loop.path])
         XCTAssertEqual(loaded.sources.count, 1)
         XCTAssertTrue(loaded.diagnostics.items.contains { $0.message.contains("symlink loop") })
-        XCTAssertEqual(translate(loaded.sources, options: TranslationOptions(), loadDiagnostics: loaded.diagnostics).model.routes.count, 1)
+        XCTAssertEqual(
+            translate(loaded.sources, options: TranslationOptions(), loadDiagnostics: loaded.diagnostics).model.routes
+                .count, 1)
     }
 
     /// A named pipe called `x.yaml` (reading it would block forever) and a file nobody may read, beside readable
     /// files: each is an error, and (as for any unreadable path) nothing is translated: exit status 2.
     func testUnreadableEntriesBesideReadableFiles() throws {
-        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n".write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+            .write(to: directory.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
         XCTAssertEqual(mkfifo(directory.appendingPathComponent("pipe.yaml").path, 0o644), 0)
         let closed = directory.appendingPathComponent("closed.yaml")
         try "kind: x\n".write(to: closed, atomically: true, encoding: .utf8)
         chmod(closed.path, 0)
         let loaded = SourceLoader.load(paths: [directory.path])
-        XCTAssertTrue(loaded.diagnostics.items.contains { $0.message.contains("not a regular file") }, "\(loaded.diagnostics.items)")
+        XCTAssertTrue(
+            loaded.diagnostics.items.contains { $0.message.contains("not a regular file") },
+            "\(loaded.diagnostics.items)")
         if getuid() != 0 {  // root reads any file whatever its mode
             XCTAssertTrue(loaded.diagnostics.items.contains { $0.location?.file.hasSuffix("closed.yaml") == true })
         }
-        XCTAssertEqual(translate(loaded.sources, options: TranslationOptions(), loadDiagnostics: loaded.diagnostics).exitStatus, 2)
+        XCTAssertEqual(
+            translate(loaded.sources, options: TranslationOptions(), loadDiagnostics: loaded.diagnostics).exitStatus, 2)
     }
 
     func testDevZeroIsRefused() {
@@ -86,7 +102,8 @@ final class HostileInputTests: XCTestCase {
     func testManyBrokenAnnotations() throws {
         var text = ""
         for i in 0..<3000 {
-            text += "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\(i)\n  annotations:\n    getambassador.io/config: |\n      name: m\(i)\n      service: svc  weight: 20\n"
+            text +=
+                "---\napiVersion: v1\nkind: Service\nmetadata:\n  name: s\(i)\n  annotations:\n    getambassador.io/config: |\n      name: m\(i)\n      service: svc  weight: 20\n"
         }
         let translation = translate([SourceFile(name: "many.yaml", text: text)], options: TranslationOptions())
         XCTAssertEqual(translation.diagnostics.filter { $0.code == .fieldsShareLine }.count, 3000)
@@ -100,7 +117,8 @@ extension HostileInputTests {
     func testExplicitlyNamedPipeIsRead() throws {
         let pipe = directory.appendingPathComponent("named-pipe").path
         XCTAssertEqual(mkfifo(pipe, 0o644), 0)
-        let text = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        let text =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
         Thread.detachNewThread {
             let fd = open(pipe, O_WRONLY)
             _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }

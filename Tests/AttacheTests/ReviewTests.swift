@@ -1,6 +1,7 @@
-@testable import Attache
 import Foundation
 import XCTest
+
+@testable import Attache
 
 /// `diff` and `explain` against expected output files in `fixtures/review/`:
 /// - `diff-*/old/`, `diff-*/new/` → `expected.txt` and `expected.json`;
@@ -10,7 +11,8 @@ final class ReviewTests: XCTestCase {
     let root = repositoryRoot.appendingPathComponent("fixtures/review")
 
     func cases(_ prefix: String) -> [URL] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { $0.hasPrefix(prefix) }.sorted().map { root.appendingPathComponent($0) }
+        ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []).filter { $0.hasPrefix(prefix) }
+            .sorted().map { root.appendingPathComponent($0) }
     }
 
     func run(_ arguments: [String]) -> (status: Int32, out: String, err: String) {
@@ -31,7 +33,10 @@ final class ReviewTests: XCTestCase {
             return
         }
         let expected = (try? String(contentsOf: file, encoding: .utf8)) ?? "<missing \(file.lastPathComponent)>"
-        XCTAssertEqual(actual, expected, "\(file.path) differs (UPDATE_FIXTURES=1 regenerates):\n\(firstDifferences(expected: Array(expected.utf8), actual: Array(actual.utf8)))", line: line)
+        XCTAssertEqual(
+            actual, expected,
+            "\(file.path) differs (UPDATE_FIXTURES=1 regenerates):\n\(firstDifferences(expected: Array(expected.utf8), actual: Array(actual.utf8)))",
+            line: line)
     }
 
     func testDiffCases() throws {
@@ -43,7 +48,9 @@ final class ReviewTests: XCTestCase {
             let json = run(["diff", "--format", "json", old, new])
             XCTAssertEqual(text.status, json.status)
             XCTAssertTrue(text.status == 0 || text.status == 1, text.err)
-            try check(relative("exit status: \(text.status)\n" + text.out), against: directory.appendingPathComponent("expected.txt"))
+            try check(
+                relative("exit status: \(text.status)\n" + text.out),
+                against: directory.appendingPathComponent("expected.txt"))
             try check(relative(json.out), against: directory.appendingPathComponent("expected.json"))
         }
     }
@@ -52,7 +59,8 @@ final class ReviewTests: XCTestCase {
         let explainCases = cases("explain-")
         XCTAssertGreaterThanOrEqual(explainCases.count, 3)
         for directory in explainCases {
-            let requests = try String(contentsOf: directory.appendingPathComponent("requests"), encoding: .utf8).split(separator: "\n")
+            let requests = try String(contentsOf: directory.appendingPathComponent("requests"), encoding: .utf8).split(
+                separator: "\n")
             var output = ""
             for request in requests {
                 let result = run(["explain", directory.appendingPathComponent("input.yaml").path, String(request)])
@@ -66,7 +74,10 @@ final class ReviewTests: XCTestCase {
     func testTranslatedDirectoryRoundTrips() throws {
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("attache-roundtrip-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
-        for fixture in ["seed-002-grey-release", "endpoint-argo-echo", "rewrite-and-path-match", "host-and-hostname", "query-parameters", "rollout-header-step", "weights-regex-group"] {
+        for fixture in [
+            "seed-002-grey-release", "endpoint-argo-echo", "rewrite-and-path-match", "host-and-hostname",
+            "query-parameters", "rollout-header-step", "weights-regex-group",
+        ] {
             let input = repositoryRoot.appendingPathComponent("fixtures/\(fixture)/input.yaml").path
             _ = run(["translate", "--output", output.path, input])
             let result = run(["diff", output.path, input])
@@ -82,11 +93,13 @@ final class ExplainTrafficTests: XCTestCase {
         func mapping(_ name: String, _ prefix: String, _ service: String, _ extra: String = "") -> String {
             "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: \(name)}\nspec: {prefix: \(prefix), service: \"\(service)\"\(extra)}\n"
         }
-        let yaml = mapping("stable", "/svc/", "@a@") + mapping("gray", "/svc/", "@b@", ", weight: 20")
+        let yaml =
+            mapping("stable", "/svc/", "@a@") + mapping("gray", "/svc/", "@b@", ", weight: 20")
             + mapping("gray-header", "/svc/", "@b@", ", headers: {gray: true}")
             + mapping("half-a", "/half/", "@a@", ", weight: 30") + mapping("half-b", "/half/", "@c@", ", weight: 20")
             + mapping("host-only", "/h/", "@c@", ", host: \"*.example.org\"") + mapping("any-host", "/h/", "@a@")
-            + mapping("posts", "/form/", "@b@", ", method: POST") + mapping("urgent", "/form/", "@c@", ", precedence: 5, headers: {x-urgent: \"1\"}")
+            + mapping("posts", "/form/", "@b@", ", method: POST")
+            + mapping("urgent", "/form/", "@c@", ", precedence: 5, headers: {x-urgent: \"1\"}")
         let harness = try TrafficHarness(backends: ["a", "b", "c"], yaml: yaml)
         defer { harness.stop() }
         let loaded = SourceLoader.load(paths: [harness.inputPath])
@@ -95,8 +108,10 @@ final class ExplainTrafficTests: XCTestCase {
 
         let requests: [(String, String, String, [(String, String)])] = [
             ("GET", "example.com", "/svc/x", []), ("GET", "example.com", "/svc/x", [("gray", "1")]),
-            ("GET", "example.com", "/half/x", []), ("GET", "api.example.org", "/h/", []), ("GET", "example.com", "/h/", []),
-            ("POST", "example.com", "/form/", []), ("GET", "example.com", "/form/", []), ("GET", "example.com", "/form/", [("x-urgent", "1")]),
+            ("GET", "example.com", "/half/x", []), ("GET", "api.example.org", "/h/", []),
+            ("GET", "example.com", "/h/", []),
+            ("POST", "example.com", "/form/", []), ("GET", "example.com", "/form/", []),
+            ("GET", "example.com", "/form/", [("x-urgent", "1")]),
             ("GET", "example.com", "/nowhere", []),
         ]
         for (method, host, path, headers) in requests {
@@ -115,7 +130,8 @@ final class ExplainTrafficTests: XCTestCase {
             if expected.count == 1 {
                 XCTAssertEqual(counts, [expected.keys.first!: n], "\(what): explain said \(expected)")
             } else {
-                XCTAssertEqual(Set(counts.keys), Set(expected.keys), "\(what): explain said \(expected), Envoy sent \(counts)")
+                XCTAssertEqual(
+                    Set(counts.keys), Set(expected.keys), "\(what): explain said \(expected), Envoy sent \(counts)")
                 for (backend, share) in expected { assertShare(counts, backend, share, of: n) }
             }
         }
@@ -131,7 +147,9 @@ final class RouteIndexTests: XCTestCase {
             let routes = model.routes
             let index = RouteIndex(routes)
             var probes = routes.compactMap(probeRequest(for:))
-            probes += ["/", "/svc/x", "/ITEMS/7", "/exact/path", "/CaSe/y", "/api/v1/x", "/nothing"].map { ProbeRequest(host: "example.com", path: $0) }
+            probes += ["/", "/svc/x", "/ITEMS/7", "/exact/path", "/CaSe/y", "/api/v1/x", "/nothing"].map {
+                ProbeRequest(host: "example.com", path: $0)
+            }
             for probe in probes {
                 let full = evaluate(probe, routes: routes), fast = evaluate(probe, routes: routes, index: index)
                 XCTAssertEqual(fast.shares.map(\.route), full.shares.map(\.route), "\(fixture.name) \(probe.path)")

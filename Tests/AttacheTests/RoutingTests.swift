@@ -1,5 +1,6 @@
-@testable import Attache
 import XCTest
+
+@testable import Attache
 
 /// The routing rules of SEMANTICS.md §2–§4, piece by piece.
 final class RoutingTests: XCTestCase {
@@ -25,7 +26,8 @@ final class RoutingTests: XCTestCase {
 
     func testServiceQualification() {
         func q(_ host: String, _ ns: String, ambassador: String = "default", off: Bool = false) -> String {
-            qualifiedServiceHost(host, mappingNamespace: ns, ambassadorNamespace: ambassador, useAmbassadorNamespace: off)
+            qualifiedServiceHost(
+                host, mappingNamespace: ns, ambassadorNamespace: ambassador, useAmbassadorNamespace: off)
         }
         XCTAssertEqual(q("svc1", "prod"), "svc1.prod")
         XCTAssertEqual(q("svc1", "default"), "svc1")
@@ -36,9 +38,11 @@ final class RoutingTests: XCTestCase {
     }
 
     func testByteLevelTextHelpers() {
-        for (host, expected) in [("10.0.0.1", true), ("255.255.255.255", true), ("::1", true), ("fe80::1%eth0", true),
-                                 ("a:b", true), ("256.0.0.1", false), ("1.2.3", false), ("1.2.3.4.5", false), ("1..2.3", false),
-                                 ("1.2.3.", false), ("0001.2.3.4", false), ("svc.ns", false), ("", false), ("１.2.3.4", false)] {
+        for (host, expected) in [
+            ("10.0.0.1", true), ("255.255.255.255", true), ("::1", true), ("fe80::1%eth0", true),
+            ("a:b", true), ("256.0.0.1", false), ("1.2.3", false), ("1.2.3.4.5", false), ("1..2.3", false),
+            ("1.2.3.", false), ("0001.2.3.4", false), ("svc.ns", false), ("", false), ("１.2.3.4", false),
+        ] {
             XCTAssertEqual(isIPAddress(host), expected, host)
         }
         XCTAssertTrue("a{{b".containsBytes("{{"))
@@ -52,7 +56,8 @@ final class RoutingTests: XCTestCase {
         XCTAssertTrue(codePointLess("e\u{301}", "\u{e9}"), "decomposed é (0x65…) before precomposed é (0xC3…)")
         XCTAssertFalse(codePointLess("\u{e9}", "e\u{301}"))
         XCTAssertEqual(endpointFileName(forCluster: "k8s/prod/web/8080"), "endpoints/k8s_prod_web_8080.json")
-        XCTAssertEqual(codePointCompare("a very long string that is not small", "a very long string that is not small"), 0)
+        XCTAssertEqual(
+            codePointCompare("a very long string that is not small", "a very long string that is not small"), 0)
     }
 
     func testServiceParsing() throws {
@@ -60,7 +65,9 @@ final class RoutingTests: XCTestCase {
             if case .success(let parsed) = parseServiceReference(text) { return parsed.reference }
             return nil
         }
-        XCTAssertEqual(parse("HTTPS://Svc.NS:8443/path"), ServiceReference(scheme: "https", host: "svc.ns", port: 8443, portName: nil))
+        XCTAssertEqual(
+            parse("HTTPS://Svc.NS:8443/path"),
+            ServiceReference(scheme: "https", host: "svc.ns", port: 8443, portName: nil))
         XCTAssertEqual(parse("[::1]:9000"), ServiceReference(scheme: nil, host: "::1", port: 9000, portName: nil))
         XCTAssertEqual(parse("websvc:http"), ServiceReference(scheme: nil, host: "websvc", port: nil, portName: "http"))
         XCTAssertNil(parse("svc:0"))
@@ -91,7 +98,8 @@ final class RoutingTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         let pieces = ["", "a", "b", "\u{0}", "é", "/app", "cluster_svc_long_common_head_", "k8s/ns1/", "Z"]
         let texts = (0..<2000).map { _ in
-            (0..<Int.random(in: 0...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()
+            (0..<Int.random(in: 0...5, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+                .joined()
         }
         let expected = texts.indices.sorted { a, b in
             let order = codePointCompare(texts[a], texts[b])
@@ -112,10 +120,11 @@ final class RoutingTests: XCTestCase {
             key.keys = [String(text.prefix(2))]
             return key
         }
-        let expectedRoutes = Array(keys.indices.sorted { a, b in
-            let order = keys[a].compare(to: keys[b])
-            return order != 0 ? order < 0 : a < b
-        }.reversed())
+        let expectedRoutes = Array(
+            keys.indices.sorted { a, b in
+                let order = keys[a].compare(to: keys[b])
+                return order != 0 ? order < 0 : a < b
+            }.reversed())
         XCTAssertEqual(routeTableOrder(keys), expectedRoutes)
     }
 
@@ -168,9 +177,13 @@ final class RoutingTests: XCTestCase {
     }
 
     func testClusterNamesAreStableShortAndUnique() {
-        let plain = UpstreamCluster.Identity(discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
-        let slow = UpstreamCluster.Identity(discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 9000, ipv6: false)
-        let long = UpstreamCluster.Identity(discovery: .dns(host: String(repeating: "very-long-name.", count: 8) + "svc", port: 8080), tls: true, connectTimeoutMs: 3000, ipv6: false)
+        let plain = UpstreamCluster.Identity(
+            discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let slow = UpstreamCluster.Identity(
+            discovery: .dns(host: "svc1.prod", port: 80), tls: false, connectTimeoutMs: 9000, ipv6: false)
+        let long = UpstreamCluster.Identity(
+            discovery: .dns(host: String(repeating: "very-long-name.", count: 8) + "svc", port: 8080), tls: true,
+            connectTimeoutMs: 3000, ipv6: false)
         let names = clusterNames(for: [plain, slow, long])
         XCTAssertEqual(names[0], "cluster_svc1_prod")
         XCTAssertNotEqual(names[1], names[0], "different settings, different cluster")
@@ -178,8 +191,10 @@ final class RoutingTests: XCTestCase {
         XCTAssertLessThanOrEqual(names[2].count, 60)
         XCTAssertEqual(clusterNames(for: [long, slow, plain]), names.reversed(), "names do not depend on order")
         // Two hosts that sanitise to the same text still get different names.
-        let dotted = UpstreamCluster.Identity(discovery: .dns(host: "a.b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
-        let underscored = UpstreamCluster.Identity(discovery: .dns(host: "a_b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let dotted = UpstreamCluster.Identity(
+            discovery: .dns(host: "a.b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
+        let underscored = UpstreamCluster.Identity(
+            discovery: .dns(host: "a_b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
         let clash = clusterNames(for: [dotted, underscored])
         XCTAssertNotEqual(clash[0], clash[1])
     }
@@ -227,7 +242,8 @@ final class RoutingTests: XCTestCase {
     func testParallelMapByCountKeepsOrder() {
         for count in [0, 1, 1023, 1024, 1025, 2049, 10_000] {
             let mapped = parallelMap(count: count) { "item \($0) " + String(repeating: "x", count: $0 % 40) }
-            XCTAssertEqual(mapped, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
+            XCTAssertEqual(
+                mapped, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
         }
         XCTAssertEqual(parallelMap(count: 5, minimumRun: 1) { $0 * $0 }, [0, 1, 4, 9, 16])
     }
@@ -235,8 +251,11 @@ final class RoutingTests: XCTestCase {
     /// Both halves of each result land at the result's index, around the run length.
     func testParallelUnzipKeepsBothHalvesInOrder() {
         for count in [0, 1, 1023, 1024, 1025, 2049, 10_000] {
-            let (texts, lists) = parallelUnzip(count: count) { ("item \($0) " + String(repeating: "x", count: $0 % 40), Array(0..<($0 % 5))) }
-            XCTAssertEqual(texts, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
+            let (texts, lists) = parallelUnzip(count: count) {
+                ("item \($0) " + String(repeating: "x", count: $0 % 40), Array(0..<($0 % 5)))
+            }
+            XCTAssertEqual(
+                texts, (0..<count).map { "item \($0) " + String(repeating: "x", count: $0 % 40) }, "\(count) items")
             XCTAssertEqual(lists, (0..<count).map { Array(0..<($0 % 5)) }, "\(count) items")
         }
         let (squares, cubes) = parallelUnzip(count: 5, minimumRun: 1) { ($0 * $0, $0 * $0 * $0) }
@@ -246,13 +265,17 @@ final class RoutingTests: XCTestCase {
 
     func testRE2Check() {
         // Accepted by RE2 (several of these ICU would refuse, or the other way round).
-        for regex in ["^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",
-                      "\\pL\\p{Greek}", "\\x{e9}\\x41", "\\Qa.b\\E", "a{", "x{a}", ".*", "\\.", "^$*", "(a)(b)|c", "[a\\-z]"] {
+        for regex in [
+            "^/api/v[0-9]+/.*$", "(?P<id>[0-9]+)", "(?i)abc", "(?i:a|b)c", "a{2,5}?", "[]a]", "[^-a]", "[[:alpha:]_]",
+            "\\pL\\p{Greek}", "\\x{e9}\\x41", "\\Qa.b\\E", "a{", "x{a}", ".*", "\\.", "^$*", "(a)(b)|c", "[a\\-z]",
+        ] {
             XCTAssertNil(RE2Check.problem(in: regex), regex)
         }
         // Refused by RE2, or (the empty regex) by Envoy's RegexMatcher (min_len: 1).
-        for regex in ["", "(?<=x)y", "(?=x)", "(?!x)", "(?>x)", "(a)\\1", "a(b", "a)b", "*a", "a**", "a*+", "a++", "[b-a]", "[a",
-                      "\\Z", "\\e", "a{1001}", "a{3,2}", "(?x)a", "(?P<>a)", "\\", "(|*)", "[[:alpha:]"] {
+        for regex in [
+            "", "(?<=x)y", "(?=x)", "(?!x)", "(?>x)", "(a)\\1", "a(b", "a)b", "*a", "a**", "a*+", "a++", "[b-a]", "[a",
+            "\\Z", "\\e", "a{1001}", "a{3,2}", "(?x)a", "(?P<>a)", "\\", "(|*)", "[[:alpha:]",
+        ] {
             XCTAssertNotNil(RE2Check.problem(in: regex), regex)
         }
         // Long but well-formed: fine syntax, refused for its program size unless the limit allows it.
@@ -304,7 +327,11 @@ final class RoutingTests: XCTestCase {
             var parallel: Bool
             func writeFields(to o: inout JSONWriter) {
                 o.field("before", "x")
-                if parallel { o.field("items", longArray: items) } else { o.field("items", array: items, keepEmpty: true) }
+                if parallel {
+                    o.field("items", longArray: items)
+                } else {
+                    o.field("items", array: items, keepEmpty: true)
+                }
                 o.field("after", 1)
             }
         }
@@ -353,19 +380,24 @@ func sampleMapping(prefix: String, precedence: Int = 0) -> Mapping {
         reference: ObjectReference(kind: "Mapping", namespace: "default", name: "m"), location: location,
         processingKey: "m.default.1", dialect: .v2,
         match: Mapping.Match(
-            prefix: prefix, pathMatch: .prefix, caseSensitive: nil, headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))],
+            prefix: prefix, pathMatch: .prefix, caseSensitive: nil,
+            headers: [HeaderMatcher(name: ":authority", value: .hostGlob("*"))],
             queryParameters: [], precedence: precedence),
         upstream: Mapping.Upstream(
-            text: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil), location: location, resolver: nil,
+            text: "svc", service: ServiceReference(scheme: nil, host: "svc", port: nil, portName: nil),
+            location: location, resolver: nil,
             resolverLocation: nil),
-        weight: nil, weightLocation: nil, coreFields: Mapping.GroupCoreFields(prefixRegex: nil, prefixExact: nil, connectTimeoutMs: nil),
+        weight: nil, weightLocation: nil,
+        coreFields: Mapping.GroupCoreFields(prefixRegex: nil, prefixExact: nil, connectTimeoutMs: nil),
         route: RouteSettings(), cluster: ClusterSettings())
 }
 
 func sampleRoute() -> Route {
     Route(
         mapping: ObjectReference(kind: "Mapping", namespace: "default", name: "m"),
-        location: SourceLocation(file: "t.yaml", line: 1, column: 1), pathMatch: .prefix, prefix: "/", caseSensitive: true,
+        location: SourceLocation(file: "t.yaml", line: 1, column: 1), pathMatch: .prefix, prefix: "/",
+        caseSensitive: true,
         headers: [], queryParameters: [], cumulativeWeight: 100, cluster: "c",
-        settings: RouteSettings(prefixRewrite: "/", timeoutMs: 3000, removeRequestHeaders: [], removeResponseHeaders: []))
+        settings: RouteSettings(
+            prefixRewrite: "/", timeoutMs: 3000, removeRequestHeaders: [], removeResponseHeaders: []))
 }

@@ -1,6 +1,7 @@
-@testable import Attache
 import Foundation
 import XCTest
+
+@testable import Attache
 
 /// `attache watch` with a real Envoy: twenty changes under continuous traffic without a failed request, the last
 /// good config surviving broken input, and the same with a ConfigMap-style directory.
@@ -21,7 +22,8 @@ final class SidecarTrafficTests: XCTestCase {
 
             """
         if extra {
-            text += "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: extra}\nspec: {prefix: /extra/, service: \"@extra@\"}\n"
+            text +=
+                "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: extra}\nspec: {prefix: /extra/, service: \"@extra@\"}\n"
         }
         return text
     }
@@ -54,7 +56,9 @@ final class SidecarTrafficTests: XCTestCase {
 
         func render(_ text: String) -> String {
             var text = text
-            for (name, port) in backends.ports { text = text.replacingOccurrences(of: "@\(name)@", with: "127.0.0.1:\(port)") }
+            for (name, port) in backends.ports {
+                text = text.replacingOccurrences(of: "@\(name)@", with: "127.0.0.1:\(port)")
+            }
             return text
         }
         var generation = 0
@@ -66,14 +70,17 @@ final class SidecarTrafficTests: XCTestCase {
             case .configMap:
                 let fm = FileManager.default
                 let version = "..v\(generation)"
-                try fm.createDirectory(at: inputDirectory.appendingPathComponent(version), withIntermediateDirectories: true)
+                try fm.createDirectory(
+                    at: inputDirectory.appendingPathComponent(version), withIntermediateDirectories: true)
                 try Data(render(text).utf8).write(to: inputDirectory.appendingPathComponent("\(version)/m.yaml"))
                 let temp = inputDirectory.appendingPathComponent("..data_tmp").path
                 try? fm.removeItem(atPath: temp)
                 try fm.createSymbolicLink(atPath: temp, withDestinationPath: version)
                 XCTAssertEqual(rename(temp, inputDirectory.appendingPathComponent("..data").path), 0)
                 if !fm.fileExists(atPath: inputDirectory.appendingPathComponent("m.yaml").path) {
-                    try fm.createSymbolicLink(atPath: inputDirectory.appendingPathComponent("m.yaml").path, withDestinationPath: "..data/m.yaml")
+                    try fm.createSymbolicLink(
+                        atPath: inputDirectory.appendingPathComponent("m.yaml").path,
+                        withDestinationPath: "..data/m.yaml")
                 }
                 try? fm.removeItem(at: inputDirectory.appendingPathComponent("..v\(generation - 1)"))
             }
@@ -88,7 +95,8 @@ final class SidecarTrafficTests: XCTestCase {
         let log = SidecarLog()
         let control = SidecarControl()
         let sidecar = Sidecar(
-            settings: SidecarSettings(options: options, directory: xds.path), source: FileInputSource(paths: [inputDirectory.path]), io: log.io,
+            settings: SidecarSettings(options: options, directory: xds.path),
+            source: FileInputSource(paths: [inputDirectory.path]), io: log.io,
             control: control)
         let sidecarDone = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
@@ -100,8 +108,10 @@ final class SidecarTrafficTests: XCTestCase {
             _ = sidecarDone.wait(timeout: .now() + 10)
         }
         let rds = xds.appendingPathComponent("rds.json").path
-        XCTAssertTrue(waitUntil(5) { FileManager.default.fileExists(atPath: rds) }, "sidecar wrote no rds.json:\n\(log.text)")
-        let envoy = try EnvoyProcess(bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        XCTAssertTrue(
+            waitUntil(5) { FileManager.default.fileExists(atPath: rds) }, "sidecar wrote no rds.json:\n\(log.text)")
+        let envoy = try EnvoyProcess(
+            bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
         defer { envoy.stop() }
 
         // Continuous traffic on /app/ from a second thread, bounded in count and time.
@@ -115,13 +125,15 @@ final class SidecarTrafficTests: XCTestCase {
         func expectNewVersionLive(after previous: String, _ what: String) -> String {
             let changedAt = Date()
             var version = previous
-            XCTAssertTrue(waitUntil(2) {
-                version = discoveryVersion(Array((try? Data(contentsOf: URL(fileURLWithPath: rds))) ?? Data()))
-                return version != previous
-            }, "\(what): the sidecar wrote no new routes within 2 s:\n\(log.text)")
-            XCTAssertTrue(waitUntil(2 - Date().timeIntervalSince(changedAt)) {
-                (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
-            }, "\(what): Envoy did not report routes version \(version) within 2 s of the change")
+            XCTAssertTrue(
+                waitUntil(2) {
+                    version = discoveryVersion(Array((try? Data(contentsOf: URL(fileURLWithPath: rds))) ?? Data()))
+                    return version != previous
+                }, "\(what): the sidecar wrote no new routes within 2 s:\n\(log.text)")
+            XCTAssertTrue(
+                waitUntil(2 - Date().timeIntervalSince(changedAt)) {
+                    (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
+                }, "\(what): Envoy did not report routes version \(version) within 2 s of the change")
             return version
         }
         func share(_ weight: Int, _ what: String, canary: String = "canary") throws {
@@ -134,7 +146,10 @@ final class SidecarTrafficTests: XCTestCase {
         }
 
         var version = discoveryVersion(Array(try Data(contentsOf: URL(fileURLWithPath: rds))))
-        XCTAssertTrue(waitUntil(2) { (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false })
+        XCTAssertTrue(
+            waitUntil(2) {
+                (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
+            })
         var extra = false
         var changes = 0
         for round in 0..<4 {
@@ -150,7 +165,8 @@ final class SidecarTrafficTests: XCTestCase {
             changes += 1
             version = expectNewVersionLive(after: version, "round \(round), extra \(extra)")
             let extraResponse = try client.send(path: "/extra/")
-            XCTAssertEqual(extra ? extraResponse.backend : "status:\(extraResponse.status)", extra ? "extra" : "status:404")
+            XCTAssertEqual(
+                extra ? extraResponse.backend : "status:\(extraResponse.status)", extra ? "extra" : "status:404")
         }
         XCTAssertEqual(changes, 20)
 
@@ -175,10 +191,12 @@ final class SidecarProcessTests: XCTestCase {
     func testSigtermFinishesCleanlyAndRestartWritesNothingNew() throws {
         let binary = try attacheBinary()
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-sig-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("xds"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("xds"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         let input = root.appendingPathComponent("m.yaml")
-        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n".write(to: input, atomically: true, encoding: .utf8)
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+            .write(to: input, atomically: true, encoding: .utf8)
         let xds = root.appendingPathComponent("xds").path
 
         func start() throws -> Process {
@@ -196,7 +214,8 @@ final class SidecarProcessTests: XCTestCase {
         kill(first.processIdentifier, SIGKILL)
         first.waitUntilExit()
         let before = try FileManager.default.attributesOfItem(atPath: xds + "/rds.json")[.modificationDate] as? Date
-        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: xds + "/rds.json"))))
+        XCTAssertNotNil(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: xds + "/rds.json"))))
         usleep(50_000)
         let second = try start()
         usleep(300_000)
@@ -228,10 +247,16 @@ final class SidecarProcessTests: XCTestCase {
         let captured = CommandTests.Captured()
         let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
         let input = repositoryRoot.appendingPathComponent("fixtures/endpoint-argo-echo/input.yaml").path
-        XCTAssertEqual(AttacheCLI.main(["watch", input, "--xds-dir", xds.path, "--once"], io: io), 0, captured.err.joined(separator: "\n"))
+        XCTAssertEqual(
+            AttacheCLI.main(["watch", input, "--xds-dir", xds.path, "--once"], io: io), 0,
+            captured.err.joined(separator: "\n"))
         let files = Set(FileManager.default.subpaths(atPath: xds.path) ?? [])
-        XCTAssertTrue(files.isSuperset(of: ["bootstrap.json", "lds.json", "cds.json", "rds.json", "endpoints/k8s_default_echo-stable_80.json"]), "\(files)")
-        let result = try runProcess(envoy, ["--mode", "validate", "-c", xds.appendingPathComponent("bootstrap.json").path])
+        XCTAssertTrue(
+            files.isSuperset(of: [
+                "bootstrap.json", "lds.json", "cds.json", "rds.json", "endpoints/k8s_default_echo-stable_80.json",
+            ]), "\(files)")
+        let result = try runProcess(
+            envoy, ["--mode", "validate", "-c", xds.appendingPathComponent("bootstrap.json").path])
         XCTAssertEqual(result.status, 0, result.output)
     }
 }
@@ -252,20 +277,25 @@ final class SidecarEnvoyAdminTests: XCTestCase {
             try yaml.write(to: input, atomically: true, encoding: .utf8)
             captured.err = []
             let status = AttacheCLI.main(
-                ["watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)", "--listen-port", "\(listenPort)",
-                 "--envoy-admin", "http://127.0.0.1:\(adminPort)"], io: io)
+                [
+                    "watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)",
+                    "--listen-port", "\(listenPort)",
+                    "--envoy-admin", "http://127.0.0.1:\(adminPort)",
+                ], io: io)
             return (status, captured.err.joined(separator: "\n"))
         }
         func servedRoutes(_ envoy: EnvoyProcess) throws -> String {
             let body = try envoy.admin("/stats?filter=rds.attache-routes.version_text").text
             return body.split(separator: "\"").dropFirst().first.map(String.init) ?? ""
         }
-        let mapping = "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        let mapping =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
         // No Envoy yet: the write happens, and the sidecar says it cannot confirm (a warning, not a failure).
         let first = try once(mapping)
         XCTAssertEqual(first.status, 0, first.log)
         XCTAssertTrue(first.log.contains("cannot confirm with Envoy"), first.log)
-        let envoy = try EnvoyProcess(bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        let envoy = try EnvoyProcess(
+            bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
         defer { envoy.stop() }
 
         // A change Envoy applies.
@@ -277,9 +307,13 @@ final class SidecarEnvoyAdminTests: XCTestCase {
 
         // An rds.json written by hand that Envoy refuses (a header Envoy may not add): Envoy keeps serving the
         // sidecar's version; the next run of the sidecar writes its own again, and Envoy applies that.
-        let bad = #"{"version_info": "badbad00", "resources": [{"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "attache-routes", "virtual_hosts": [{"name": "x", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "cluster_a"}, "request_headers_to_add": [{"header": {"key": "host", "value": "x"}}]}]}]}]}"#
+        let bad =
+            #"{"version_info": "badbad00", "resources": [{"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "attache-routes", "virtual_hosts": [{"name": "x", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "cluster_a"}, "request_headers_to_add": [{"header": {"key": "host", "value": "x"}}]}]}]}]}"#
         try bad.write(to: xds.appendingPathComponent("rds.json"), atomically: true, encoding: .utf8)
-        XCTAssertTrue(waitUntil(5) { (try? envoy.admin("/stats?filter=rds.attache-routes.update_rejected").text.contains(": 1")) == true }, "Envoy did not reject the hand-written rds.json")
+        XCTAssertTrue(
+            waitUntil(5) {
+                (try? envoy.admin("/stats?filter=rds.attache-routes.update_rejected").text.contains(": 1")) == true
+            }, "Envoy did not reject the hand-written rds.json")
         XCTAssertEqual(try servedRoutes(envoy), good)
         let recovered = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/"))
         XCTAssertEqual(recovered.status, 0, recovered.log)
@@ -288,8 +322,10 @@ final class SidecarEnvoyAdminTests: XCTestCase {
 
         // A version Envoy rejects although Attaché checked it: the Module raises regex_max_size, which Envoy reads
         // only from the bootstrap when it starts, and a Mapping uses a regex over the old limit.
-        let module = "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: 1000}}\n"
-        let long = "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: long}\nspec: {prefix: /long/, service: long, regex_headers: {x-token: \"\(String(repeating: "x", count: 500))\"}}\n"
+        let module =
+            "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: 1000}}\n"
+        let long =
+            "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: long}\nspec: {prefix: /long/, service: long, regex_headers: {x-token: \"\(String(repeating: "x", count: 500))\"}}\n"
         let rejected = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/") + module + long)
         XCTAssertEqual(rejected.status, 1, rejected.log)
         XCTAssertTrue(rejected.log.contains("error: envoy REJECTED rds"), rejected.log)
@@ -301,11 +337,14 @@ final class SidecarEnvoyAdminTests: XCTestCase {
 /// The `attache` executable next to the test bundle (built by `swift build --build-tests`, which scripts/test runs).
 func attacheBinary(file: StaticString = #filePath, line: UInt = #line) throws -> String {
     let candidates = [
-        Bundle(for: SidecarProcessTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("attache").path,
+        Bundle(for: SidecarProcessTests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("attache")
+            .path,
         repositoryRoot.appendingPathComponent(".build/debug/attache").path,
     ]
     if let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) { return found }
-    XCTFail("the attache executable is not built; run `swift build --build-tests` (scripts/test does)", file: file, line: line)
+    XCTFail(
+        "the attache executable is not built; run `swift build --build-tests` (scripts/test does)", file: file,
+        line: line)
     throw XCTSkip("attache binary missing")
 }
 
@@ -325,7 +364,9 @@ final class SidecarLog: @unchecked Sendable {
     private var lines: [String] = []
 
     var io: CommandIO {
-        CommandIO(writeOut: { [self] in append(String(decoding: $0, as: UTF8.self)) }, writeErr: { [self] in append($0) }, readIn: { [] })
+        CommandIO(
+            writeOut: { [self] in append(String(decoding: $0, as: UTF8.self)) }, writeErr: { [self] in append($0) },
+            readIn: { [] })
     }
 
     private func append(_ line: String) {
@@ -366,7 +407,9 @@ final class BackgroundLoad: @unchecked Sendable {
                 let outcome: String?
                 do {
                     let response = try client.send(path: path)
-                    outcome = response.status == 200 && response.backend != nil ? nil : "status \(response.status): \(response.text.prefix(200))"
+                    outcome =
+                        response.status == 200 && response.backend != nil
+                        ? nil : "status \(response.status): \(response.text.prefix(200))"
                 } catch {
                     outcome = "\(error)"
                 }

@@ -5,7 +5,8 @@ import XCTest
 final class TrafficTests: XCTestCase {
     /// A v2 Mapping CRD; `extra` lines go under `spec`.
     func mapping(_ name: String, _ prefix: String, _ service: String, _ extra: String...) -> String {
-        var text = "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata:\n  name: \(name)\nspec:\n  prefix: \(prefix)\n  service: \(service)\n"
+        var text =
+            "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata:\n  name: \(name)\nspec:\n  prefix: \(prefix)\n  service: \(service)\n"
         for line in extra { text += "  \(line)\n" }
         return text
     }
@@ -15,7 +16,8 @@ final class TrafficTests: XCTestCase {
     func testSeed000CanaryTakesThirtyPercent() throws {
         let harness = try TrafficHarness(
             backends: ["stable", "canary"],
-            yaml: mapping("stable-mapping", "/someapp", "@stable@", "rewrite: /") + mapping("canary-mapping", "/someapp", "@canary@", "rewrite: /", "weight: 30"),
+            yaml: mapping("stable-mapping", "/someapp", "@stable@", "rewrite: /")
+                + mapping("canary-mapping", "/someapp", "@canary@", "rewrite: /", "weight: 30"),
             viaDNS: true)
         defer { harness.stop() }
         let counts = try harness.count(2000, path: "/someapp/page")
@@ -73,7 +75,8 @@ final class TrafficTests: XCTestCase {
         defer { harness.stop() }
         assertShare(try harness.count(2000, path: "/svc/x"), "gray", 0.20, of: 2000)
         for value in ["true", "yes", "1", "anything"] {
-            XCTAssertEqual(try harness.count(50, path: "/svc/x", headers: [("gray", value)]), ["gray": 50], "gray: \(value)")
+            XCTAssertEqual(
+                try harness.count(50, path: "/svc/x", headers: [("gray", value)]), ["gray": 50], "gray: \(value)")
         }
         XCTAssertEqual(try harness.count(50, path: "/quoted/x", headers: [("gray", "true")]), ["gray": 50])
         XCTAssertEqual(try harness.count(50, path: "/quoted/x", headers: [("gray", "yes")]), ["svc1": 50])
@@ -83,9 +86,12 @@ final class TrafficTests: XCTestCase {
     /// SEMANTICS.md §3: 20/30/rest, three unweighted (33/33/34), and weights summing under 100 falling through to
     /// a shorter prefix.
     func testThreeWaySplitsAndFallThrough() throws {
-        let yaml = mapping("a", "/shop3/", "@a@", "weight: 20") + mapping("b", "/shop3/", "@b@", "weight: 30") + mapping("c", "/shop3/", "@c@")
+        let yaml =
+            mapping("a", "/shop3/", "@a@", "weight: 20") + mapping("b", "/shop3/", "@b@", "weight: 30")
+            + mapping("c", "/shop3/", "@c@")
             + mapping("one", "/even/", "@a@") + mapping("two", "/even/", "@b@") + mapping("three", "/even/", "@c@")
-            + mapping("fa", "/shop/", "@a@", "weight: 20") + mapping("fb", "/shop/", "@b@", "weight: 30") + mapping("fallback", "/", "@fallback@")
+            + mapping("fa", "/shop/", "@a@", "weight: 20") + mapping("fb", "/shop/", "@b@", "weight: 30")
+            + mapping("fallback", "/", "@fallback@")
         let harness = try TrafficHarness(backends: ["a", "b", "c", "fallback"], yaml: yaml)
         defer { harness.stop() }
         let three = try harness.count(3000, path: "/shop3/")
@@ -107,16 +113,24 @@ final class TrafficTests: XCTestCase {
     /// precedence beats both; a v2 `host` routes only for its host, exact or glob (Emissary's conversion makes it
     /// `hostname`); `method: POST` only for POST.
     func testRouteOrderHostsAndMethods() throws {
-        let yaml = mapping("plain", "/api/", "@plain@") + mapping("beta", "/api/", "@beta@", "headers:", "  x-beta: \"on\"")
+        let yaml =
+            mapping("plain", "/api/", "@plain@") + mapping("beta", "/api/", "@beta@", "headers:", "  x-beta: \"on\"")
             + mapping("v1", "/api/v1/", "@v1@")
-            + mapping("plain2", "/p/", "@plain@") + mapping("longer", "/p/long/", "@v1@") + mapping("urgent", "/p/", "@urgent@", "precedence: 5", "headers:", "  x-urgent: \"1\"")
-            + mapping("exact-host", "/h/", "@beta@", "host: shop.example.com") + mapping("glob", "/h/", "@v1@", "host: \"*.example.org\"")
+            + mapping("plain2", "/p/", "@plain@") + mapping("longer", "/p/long/", "@v1@")
+            + mapping("urgent", "/p/", "@urgent@", "precedence: 5", "headers:", "  x-urgent: \"1\"")
+            + mapping("exact-host", "/h/", "@beta@", "host: shop.example.com")
+            + mapping("glob", "/h/", "@v1@", "host: \"*.example.org\"")
             + mapping("any-host", "/h/", "@plain@")
             + mapping("post", "/form/", "@urgent@", "method: POST") + mapping("any-method", "/form/", "@plain@")
         let harness = try TrafficHarness(backends: ["plain", "beta", "v1", "urgent"], yaml: yaml)
         defer { harness.stop() }
-        func only(_ backend: String, _ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [], line: UInt = #line) throws {
-            XCTAssertEqual(try harness.count(20, path: path, method: method, host: host, headers: headers), [backend: 20], "\(method) \(host)\(path) \(headers)", line: line)
+        func only(
+            _ backend: String, _ path: String, method: String = "GET", host: String = "example.com",
+            headers: [(String, String)] = [], line: UInt = #line
+        ) throws {
+            XCTAssertEqual(
+                try harness.count(20, path: path, method: method, host: host, headers: headers), [backend: 20],
+                "\(method) \(host)\(path) \(headers)", line: line)
         }
         try only("beta", "/api/x", headers: [("x-beta", "on")])
         try only("plain", "/api/x", headers: [("x-beta", "off")])
@@ -137,10 +151,14 @@ final class TrafficTests: XCTestCase {
     /// Rewrites: the backend sees `/` for the default, the untouched path for `rewrite: ""`, the custom rewrite
     /// (for prefix, exact and regex matches), and the Host header after `host_rewrite`.
     func testRewritesReachTheBackend() throws {
-        let yaml = mapping("default-rewrite", "/default/", "@echo@") + mapping("keep", "/keep/", "@echo@", "rewrite: \"\"")
-            + mapping("custom", "/old/", "@echo@", "rewrite: /new/") + mapping("exact", "/exact/path", "@echo@", "prefix_exact: true", "rewrite: /other")
+        let yaml =
+            mapping("default-rewrite", "/default/", "@echo@") + mapping("keep", "/keep/", "@echo@", "rewrite: \"\"")
+            + mapping("custom", "/old/", "@echo@", "rewrite: /new/")
+            + mapping("exact", "/exact/path", "@echo@", "prefix_exact: true", "rewrite: /other")
             + mapping("regex", "\"/items/[0-9]+\"", "@echo@", "prefix_regex: true", "rewrite: /item")
-            + mapping("host", "/host/", "@echo@", "host_rewrite: internal.example.com", "add_request_headers:", "  x-added: yes-it-is")
+            + mapping(
+                "host", "/host/", "@echo@", "host_rewrite: internal.example.com", "add_request_headers:",
+                "  x-added: yes-it-is")
             + mapping("insensitive", "/CaSe/", "@echo@", "case_sensitive: false", "rewrite: \"\"")
         let harness = try TrafficHarness(backends: ["echo"], yaml: yaml)
         defer { harness.stop() }
@@ -160,7 +178,9 @@ final class TrafficTests: XCTestCase {
         let host = try seen("/host/x", host: "public.example.com")
         XCTAssertEqual(host["host"] as? String, "internal.example.com")
         XCTAssertEqual((host["headers"] as? [String: String])?["x-added"], "yes-it-is")
-        XCTAssertEqual(try seen("/default/x", host: "public.example.com")["host"] as? String, "public.example.com", "no host_rewrite keeps Host")
+        XCTAssertEqual(
+            try seen("/default/x", host: "public.example.com")["host"] as? String, "public.example.com",
+            "no host_rewrite keeps Host")
     }
 }
 
@@ -285,7 +305,9 @@ final class RolloutTrafficTests: XCTestCase {
     func testSeedStepsSplitTrafficAsTheirWeights() throws {
         // Step → expected canary share; step 6 is the end of the rollout (promoted: all traffic to the canary).
         for (step, share) in [(0, 0.30), (1, 0.30), (2, 0.60), (3, 0.60), (6, 1.0)] {
-            let harness = try TrafficHarness(backends: ["stable", "canary"], yaml: Self.seedRollout, extraArguments: ["--rollout", "someapp=step:\(step)"])
+            let harness = try TrafficHarness(
+                backends: ["stable", "canary"], yaml: Self.seedRollout,
+                extraArguments: ["--rollout", "someapp=step:\(step)"])
             defer { harness.stop() }
             let n = 1500
             let counts = try harness.count(n, path: "/someapp/x")
@@ -295,7 +317,8 @@ final class RolloutTrafficTests: XCTestCase {
     }
 
     func testHeaderStepSendsItsRequestsToTheCanary() throws {
-        let harness = try TrafficHarness(backends: ["stable", "canary"], yaml: Self.seedRollout, extraArguments: ["--rollout", "someapp=step:5"])
+        let harness = try TrafficHarness(
+            backends: ["stable", "canary"], yaml: Self.seedRollout, extraArguments: ["--rollout", "someapp=step:5"])
         defer { harness.stop() }
         // Step 5 sets weight 0 with the header route from step 4 still in force.
         XCTAssertEqual(try harness.count(200, path: "/someapp/x", headers: [("x-qa", "yes")]), ["canary": 200])

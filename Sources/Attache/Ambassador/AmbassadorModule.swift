@@ -22,7 +22,8 @@ public struct AmbassadorModule: Sendable {
 }
 
 private let readModuleSettings: Set<String> = [
-    "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults", "enable_ipv6",
+    "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults",
+    "enable_ipv6",
     "regex_max_size",
 ]
 
@@ -32,18 +33,23 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     guard let config = object.fields["config"], config.resolved != .null else { return module }
     var reader = FieldReader(object: object, node: config)
     guard config.mapping != nil else {
-        reader.error(.moduleFieldType, "the Module's `config` must be a mapping, but it is \(config.typeDescription)", at: config)
+        reader.error(
+            .moduleFieldType, "the Module's `config` must be a mapping, but it is \(config.typeDescription)", at: config
+        )
         log.add(contentsOf: reader.log)
         return nil
     }
     for pair in config.mapping ?? [] {
         if let key = pair.key.scalar?.text, !readModuleSettings.contains(key) {
-            reader.warning(.moduleSettingIgnored, "Module setting `\(key)` is not supported by Attaché and is ignored", at: pair.key)
+            reader.warning(
+                .moduleSettingIgnored, "Module setting `\(key)` is not supported by Attaché and is ignored",
+                at: pair.key)
         }
     }
     module.resolver = reader.string("resolver")
     module.clusterRequestTimeoutMs = reader.milliseconds("cluster_request_timeout_ms")
-    module.useAmbassadorNamespaceForServiceResolution = reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
+    module.useAmbassadorNamespaceForServiceResolution =
+        reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
     module.enableIPv6 = reader.bool("enable_ipv6") ?? false
     module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
     if let defaults = config["defaults"], defaults.resolved != .null {
@@ -51,14 +57,19 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
         for scope in [defaults, defaults["httpmapping"]].compactMap({ $0 }) {
             var scoped = FieldReader(object: object, node: scope)
             if scope.mapping == nil {
-                scoped.error(.moduleFieldType, "`defaults` must be a mapping, but it is \(scope.typeDescription)", at: scope)
+                scoped.error(
+                    .moduleFieldType, "`defaults` must be a mapping, but it is \(scope.typeDescription)", at: scope)
             } else {
                 let request = scoped.headerAdditions("add_request_headers")
                 let response = scoped.headerAdditions("add_response_headers")
                 if !request.isEmpty { module.defaultAddRequestHeaders = request }
                 if !response.isEmpty { module.defaultAddResponseHeaders = response }
-                if let list = scoped.removableHeaderNames("remove_request_headers") { module.defaultRemoveRequestHeaders = list }
-                if let list = scoped.removableHeaderNames("remove_response_headers") { module.defaultRemoveResponseHeaders = list }
+                if let list = scoped.removableHeaderNames("remove_request_headers") {
+                    module.defaultRemoveRequestHeaders = list
+                }
+                if let list = scoped.removableHeaderNames("remove_response_headers") {
+                    module.defaultRemoveResponseHeaders = list
+                }
             }
             reader.log.add(contentsOf: scoped.log)
         }

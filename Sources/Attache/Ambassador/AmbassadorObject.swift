@@ -71,7 +71,9 @@ func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) ->
 }
 
 /// An Ambassador object decoded when its `ambassador_id` makes it ours, `.notOurs` otherwise.
-private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log: inout DiagnosticLog) -> AmbassadorObject.Content {
+private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log: inout DiagnosticLog)
+    -> AmbassadorObject.Content
+{
     guard isOurs(object, ambassadorID: ambassadorID, log: &log) else { return .notOurs }
     switch ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
     case .mapping: return .mapping(decodeMapping(object))

@@ -17,7 +17,9 @@ public struct AmbassadorResources: Sendable {
 
 /// What Attaché does with an object of a given apiVersion and kind.
 enum ObjectRole: Sendable {
-    case mapping, module, resolver(ResolverKind), service, endpoints, endpointSlice, rollout
+    case mapping, module
+    case resolver(ResolverKind)
+    case service, endpoints, endpointSlice, rollout
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
     /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...): skipped quietly.
@@ -107,7 +109,8 @@ private func collectEndpointTables(
             let key = "\(object.reference.namespace)/\(service)"
             if endpoints[key]?.source != .endpointSlices {
                 // The first slice replaces anything read from Endpoints: slices win.
-                endpoints[key] = ServiceEndpoints(namespace: object.reference.namespace, name: service, subsets: [], source: .endpointSlices)
+                endpoints[key] = ServiceEndpoints(
+                    namespace: object.reference.namespace, name: service, subsets: [], source: .endpointSlices)
             }
             endpoints[key]?.subsets.append(subset)
         default:
@@ -146,7 +149,9 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
             resources.resolvers[object.reference.name] = kind
             continue
         case .unsupportedAmbassadorKind:
-            log.note(.unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped", at: object.location, object: object.reference)
+            log.note(
+                .unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped",
+                at: object.location, object: object.reference)
             continue
         case .mapping: kind = "Mapping"
         case .module: kind = object.reference.kind
@@ -177,7 +182,9 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
         guard case .module(let module, let diagnostics) = objects[position].content else { continue }
         let object = objects[position]
         guard object.reference.name == "ambassador" else {
-            log.note(.unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location, object: object.reference)
+            log.note(
+                .unsupportedKind, "only the Module named `ambassador` is read; skipped", at: object.location,
+                object: object.reference)
             continue
         }
         log.add(contentsOf: diagnostics)
@@ -199,24 +206,32 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
         var acceptable = true
         for regex in decoded.regexes where regex.programSize > limit {
             log.error(
-                .regexInvalid, "\(regex.field) is not a valid RE2 regex: \(RE2Check.sizeProblem(size: regex.programSize, limit: limit))",
+                .regexInvalid,
+                "\(regex.field) is not a valid RE2 regex: \(RE2Check.sizeProblem(size: regex.programSize, limit: limit))",
                 at: regex.location, object: objects[position].reference)
             acceptable = false
         }
-        if acceptable, let mapping = decoded.mapping { mappings.append((mapping, processingTieBreak(objects[position], at: position))) }
+        if acceptable, let mapping = decoded.mapping {
+            mappings.append((mapping, processingTieBreak(objects[position], at: position)))
+        }
     }
     // Emissary's processing order: sorted by key, compared as bytes so that no locale can change it; equal keys
     // with annotation documents first, then in input order.
     let order = codePointOrder(mappings.map(\.0.processingKey), ranks: mappings.map(\.1))
     resources.mappings = order.map { mappings[$0].0 }
-    resources.rollouts.sort { codePointLess("\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)") }
+    resources.rollouts.sort {
+        codePointLess(
+            "\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)")
+    }
     return resources
 }
 
 /// Whether Emissary processes `object` (at `position` in input order) after `other`: by processing key (compared as
 /// bytes), then annotation documents before resources (Emissary's Go half hands Services and their annotations over
 /// first), then input order.
-func processedLater(_ object: AmbassadorObject, at position: Int, than other: AmbassadorObject, at otherPosition: Int) -> Bool {
+func processedLater(_ object: AmbassadorObject, at position: Int, than other: AmbassadorObject, at otherPosition: Int)
+    -> Bool
+{
     let order = codePointCompare(object.processingKey, other.processingKey)
     if order != 0 { return order > 0 }
     return processingTieBreak(object, at: position) > processingTieBreak(other, at: otherPosition)
@@ -230,7 +245,8 @@ func processingTieBreak(_ object: AmbassadorObject, at position: Int) -> Int {
 
 /// `ambassador/vN` is the annotation spelling of `getambassador.io/vN`.
 func annotationNormalizedVersion(_ object: KubernetesObject) -> String {
-    object.apiVersion.hasPrefix("ambassador/") ? "getambassador.io/" + object.apiVersion.dropFirst("ambassador/".count) : object.apiVersion
+    object.apiVersion.hasPrefix("ambassador/")
+        ? "getambassador.io/" + object.apiVersion.dropFirst("ambassador/".count) : object.apiVersion
 }
 
 /// `ambassador_id` (or `ambassadorId`): a string or a list. Ours when it names our id, or is exactly
@@ -246,7 +262,10 @@ func isOurs(_ object: KubernetesObject, ambassadorID: String, log: inout Diagnos
     } else if let text = node.scalar?.text {
         ids = text.isEmpty ? [] : [text]
     } else {
-        log.error(.ambassadorIDInvalid, "`ambassador_id` must be a string or a list of strings, but it is \(node.typeDescription); object skipped", at: object.location(of: node), object: object.reference)
+        log.error(
+            .ambassadorIDInvalid,
+            "`ambassador_id` must be a string or a list of strings, but it is \(node.typeDescription); object skipped",
+            at: object.location(of: node), object: object.reference)
         return false
     }
     return ids.contains(ambassadorID) || ids == ["_automatic_"]

@@ -73,7 +73,10 @@ struct FieldReader {
         case .int?, .float?, .bool?:
             let text = value.scalar?.text ?? ""
             if typing == .loose, value.resolved?.boolValue == nil { return text }
-            error(.mappingFieldType, "`\(key)` must be a string, but it is \(value.typeDescription) (write \"\(abbreviated(text))\" in quotes)", at: value)
+            error(
+                .mappingFieldType,
+                "`\(key)` must be a string, but it is \(value.typeDescription) (write \"\(abbreviated(text))\" in quotes)",
+                at: value)
             return nil
         default:
             typeError(key, expected: "a string", got: value)
@@ -85,9 +88,15 @@ struct FieldReader {
         guard let value = node[key], value.resolved != .null else { return nil }
         if case .bool(let b)? = value.resolved { return b }
         // Loosely typed settings quote booleans often enough (`"true"`), and Ambassador's Python took them.
-        if typing == .loose, case .string(let s)? = value.resolved, let b = Scalar(text: s, style: .plain).resolve().boolValue { return b }
+        if typing == .loose, case .string(let s)? = value.resolved,
+            let b = Scalar(text: s, style: .plain).resolve().boolValue
+        {
+            return b
+        }
         var quotedBool = false
-        if case .string(let s)? = value.resolved { quotedBool = Scalar(text: s, style: .plain).resolve().boolValue != nil }
+        if case .string(let s)? = value.resolved {
+            quotedBool = Scalar(text: s, style: .plain).resolve().boolValue != nil
+        }
         typeError(key, expected: quotedBool ? "true or false (unquoted)" : "true or false", got: value)
         return nil
     }
@@ -103,16 +112,19 @@ struct FieldReader {
         default: break
         }
         guard let result else {
-            let hint = switch value.resolved {
-            case .string(let s)? where Int(s.trimmingSpaces) != nil: " (unquoted)"
-            case .float?: " (no fraction)"
-            default: ""
-            }
+            let hint =
+                switch value.resolved {
+                case .string(let s)? where Int(s.trimmingSpaces) != nil: " (unquoted)"
+                case .float?: " (no fraction)"
+                default: ""
+                }
             typeError(key, expected: "an integer" + hint, got: value)
             return nil
         }
         if let range, !range.contains(result) {
-            error(.mappingFieldValue, "`\(key)` must be between \(range.lowerBound) and \(range.upperBound), but it is \(result)", at: value)
+            error(
+                .mappingFieldValue,
+                "`\(key)` must be between \(range.lowerBound) and \(range.upperBound), but it is \(result)", at: value)
             return nil
         }
         return result
@@ -130,7 +142,9 @@ struct FieldReader {
         var result: [(String, Node)] = []
         for pair in pairs {
             guard case .string(let name)? = pair.key.resolved ?? nil, !name.isEmpty else {
-                error(.mappingFieldType, "keys of `\(key)` must be non-empty strings, but one is \(pair.key.typeDescription)", at: pair.key)
+                error(
+                    .mappingFieldType,
+                    "keys of `\(key)` must be non-empty strings, but one is \(pair.key.typeDescription)", at: pair.key)
                 continue
             }
             if let earlier = result.firstIndex(where: { isSameKey($0.0, name) }) { result.remove(at: earlier) }
@@ -145,7 +159,8 @@ struct FieldReader {
         guard let value = node[key], value.resolved != .null else { return nil }
         if value.scalar != nil, singleStringAllowed { return scalarText(value, key: key).map { [$0] } }
         guard let items = value.sequence else {
-            typeError(key, expected: singleStringAllowed ? "a string or a list of strings" : "a list of strings", got: value)
+            typeError(
+                key, expected: singleStringAllowed ? "a string or a list of strings" : "a list of strings", got: value)
             return nil
         }
         var result: [String] = []
@@ -164,12 +179,18 @@ extension FieldReader {
         var result: [HeaderAddition] = []
         let pairs = entries(key, sorted: typing == .schema) ?? []
         if pairs.count > EnvoyLimits.maxHeadersToAdd, let node = node[key] {
-            error(.mappingFieldValue, "`\(key)` has \(pairs.count) headers; Envoy takes at most \(EnvoyLimits.maxHeadersToAdd) per route", at: node)
+            error(
+                .mappingFieldValue,
+                "`\(key)` has \(pairs.count) headers; Envoy takes at most \(EnvoyLimits.maxHeadersToAdd) per route",
+                at: node)
             return []
         }
         for (name, value) in pairs {
             if value.scalar != nil, !stringAllowed {
-                error(.mappingFieldType, "`\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)", at: value)
+                error(
+                    .mappingFieldType,
+                    "`\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)",
+                    at: value)
                 continue
             }
             var addition: HeaderAddition?
@@ -192,9 +213,13 @@ extension FieldReader {
             } else if let problem = envoyModifiableHeaderProblem(name) {
                 error(.headerNotModifiable, "`\(key).\(abbreviated(name))`: \(problem)", at: value)
             } else if let problem = envoyHeaderValueProblem(addition.value) {
-                error(.headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)", at: value)
+                error(
+                    .headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
+                    at: value)
             } else if let problem = envoySubstitutionFormatProblem(addition.value) {
-                error(.headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)", at: value)
+                error(
+                    .headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
+                    at: value)
             } else {
                 result.append(addition)
             }
@@ -205,7 +230,9 @@ extension FieldReader {
     /// `remove_request_headers`/`remove_response_headers`: the header names Envoy may remove (not pseudo-headers or
     /// `host`, no line breaks); each other name is an error and left out.
     mutating func removableHeaderNames(_ key: String, singleStringAllowed: Bool = true) -> [String]? {
-        guard let names = stringList(key, singleStringAllowed: singleStringAllowed), let listNode = node[key] else { return nil }
+        guard let names = stringList(key, singleStringAllowed: singleStringAllowed), let listNode = node[key] else {
+            return nil
+        }
         var removable: [String] = []
         for (index, name) in names.enumerated() {
             let at = listNode.sequence.map { index < $0.count ? $0[index] : listNode } ?? listNode

@@ -94,9 +94,12 @@ public final class Mapping: Sendable {
         self.route = route
         self.cluster = cluster
         groupKey = CanaryGroupKey(
-            canaryGroupKey(precedence: match.precedence, prefix: match.prefix, headers: match.headers, queryParameters: match.queryParameters))
+            canaryGroupKey(
+                precedence: match.precedence, prefix: match.prefix, headers: match.headers,
+                queryParameters: match.queryParameters))
         routeOrder = RouteOrderKey(
-            precedence: match.precedence, prefix: match.prefix, headers: match.headers, queryParameters: match.queryParameters)
+            precedence: match.precedence, prefix: match.prefix, headers: match.headers,
+            queryParameters: match.queryParameters)
     }
 }
 
@@ -117,7 +120,8 @@ extension Mapping {
         upstream.location = location
         let reference = ObjectReference(kind: "Mapping", namespace: self.reference.namespace, name: name)
         return Mapping(
-            reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1", dialect: dialect,
+            reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1",
+            dialect: dialect,
             match: match, upstream: upstream, weight: weight, weightLocation: location, coreFields: coreFields,
             route: route, cluster: cluster)
     }

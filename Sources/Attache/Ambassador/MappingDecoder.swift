@@ -3,7 +3,8 @@ import YAML
 
 /// Fields Attaché reads from a Mapping (SEMANTICS.md §2) plus the bookkeeping fields of annotation documents.
 private let understoodFields: Set<String> = [
-    "apiVersion", "kind", "name", "namespace", "metadata", "metadata_labels", "ambassador_id", "ambassadorId", "generation",
+    "apiVersion", "kind", "name", "namespace", "metadata", "metadata_labels", "ambassador_id", "ambassadorId",
+    "generation",
     "prefix", "prefix_regex", "prefix_exact", "rewrite", "service", "weight", "headers", "regex_headers",
     "query_parameters", "regex_query_parameters", "host", "host_regex", "hostname", "method", "method_regex",
     "precedence", "case_sensitive", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms", "host_rewrite",
@@ -14,8 +15,10 @@ private let understoodFields: Set<String> = [
 /// of the Mapping still routes.
 private let unsupportedFields: Set<String> = [
     "add_linkerd_headers", "allow_upgrade", "auth_context_extensions", "auto_host_rewrite", "bypass_auth",
-    "bypass_error_response_overrides", "circuit_breakers", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms",
-    "cluster_tag", "cors", "dns_type", "docs", "enable_ipv4", "enable_ipv6", "envoy_override", "error_response_overrides",
+    "bypass_error_response_overrides", "circuit_breakers", "cluster_idle_timeout_ms",
+    "cluster_max_connection_lifetime_ms",
+    "cluster_tag", "cors", "dns_type", "docs", "enable_ipv4", "enable_ipv6", "envoy_override",
+    "error_response_overrides",
     "grpc", "health_checks", "host_redirect", "keepalive", "labels", "load_balancer", "modules", "outlier_detection",
     "path_redirect", "prefix_redirect", "priority", "rate_limits", "redirect_response_code", "regex_redirect",
     "regex_rewrite", "respect_dns_ttl", "retry_policy", "shadow", "stats_name", "tls", "use_websocket", "v3StatsName",
@@ -59,20 +62,28 @@ func decodeMapping(_ object: KubernetesObject) -> DecodedMapping {
 }
 
 /// Checks `regex` (written at `node`, named `field` in diagnostics) against RE2's grammar and notes its program size.
-private func checkRegex(_ regex: String, field: String, at node: Node, reader: inout FieldReader, uses: inout [DecodedMapping.RegexUse]) {
+private func checkRegex(
+    _ regex: String, field: String, at node: Node, reader: inout FieldReader, uses: inout [DecodedMapping.RegexUse]
+) {
     if let problem = RE2Check.syntaxProblem(in: regex) {
         reader.error(.regexInvalid, "\(field) is not a valid RE2 regex: \(problem)", at: node)
     } else {
-        uses.append(DecodedMapping.RegexUse(
-            field: field, location: reader.location(node), programSize: RE2Check.estimatedProgramSize(Array(regex.unicodeScalars))))
+        uses.append(
+            DecodedMapping.RegexUse(
+                field: field, location: reader.location(node),
+                programSize: RE2Check.estimatedProgramSize(Array(regex.unicodeScalars))))
     }
 }
 
-private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMapping.RegexUse], log: inout DiagnosticLog) -> Mapping? {
+private func decodeMapping(
+    _ object: KubernetesObject, regexes: inout [DecodedMapping.RegexUse], log: inout DiagnosticLog
+) -> Mapping? {
     var reader = FieldReader(object: object, typing: .schema)
     let fields = reader.node
     guard fields.mapping != nil else {
-        reader.error(.documentNotMapping, "the Mapping's spec must be a mapping, but it is \(fields.typeDescription)", at: fields)
+        reader.error(
+            .documentNotMapping, "the Mapping's spec must be a mapping, but it is \(fields.typeDescription)", at: fields
+        )
         log.add(contentsOf: reader.log)
         return nil
     }
@@ -80,7 +91,9 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
 
     for pair in fields.mapping ?? [] {
         guard case .string(let key)? = pair.key.resolved else {
-            reader.warning(.mappingUnsupportedField, "a field name must be a string, but this one is \(pair.key.typeDescription); ignored", at: pair.key)
+            reader.warning(
+                .mappingUnsupportedField,
+                "a field name must be a string, but this one is \(pair.key.typeDescription); ignored", at: pair.key)
             continue
         }
         if key == "hostname", dialect == .v2 {
@@ -92,9 +105,12 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
         }
         guard !understoodFields.contains(key) else { continue }
         if unsupportedFields.contains(key) {
-            reader.warning(.mappingUnsupportedField, "`\(key)` is not supported by Attaché yet and is ignored", at: pair.key)
+            reader.warning(
+                .mappingUnsupportedField, "`\(key)` is not supported by Attaché yet and is ignored", at: pair.key)
         } else {
-            reader.warning(.mappingUnsupportedField, "unknown field `\(abbreviated(key))` is ignored\(suggestion(for: key))", at: pair.key)
+            reader.warning(
+                .mappingUnsupportedField, "unknown field `\(abbreviated(key))` is ignored\(suggestion(for: key))",
+                at: pair.key)
         }
     }
 
@@ -104,7 +120,10 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
         if prefix.isEmpty {
             reader.error(.mappingFieldValue, "`prefix` is empty; write `/` to match every path", at: node)
         } else if prefix.containsBytes("{{") {
-            reader.error(.unrenderedTemplate, "`prefix` contains template text \"\(prefix)\": the manifest was not rendered (run helm template first)", at: node)
+            reader.error(
+                .unrenderedTemplate,
+                "`prefix` contains template text \"\(prefix)\": the manifest was not rendered (run helm template first)",
+                at: node)
         }
     }
     let prefixRegex = reader.bool("prefix_regex")
@@ -119,7 +138,9 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
         if pathMatch == .regex {
             checkRegex(prefix, field: "`prefix`", at: node, reader: &reader, uses: &regexes)
         } else if !prefix.hasPrefix("/"), !prefix.containsBytes("{{") {
-            reader.warning(.mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it", at: node)
+            reader.warning(
+                .mappingFieldValue, "`prefix` \"\(prefix)\" does not start with `/`, so no request path matches it",
+                at: node)
         }
     }
     let caseSensitive = reader.bool("case_sensitive")
@@ -132,7 +153,8 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
     }
     let rewrite: String = reader.has("rewrite") ? (reader.string("rewrite") ?? "/") : "/"
     if let node = fields["rewrite"], let problem = envoyHeaderValueProblem(rewrite) {
-        reader.error(.headerValueInvalid, "`rewrite` becomes the request's path, which Envoy refuses: \(problem)", at: node)
+        reader.error(
+            .headerValueInvalid, "`rewrite` becomes the request's path, which Envoy refuses: \(problem)", at: node)
     }
 
     // Service.
@@ -143,7 +165,10 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
         case .success(let parsed):
             service = parsed.reference
             if parsed.droppedPath {
-                reader.warning(.serviceInvalid, "`service` \"\(text)\" has a path; Ambassador ignores it (use `rewrite` to change the path)", at: node)
+                reader.warning(
+                    .serviceInvalid,
+                    "`service` \"\(text)\" has a path; Ambassador ignores it (use `rewrite` to change the path)",
+                    at: node)
             }
         case .failure(let problem):
             reader.error(problem.code, problem.message, at: node)
@@ -154,8 +179,10 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
 
     // Header and query matchers, in Emissary's order: `headers` then `regex_headers` (each sorted by name), then
     // `:authority` (the one host condition), then `:method`.
-    var (headers, authorityHeader) = decodeMatchers(&reader, exactKey: "headers", regexKey: "regex_headers", dialect: dialect, regexes: &regexes)
-    let (queryParameters, _) = decodeMatchers(&reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", dialect: dialect, regexes: &regexes)
+    var (headers, authorityHeader) = decodeMatchers(
+        &reader, exactKey: "headers", regexKey: "regex_headers", dialect: dialect, regexes: &regexes)
+    let (queryParameters, _) = decodeMatchers(
+        &reader, exactKey: "query_parameters", regexKey: "regex_query_parameters", dialect: dialect, regexes: &regexes)
     if let authority = decodeHost(&reader, dialect: dialect, authorityHeader: authorityHeader, regexes: &regexes) {
         headers.append(authority)
     }
@@ -179,29 +206,36 @@ private func decodeMapping(_ object: KubernetesObject, regexes: inout [DecodedMa
     let connectTimeoutMs = reader.milliseconds("connect_timeout_ms", minimum: 1)  // Envoy: connect_timeout > 0
     let hostRewrite = reader.string("host_rewrite")
     if let hostRewrite, let node = fields["host_rewrite"], let problem = envoyHeaderValueProblem(hostRewrite) {
-        reader.error(.headerValueInvalid, "`host_rewrite` becomes the Host header, which Envoy refuses: \(problem)", at: node)
+        reader.error(
+            .headerValueInvalid, "`host_rewrite` becomes the Host header, which Envoy refuses: \(problem)", at: node)
     }
     let addRequestHeaders = reader.headerAdditions("add_request_headers", stringAllowed: !dialect.isV3)
     let addResponseHeaders = reader.headerAdditions("add_response_headers", stringAllowed: !dialect.isV3)
     let removeRequestHeaders = reader.removableHeaderNames("remove_request_headers", singleStringAllowed: !dialect.isV3)
-    let removeResponseHeaders = reader.removableHeaderNames("remove_response_headers", singleStringAllowed: !dialect.isV3)
+    let removeResponseHeaders = reader.removableHeaderNames(
+        "remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
 
     log.add(contentsOf: reader.log)
-    guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else { return nil }
+    guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else {
+        return nil
+    }
     return Mapping(
         reference: ObjectReference(kind: "Mapping", namespace: object.namespace, name: object.name),
         location: object.location, processingKey: object.processingKey, dialect: dialect,
         match: Mapping.Match(
-            prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, headers: headers, queryParameters: queryParameters,
+            prefix: prefix, pathMatch: pathMatch, caseSensitive: caseSensitive, headers: headers,
+            queryParameters: queryParameters,
             precedence: precedence),
         upstream: Mapping.Upstream(
             text: serviceText, service: service, location: object.location(of: serviceNode), resolver: resolver,
             resolverLocation: fields["resolver"].map { object.location(of: $0) }),
         weight: weight, weightLocation: fields["weight"].map { object.location(of: $0) },
-        coreFields: Mapping.GroupCoreFields(prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs),
+        coreFields: Mapping.GroupCoreFields(
+            prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs),
         route: RouteSettings(
-            prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs, idleTimeoutMs: idleTimeoutMs,
+            prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs,
+            idleTimeoutMs: idleTimeoutMs,
             addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
             removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders),
         cluster: ClusterSettings(connectTimeoutMs: connectTimeoutMs))
@@ -214,7 +248,9 @@ private func decodeWeight(_ reader: inout FieldReader) -> Int? {
     guard case .int(let value)? = node.resolved else {
         let text = node.scalar.map { " \"\(abbreviated($0.text))\"" } ?? ""
         let hint = if case .string(let s)? = node.resolved, Int(s.trimmingSpaces) != nil { " (unquoted)" } else { "" }
-        reader.error(.mappingWeightNotNumber, "`weight` must be an integer from 0 to 100\(hint), but it is \(node.typeDescription)\(text)", at: node)
+        reader.error(
+            .mappingWeightNotNumber,
+            "`weight` must be an integer from 0 to 100\(hint), but it is \(node.typeDescription)\(text)", at: node)
         return nil
     }
     if value > 100 {
@@ -235,7 +271,8 @@ private func decodeWeight(_ reader: inout FieldReader) -> Int? {
 /// An exact `headers` entry for `:authority` is not a matcher of its own: it is the Mapping's host unless `host` or
 /// `hostname` replaces it (`decodeHost`), so it comes back apart.
 private func decodeMatchers(
-    _ reader: inout FieldReader, exactKey: String, regexKey: String, dialect: Mapping.Dialect, regexes uses: inout [DecodedMapping.RegexUse]
+    _ reader: inout FieldReader, exactKey: String, regexKey: String, dialect: Mapping.Dialect,
+    regexes uses: inout [DecodedMapping.RegexUse]
 ) -> (matchers: [HeaderMatcher], authority: (value: String, node: Node)?) {
     var exact: [HeaderMatcher] = []
     var presence: [String] = []
@@ -244,11 +281,14 @@ private func decodeMatchers(
     // hold a line break.
     func nameProblem(_ name: String) -> String? {
         if exactKey == "headers" { return envoyHeaderNameProblem(name, maxBytes: EnvoyLimits.maxMatcherNameBytes) }
-        return name.utf8.count > EnvoyLimits.maxMatcherNameBytes ? "a query parameter name is at most \(EnvoyLimits.maxMatcherNameBytes) bytes long" : nil
+        return name.utf8.count > EnvoyLimits.maxMatcherNameBytes
+            ? "a query parameter name is at most \(EnvoyLimits.maxMatcherNameBytes) bytes long" : nil
     }
     for (key, pairs) in [(exactKey, reader.entries(exactKey) ?? []), (regexKey, reader.entries(regexKey) ?? [])] {
         for (name, value) in pairs {
-            if let problem = nameProblem(name) { reader.error(.headerNameInvalid, "`\(key)` has a name Envoy refuses: \(problem)", at: value) }
+            if let problem = nameProblem(name) {
+                reader.error(.headerNameInvalid, "`\(key)` has a name Envoy refuses: \(problem)", at: value)
+            }
         }
     }
     for (name, value) in reader.entries(exactKey, sorted: true) ?? [] {
@@ -269,14 +309,20 @@ private func decodeMatchers(
                 at: value)
         default:
             if dialect.isV3 {
-                let suggestion = value.resolved == .bool(true) ? "; for \"present with any value\" write `\(regexKey): {\(name): \".*\"}`" : value.scalar != nil ? " (quote it)" : ""
+                let suggestion =
+                    value.resolved == .bool(true)
+                    ? "; for \"present with any value\" write `\(regexKey): {\(name): \".*\"}`"
+                    : value.scalar != nil ? " (quote it)" : ""
                 reader.error(
                     .mappingFieldType,
                     "`\(exactKey).\(name)` must be a string in a v3alpha1 Mapping (the CRD types it map[string]string), but it is \(value.typeDescription)\(suggestion)",
                     at: value)
             } else {
                 let suggestion = value.scalar != nil ? " (quote it)" : ""
-                reader.error(.mappingFieldType, "`\(exactKey).\(name)` must be a string or `true`, but it is \(value.typeDescription)\(suggestion)", at: value)
+                reader.error(
+                    .mappingFieldType,
+                    "`\(exactKey).\(name)` must be a string or `true`, but it is \(value.typeDescription)\(suggestion)",
+                    at: value)
             }
         }
     }
@@ -299,7 +345,8 @@ private func decodeMatchers(
 /// `hostname: "*"`, which replaces a `:authority` header. nil: no host condition (a v3alpha1 Mapping naming no host
 /// at all, which Attaché routes for every host; see the notice).
 private func decodeHost(
-    _ reader: inout FieldReader, dialect: Mapping.Dialect, authorityHeader: (value: String, node: Node)?, regexes: inout [DecodedMapping.RegexUse]
+    _ reader: inout FieldReader, dialect: Mapping.Dialect, authorityHeader: (value: String, node: Node)?,
+    regexes: inout [DecodedMapping.RegexUse]
 ) -> HeaderMatcher? {
     let fields = reader.node
     let hostname = dialect.isV3 ? reader.string("hostname") : nil
@@ -310,7 +357,8 @@ private func decodeHost(
             reader.error(.mappingFieldValue, "`hostname` is empty; write \"*\" to match every host", at: node)
         }
         if host != nil, let node = fields["host"] {
-            reader.warning(.mappingFieldValue, "`host` is ignored: `hostname` is set and wins (as in Emissary)", at: node)
+            reader.warning(
+                .mappingFieldValue, "`host` is ignored: `hostname` is set and wins (as in Emissary)", at: node)
         }
         return HeaderMatcher(name: ":authority", value: .hostGlob(hostname))
     }

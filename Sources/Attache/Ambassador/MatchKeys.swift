@@ -15,7 +15,9 @@ public typealias CanaryGroupKey = Prehashed<String>
 /// Two Mappings whose texts collide although their matchers differ (`{ab: c}` and `{a: bc}`, or an exact and a regex
 /// matcher with the same text) are one group to Emissary, which then refuses the later one for its different
 /// `headers`; `admitToGroup` does the same.
-func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher]) -> String {
+func canaryGroupKey(precedence: Int, prefix: String, headers: [HeaderMatcher], queryParameters: [HeaderMatcher])
+    -> String
+{
     var key = "HTTP-GET" + prefix
     for matcher in headers + queryParameters {
         key += matcher.name
@@ -38,7 +40,8 @@ public struct RouteOrderKey: Sendable, Comparable, Equatable {
     public var keys: [String]
 
     /// A key for routes read back from Envoy JSON, where the order is already given.
-    static let unknown = RouteOrderKey(precedence: 0, prefixLength: 0, headerLength: 0, queryLength: 0, prefix: "", keys: [])
+    static let unknown = RouteOrderKey(
+        precedence: 0, prefixLength: 0, headerLength: 0, queryLength: 0, prefix: "", keys: [])
 
     init(precedence: Int, prefixLength: Int, headerLength: Int, queryLength: Int, prefix: String, keys: [String]) {
         self.precedence = precedence

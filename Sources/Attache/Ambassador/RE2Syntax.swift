@@ -74,17 +74,27 @@ enum RE2Check {
                 lastAtom = 0
             case "{":
                 var j = i + 1, low = 0, high = -1, digits = 0
-                while j < s.count, ("0"..."9").contains(s[j]) { low = min(low * 10 + Int(s[j].value - 48), 1000); j += 1; digits += 1 }
+                while j < s.count, ("0"..."9").contains(s[j]) {
+                    low = min(low * 10 + Int(s[j].value - 48), 1000)
+                    j += 1
+                    digits += 1
+                }
                 if digits > 0, j < s.count, s[j] == "," {
                     j += 1
                     var value = 0, more = 0
-                    while j < s.count, ("0"..."9").contains(s[j]) { value = min(value * 10 + Int(s[j].value - 48), 1000); j += 1; more += 1 }
+                    while j < s.count, ("0"..."9").contains(s[j]) {
+                        value = min(value * 10 + Int(s[j].value - 48), 1000)
+                        j += 1
+                        more += 1
+                    }
                     high = more > 0 ? value : low + 1
                 }
                 if digits > 0, j < s.count, s[j] == "}" {
                     let copies = max(low, high, 1)
                     let repeated = lastAtom.multipliedReportingOverflow(by: copies - 1)
-                    stack[stack.count - 1].total = sum(stack[stack.count - 1].total, sum(repeated.overflow ? ceiling : min(ceiling, repeated.partialValue), max(0, high - low)))
+                    stack[stack.count - 1].total = sum(
+                        stack[stack.count - 1].total,
+                        sum(repeated.overflow ? ceiling : min(ceiling, repeated.partialValue), max(0, high - low)))
                     lastAtom = 0
                     i = j + 1
                     continue
@@ -198,7 +208,9 @@ private struct RE2SyntaxParser {
                     guard count.max <= 1000, count.min <= count.max else { return "bad repetition count at \(i + 1)" }
                     i = count.end
                     if peek() == "?" { i += 1 }
-                    if let next = peek(), next == "*" || next == "+" || next == "?" || (next == "{" && repeatCount() != nil) {
+                    if let next = peek(),
+                        next == "*" || next == "+" || next == "?" || (next == "{" && repeatCount() != nil)
+                    {
                         return "bad repetition operator at \(i + 1)"
                     }
                     canRepeat = false
@@ -236,7 +248,9 @@ private struct RE2SyntaxParser {
             i += peek() == "P" ? 2 : 1
             var name = 0
             while let c = peek(), c != ">" {
-                guard c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) else { return "invalid named capture group at \(start)" }
+                guard c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) else {
+                    return "invalid named capture group at \(start)"
+                }
                 name += 1
                 i += 1
             }
@@ -258,7 +272,9 @@ private struct RE2SyntaxParser {
                     sawFlag = false
                     i += 1
                 case ")":
-                    guard sawFlag || !sawMinus, i > start + 1 else { return "invalid or unsupported Perl syntax at \(start)" }
+                    guard sawFlag || !sawMinus, i > start + 1 else {
+                        return "invalid or unsupported Perl syntax at \(start)"
+                    }
                     i += 1  // (?flags) applies to the rest; it is not a group
                     canRepeat = false
                     return nil
@@ -312,7 +328,9 @@ private struct RE2SyntaxParser {
             }
             first = false
             if c == "[" && peek(1) == ":" {
-                guard let close = (i + 2..<s.count).first(where: { s[$0] == ":" && $0 + 1 < s.count && s[$0 + 1] == "]" }) else {
+                guard
+                    let close = (i + 2..<s.count).first(where: { s[$0] == ":" && $0 + 1 < s.count && s[$0 + 1] == "]" })
+                else {
                     return "missing closing `:]` at \(i + 1)"
                 }
                 i = close + 2

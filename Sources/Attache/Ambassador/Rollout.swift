@@ -52,7 +52,9 @@ public enum RolloutOverride: Sendable, Equatable {
         let value = text[text.index(after: equals)...]
         guard !name.isEmpty else { return nil }
         if value.hasPrefix("step:"), let n = Int(value.dropFirst(5)), n >= 0 { return (name, .step(n)) }
-        if value.hasPrefix("weight:"), let w = Int(value.dropFirst(7)), (0...100).contains(w) { return (name, .weight(w)) }
+        if value.hasPrefix("weight:"), let w = Int(value.dropFirst(7)), (0...100).contains(w) {
+            return (name, .weight(w))
+        }
         return nil
     }
 }
@@ -66,14 +68,18 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
             if case .int(let w)? = weight.resolved, (0...100).contains(w) {
                 steps.append(.setWeight(w))
             } else {
-                log.error(.rolloutInvalid, "`setWeight` must be an integer from 0 to 100", at: object.location(of: weight), object: object.reference)
+                log.error(
+                    .rolloutInvalid, "`setWeight` must be an integer from 0 to 100", at: object.location(of: weight),
+                    object: object.reference)
                 return nil
             }
         } else if let pause = step["pause"] {
             steps.append(.pause(duration: pause["duration"]?.scalarText))
         } else if let route = step["setHeaderRoute"] {
             guard let name = route["name"]?.scalarText else {
-                log.error(.rolloutInvalid, "`setHeaderRoute` needs a `name`", at: object.location(of: route), object: object.reference)
+                log.error(
+                    .rolloutInvalid, "`setHeaderRoute` needs a `name`", at: object.location(of: route),
+                    object: object.reference)
                 return nil
             }
             var matches: [Rollout.HeaderRouteMatch] = []
@@ -82,7 +88,10 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
                     let (kind, text) = [Rollout.HeaderRouteMatch.Kind.exact, .prefix, .regex].lazy
                         .compactMap({ kind in value[kind.rawValue]?.scalarText.map { (kind, $0) } }).first
                 else {
-                    log.error(.rolloutInvalid, "each `setHeaderRoute.match` needs `headerName` and `headerValue` with `exact`, `prefix` or `regex`", at: object.location(of: match), object: object.reference)
+                    log.error(
+                        .rolloutInvalid,
+                        "each `setHeaderRoute.match` needs `headerName` and `headerValue` with `exact`, `prefix` or `regex`",
+                        at: object.location(of: match), object: object.reference)
                     return nil
                 }
                 matches.append(Rollout.HeaderRouteMatch(header: header, kind: kind, value: text))
@@ -96,7 +105,9 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
     var currentStepIndex: Int?
     if let node = status?["currentStepIndex"], case .int(let i)? = node.resolved {
         if i < 0 {
-            log.warning(.rolloutInvalid, "`status.currentStepIndex` is \(i); read as 0", at: object.location(of: node), object: object.reference)
+            log.warning(
+                .rolloutInvalid, "`status.currentStepIndex` is \(i); read as 0", at: object.location(of: node),
+                object: object.reference)
         }
         currentStepIndex = max(0, i)
     }

@@ -10,7 +10,8 @@ public struct KubernetesService: Sendable {
     }
 
     public enum TargetPort: Sendable, Equatable {
-        case number(Int), name(String)
+        case number(Int)
+        case name(String)
     }
 
     public var namespace: String
@@ -29,12 +30,16 @@ public struct ServiceEndpoints: Sendable {
         public var unusable: [String] = []
 
         public static func == (a: Subset, b: Subset) -> Bool {
-            a.addresses == b.addresses && a.ports.map(\.port) == b.ports.map(\.port) && a.ports.map(\.name) == b.ports.map(\.name)
+            a.addresses == b.addresses && a.ports.map(\.port) == b.ports.map(\.port)
+                && a.ports.map(\.name) == b.ports.map(\.name)
                 && a.unusable == b.unusable
         }
     }
 
-    public enum Source: String, Sendable { case endpoints = "Endpoints", endpointSlices = "EndpointSlices" }
+    public enum Source: String, Sendable {
+        case endpoints = "Endpoints"
+        case endpointSlices = "EndpointSlices"
+    }
 
     public var namespace: String
     public var name: String
@@ -93,7 +98,11 @@ func decodeEndpointSlice(_ object: KubernetesObject) -> ServiceEndpoints.Subset?
 private func usableSubset(addresses written: [String], ports node: Node?) -> ServiceEndpoints.Subset {
     var subset = ServiceEndpoints.Subset(addresses: [], ports: [])
     for address in written {
-        if isIPAddressLiteral(address) { subset.addresses.append(address) } else { subset.unusable.append("address \"\(abbreviated(address))\"") }
+        if isIPAddressLiteral(address) {
+            subset.addresses.append(address)
+        } else {
+            subset.unusable.append("address \"\(abbreviated(address))\"")
+        }
     }
     for entry in node?.sequence ?? [] {
         guard case .int(let port)? = entry["port"]?.resolved else { continue }

@@ -27,12 +27,23 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
     func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d }
 
     if containsPair(bytes, UInt8(ascii: "{")) || containsPair(bytes, UInt8(ascii: "}")) {
-        return .failure(ServiceProblem(code: .unrenderedTemplate, message: "`service` \"\(text)\" contains template text: the manifest was not rendered (run `helm template` first)"))
+        return .failure(
+            ServiceProblem(
+                code: .unrenderedTemplate,
+                message:
+                    "`service` \"\(text)\" contains template text: the manifest was not rendered (run `helm template` first)"
+            ))
     }
     if bytes.contains(where: isSpace) {
         let words = bytes.split(whereSeparator: isSpace)
-        if words.count >= 2, let key = words.dropFirst().first(where: { $0.last == UInt8(ascii: ":") && $0.count > 1 }) {
-            return .failure(ServiceProblem(code: .fieldsShareLine, message: "`service` is \"\(text)\": `\(string(key))` seems to share one line with `service`; put each field on a line of its own"))
+        if words.count >= 2, let key = words.dropFirst().first(where: { $0.last == UInt8(ascii: ":") && $0.count > 1 })
+        {
+            return .failure(
+                ServiceProblem(
+                    code: .fieldsShareLine,
+                    message:
+                        "`service` is \"\(text)\": `\(string(key))` seems to share one line with `service`; put each field on a line of its own"
+                ))
         }
         return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" contains whitespace"))
     }
@@ -41,7 +52,11 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
     if let colon = rest.firstIndex(of: UInt8(ascii: ":")), rest[colon...].starts(with: "://".utf8) {
         let written = lowercased(rest[..<colon])
         guard written == "http" || written == "https" else {
-            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has scheme \"\(written)\"; only http:// and https:// are supported"))
+            return .failure(
+                ServiceProblem(
+                    code: .serviceInvalid,
+                    message: "`service` \"\(text)\" has scheme \"\(written)\"; only http:// and https:// are supported")
+            )
         }
         scheme = written
         rest = rest[(colon + 3)...]
@@ -63,7 +78,8 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
         if after.first == UInt8(ascii: ":") {
             portPart = after.dropFirst()
         } else if !after.isEmpty {
-            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has text after the IPv6 address"))
+            return .failure(
+                ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has text after the IPv6 address"))
         }
     } else if let colon = rest.lastIndex(of: UInt8(ascii: ":")) {
         hostPart = rest[..<colon]
@@ -73,40 +89,68 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
         return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has no host"))
     }
     if isIPv6, !isIPAddressLiteral(string(hostPart)) {
-        return .failure(ServiceProblem(code: .addressInvalid, message: "`service` \"\(text)\" has \"\(string(hostPart))\" in brackets, which is not an IPv6 address"))
+        return .failure(
+            ServiceProblem(
+                code: .addressInvalid,
+                message: "`service` \"\(text)\" has \"\(string(hostPart))\" in brackets, which is not an IPv6 address"))
     }
     for byte in hostPart {
         let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
         let allowed: Bool
         if isIPv6 {
-            allowed = (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f"))
+            allowed =
+                (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9"))
+                || (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "f"))
                 || lower == UInt8(ascii: ":") || lower == UInt8(ascii: ".")
         } else {
-            allowed = (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9"))
+            allowed =
+                (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+                || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9"))
                 || lower == UInt8(ascii: "-") || lower == UInt8(ascii: ".") || lower == UInt8(ascii: "_")
         }
         if !allowed {
-            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has \"\(string(hostPart[hostPart.firstIndex(of: byte)!...].prefix(1)))\" in its host name"))
+            return .failure(
+                ServiceProblem(
+                    code: .serviceInvalid,
+                    message:
+                        "`service` \"\(text)\" has \"\(string(hostPart[hostPart.firstIndex(of: byte)!...].prefix(1)))\" in its host name"
+                ))
         }
     }
     var port: Int?
     var portName: String?
     if let portPart {
-        let isNumber = !portPart.isEmpty && portPart.count <= 9 && portPart.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        let isNumber =
+            !portPart.isEmpty && portPart.count <= 9
+            && portPart.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
         if isNumber {
             let number = portPart.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
             guard (1...65535).contains(number) else {
-                return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has port \(number), outside 1–65535"))
+                return .failure(
+                    ServiceProblem(
+                        code: .serviceInvalid, message: "`service` \"\(text)\" has port \(number), outside 1–65535"))
             }
             port = number
-        } else if !portPart.isEmpty, portPart.allSatisfy({ ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") }) {
+        } else if !portPart.isEmpty,
+            portPart.allSatisfy({
+                ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "z"))
+                    || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-")
+            })
+        {
             portName = lowercased(portPart)
         } else {
-            return .failure(ServiceProblem(code: .serviceInvalid, message: "`service` \"\(text)\" has port \"\(string(portPart))\", which is neither a number nor a port name"))
+            return .failure(
+                ServiceProblem(
+                    code: .serviceInvalid,
+                    message:
+                        "`service` \"\(text)\" has port \"\(string(portPart))\", which is neither a number nor a port name"
+                ))
         }
     }
-    return .success(ParsedService(
-        reference: ServiceReference(scheme: scheme, host: lowercased(hostPart), port: port, portName: portName), droppedPath: droppedPath))
+    return .success(
+        ParsedService(
+            reference: ServiceReference(scheme: scheme, host: lowercased(hostPart), port: port, portName: portName),
+            droppedPath: droppedPath))
 }
 
 /// True when `byte` appears twice in a row (`{{`, `}}`).

@@ -42,7 +42,10 @@ struct ArgumentParser {
             }
             if name == "-h" { name = "--help" }
             guard let option = options.first(where: { $0.name == name }) else {
-                let hint = closestName(to: name, among: options.map(\.name), maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
+                let hint =
+                    closestName(to: name, among: options.map(\.name), maximumDistance: 3).map {
+                        " (did you mean \($0)?)"
+                    } ?? ""
                 throw UsageError(message: "unknown option \(name)\(hint)")
             }
             if option.takesValue {

@@ -43,7 +43,8 @@ public enum AttacheCLI {
             io.out(usage)
             return ExitStatus.success
         default:
-            let hint = closestName(to: command, among: commands, maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
+            let hint =
+                closestName(to: command, among: commands, maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
             io.writeErr("attache: unknown command \(command)\(hint)\n\(usage)")
             return ExitStatus.failure
         }

@@ -2,12 +2,25 @@ import Foundation
 
 /// Options every pipeline command accepts (translate, and the commands built on it).
 let translationOptionTable: [ArgumentParser.Option] = [
-    .init(name: "--listen-address", takesValue: true, help: "address of Envoy's HTTP listener (default 0.0.0.0)", valueName: "ADDR"),
-    .init(name: "--listen-port", takesValue: true, help: "port of Envoy's HTTP listener (default 8080)", valueName: "PORT"),
-    .init(name: "--admin-port", takesValue: true, help: "port of Envoy's admin listener on 127.0.0.1 (default 9901)", valueName: "PORT"),
-    .init(name: "--ambassador-id", takesValue: true, help: "read objects whose ambassador_id names this id (default \"default\")", valueName: "ID"),
-    .init(name: "--ambassador-namespace", takesValue: true, help: "namespace Ambassador runs in; bare service names resolve there (default \"default\")", valueName: "NS"),
-    .init(name: "--rollout", takesValue: true, help: "preview an Argo Rollout at a step or weight instead of its status (repeatable)", valueName: "NAME=step:N|NAME=weight:W"),
+    .init(
+        name: "--listen-address", takesValue: true, help: "address of Envoy's HTTP listener (default 0.0.0.0)",
+        valueName: "ADDR"),
+    .init(
+        name: "--listen-port", takesValue: true, help: "port of Envoy's HTTP listener (default 8080)", valueName: "PORT"
+    ),
+    .init(
+        name: "--admin-port", takesValue: true, help: "port of Envoy's admin listener on 127.0.0.1 (default 9901)",
+        valueName: "PORT"),
+    .init(
+        name: "--ambassador-id", takesValue: true,
+        help: "read objects whose ambassador_id names this id (default \"default\")", valueName: "ID"),
+    .init(
+        name: "--ambassador-namespace", takesValue: true,
+        help: "namespace Ambassador runs in; bare service names resolve there (default \"default\")", valueName: "NS"),
+    .init(
+        name: "--rollout", takesValue: true,
+        help: "preview an Argo Rollout at a step or weight instead of its status (repeatable)",
+        valueName: "NAME=step:N|NAME=weight:W"),
 ]
 
 extension TranslationOptions {
@@ -16,7 +29,10 @@ extension TranslationOptions {
         self.init()
         envoy.listenAddress = arguments.value("--listen-address") ?? envoy.listenAddress
         guard isIPAddressLiteral(envoy.listenAddress) else {
-            throw UsageError(message: "--listen-address must be an IP address (Envoy listens on addresses, not names), not \"\(envoy.listenAddress)\"")
+            throw UsageError(
+                message:
+                    "--listen-address must be an IP address (Envoy listens on addresses, not names), not \"\(envoy.listenAddress)\""
+            )
         }
         envoy.listenPort = try arguments.port("--listen-port", default: envoy.listenPort)
         envoy.adminPort = try arguments.port("--admin-port", default: envoy.adminPort)
@@ -24,7 +40,8 @@ extension TranslationOptions {
         installation.namespace = arguments.value("--ambassador-namespace") ?? installation.namespace
         for text in arguments.allValues("--rollout") {
             guard let (name, override) = RolloutOverride.parse(text) else {
-                throw UsageError(message: "--rollout takes NAME=step:N or NAME=weight:W (W from 0 to 100), not \"\(text)\"")
+                throw UsageError(
+                    message: "--rollout takes NAME=step:N or NAME=weight:W (W from 0 to 100), not \"\(text)\"")
             }
             rolloutOverrides[name] = override
         }
@@ -67,7 +84,9 @@ struct CommandStart {
 
 /// Takes a snapshot of `source`, runs the pipeline and prints its diagnostics: the middle of rollout and explain.
 /// The snapshot comes back too, for commands that translate it again with other options.
-func loadAndTranslate(_ source: InputSource, options: TranslationOptions, io: CommandIO) -> (translation: Translation, inputs: InputSnapshot) {
+func loadAndTranslate(_ source: InputSource, options: TranslationOptions, io: CommandIO) -> (
+    translation: Translation, inputs: InputSnapshot
+) {
     let inputs = source.snapshot()
     let translation = translate(inputs.sources, options: options, loadDiagnostics: inputs.diagnostics)
     for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }

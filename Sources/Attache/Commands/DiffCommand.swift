@@ -4,8 +4,10 @@ import Foundation
 enum DiffCommand {
     static let options: [ArgumentParser.Option] =
         [
-            .init(name: "--old", takesValue: true, help: "an input path of the old side (repeatable)", valueName: "PATH"),
-            .init(name: "--new", takesValue: true, help: "an input path of the new side (repeatable)", valueName: "PATH"),
+            .init(
+                name: "--old", takesValue: true, help: "an input path of the old side (repeatable)", valueName: "PATH"),
+            .init(
+                name: "--new", takesValue: true, help: "an input path of the new side (repeatable)", valueName: "PATH"),
             .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
         ]
         + translationOptionTable
@@ -27,7 +29,10 @@ enum DiffCommand {
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         var status = ExitStatus.success
-        guard let start = CommandStart.parse("diff", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+        guard
+            let start = CommandStart.parse(
+                "diff", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status)
+        else {
             return status
         }
         let parsed = start.parsed
@@ -37,7 +42,9 @@ enum DiffCommand {
             oldPaths = [parsed.positional[0]]
             newPaths = [parsed.positional[1]]
         }
-        guard !oldPaths.isEmpty, !newPaths.isEmpty, oldPaths.isEmpty || parsed.positional.isEmpty || parsed.positional.count == 2 else {
+        guard !oldPaths.isEmpty, !newPaths.isEmpty,
+            oldPaths.isEmpty || parsed.positional.isEmpty || parsed.positional.count == 2
+        else {
             io.writeErr("attache diff: give OLD and NEW, or --old PATH... and --new PATH...\n\(usage)")
             return ExitStatus.failure
         }
@@ -46,7 +53,9 @@ enum DiffCommand {
             io.writeErr("attache diff: --format is text or json")
             return ExitStatus.failure
         }
-        guard let old = side(oldPaths, options: options, io: io, label: "old"), let new = side(newPaths, options: options, io: io, label: "new") else {
+        guard let old = side(oldPaths, options: options, io: io, label: "old"),
+            let new = side(newPaths, options: options, io: io, label: "new")
+        else {
             return ExitStatus.failure
         }
         // A translated directory carries no diagnostics: compare them only when both sides are inputs.
@@ -63,9 +72,12 @@ enum DiffCommand {
     }
 
     /// One side: a `translate --output` directory read back, or inputs translated.
-    static func side(_ paths: [String], options: TranslationOptions, io: CommandIO, label: String) -> (model: RoutingModel, diagnostics: [Diagnostic]?)? {
+    static func side(_ paths: [String], options: TranslationOptions, io: CommandIO, label: String) -> (
+        model: RoutingModel, diagnostics: [Diagnostic]?
+    )? {
         var isDirectory: ObjCBool = false
-        if paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory), isDirectory.boolValue,
+        if paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory),
+            isDirectory.boolValue,
             FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.bootstrap),
             FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.routes)
         {
@@ -79,7 +91,9 @@ enum DiffCommand {
         let inputs = FileInputSource(paths: paths, readStandardInput: io.readIn).snapshot()
         let translation = translate(inputs.sources, options: options, loadDiagnostics: inputs.diagnostics)
         guard translation.isComplete else {
-            for diagnostic in translation.diagnostics where diagnostic.severity == .error { io.writeErr("\(label): \(diagnostic)") }
+            for diagnostic in translation.diagnostics where diagnostic.severity == .error {
+                io.writeErr("\(label): \(diagnostic)")
+            }
             io.writeErr("attache diff: the \(label) side could not be translated")
             return nil
         }

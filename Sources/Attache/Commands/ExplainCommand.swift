@@ -28,14 +28,23 @@ enum ExplainCommand {
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         // A request typed as one quoted string ("GET https://x/y -H 'a: b'") is split as a shell would.
         var status = ExitStatus.success
-        guard let start = CommandStart.parse("explain", arguments.flatMap(splitQuotedRequest), options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+        guard
+            let start = CommandStart.parse(
+                "explain", arguments.flatMap(splitQuotedRequest), options: Self.options, usage: usage, io: io,
+                exitStatus: &status)
+        else {
             return status
         }
         let parsed = start.parsed
         let options = start.options
         // Paths come first; the request starts at a method or a URL.
         let positional = parsed.positional
-        guard let start = positional.firstIndex(where: { methods.contains($0.uppercased()) || $0.contains("://") || $0.hasPrefix("/") && !FileManager.default.fileExists(atPath: $0) }) else {
+        guard
+            let start = positional.firstIndex(where: {
+                methods.contains($0.uppercased()) || $0.contains("://")
+                    || $0.hasPrefix("/") && !FileManager.default.fileExists(atPath: $0)
+            })
+        else {
             io.writeErr("attache explain: no request given (e.g. GET https://example.com/path)\n\(usage)")
             return ExitStatus.failure
         }
@@ -43,7 +52,8 @@ enum ExplainCommand {
         let method = methods.contains(requestWords[0].uppercased()) ? requestWords.removeFirst() : nil
         let paths = Array(positional[..<start])
         guard !paths.isEmpty, requestWords.count == 1,
-            let request = ProbeRequest.parse(method: method, url: requestWords[0], headers: parsed.allValues("-H") + parsed.allValues("--header"))
+            let request = ProbeRequest.parse(
+                method: method, url: requestWords[0], headers: parsed.allValues("-H") + parsed.allValues("--header"))
         else {
             io.writeErr("attache explain: give input paths, then [METHOD] URL (headers as -H 'name: value')\n\(usage)")
             return ExitStatus.failure
@@ -53,7 +63,9 @@ enum ExplainCommand {
             io.writeErr("attache explain: --format is text or json")
             return ExitStatus.failure
         }
-        let translation = loadAndTranslate(FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io).translation
+        let translation = loadAndTranslate(
+            FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io
+        ).translation
         guard translation.isComplete else { return ExitStatus.failure }
         let explanation = explain(request, in: translation.model)
         if format == "json" {
@@ -67,7 +79,9 @@ enum ExplainCommand {
     /// Splits an argument holding a whole request (it has a space and starts with a method) into words, honouring
     /// single and double quotes.
     static func splitQuotedRequest(_ argument: String) -> [String] {
-        guard argument.contains(" "), let first = argument.split(separator: " ").first, methods.contains(first.uppercased()) else { return [argument] }
+        guard argument.contains(" "), let first = argument.split(separator: " ").first,
+            methods.contains(first.uppercased())
+        else { return [argument] }
         var words: [String] = [], current = "", quote: Character?
         for character in argument {
             if let open = quote {

@@ -5,7 +5,11 @@ import Foundation
 /// N = number of steps, is the promoted end state) so that a reviewer can diff step against step.
 enum RolloutCommand {
     static let options: [ArgumentParser.Option] =
-        [.init(name: "--output", takesValue: true, help: "write the Envoy config of every step into DIR/<rollout>/step-N/", valueName: "DIR")]
+        [
+            .init(
+                name: "--output", takesValue: true,
+                help: "write the Envoy config of every step into DIR/<rollout>/step-N/", valueName: "DIR")
+        ]
         + translationOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
@@ -25,7 +29,11 @@ enum RolloutCommand {
             return ExitStatus.failure
         }
         var status = ExitStatus.success
-        guard let start = CommandStart.parse("rollout plan", Array(arguments.dropFirst()), options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+        guard
+            let start = CommandStart.parse(
+                "rollout plan", Array(arguments.dropFirst()), options: Self.options, usage: usage, io: io,
+                exitStatus: &status)
+        else {
             return status
         }
         let parsed = start.parsed
@@ -34,7 +42,8 @@ enum RolloutCommand {
             io.writeErr("attache rollout plan: no input paths\n\(usage)")
             return ExitStatus.failure
         }
-        let (translation, inputs) = loadAndTranslate(FileInputSource(paths: parsed.positional, readStandardInput: io.readIn), options: options, io: io)
+        let (translation, inputs) = loadAndTranslate(
+            FileInputSource(paths: parsed.positional, readStandardInput: io.readIn), options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }
@@ -43,25 +52,35 @@ enum RolloutCommand {
             let qualified = "\(rollout.reference.namespace)/\(rollout.reference.name)"
             let override = options.rolloutOverrides[qualified] ?? options.rolloutOverrides[rollout.reference.name]
             let current = rollout.currentStep(override)
-            io.out("Rollout \(qualified): mappings \(rollout.mappings.joined(separator: ", ")); stable \(rollout.stableService ?? "?"), canary \(rollout.canaryService ?? "?")")
-            io.out("  state: \(stateDescription(rollout, override: override)), canary weight now \(rollout.canaryWeight(override))%")
+            io.out(
+                "Rollout \(qualified): mappings \(rollout.mappings.joined(separator: ", ")); stable \(rollout.stableService ?? "?"), canary \(rollout.canaryService ?? "?")"
+            )
+            io.out(
+                "  state: \(stateDescription(rollout, override: override)), canary weight now \(rollout.canaryWeight(override))%"
+            )
             io.out("     step                          canary  stable  pause")
             for index in 0...rollout.steps.count {
                 let step = index < rollout.steps.count ? describe(rollout.steps[index]) : "(end: promoted)"
                 let weight = rollout.canaryWeight(.step(index))
                 var pause = ""
-                if index < rollout.steps.count, case .pause(let duration) = rollout.steps[index] { pause = duration ?? "until resumed" }
+                if index < rollout.steps.count, case .pause(let duration) = rollout.steps[index] {
+                    pause = duration ?? "until resumed"
+                }
                 let headers = rollout.headerRoutes(.step(index)).map { "\($0.name)" }
                 let marker = index == current ? "→" : " "
                 let padded = step.padding(toLength: max(28, step.count), withPad: " ", startingAt: 0)
-                io.out("  \(marker) \(String(index).padding(toLength: 2, withPad: " ", startingAt: 0)) \(padded)  \(String(weight).leftPadded(4))%  \(String(100 - weight).leftPadded(4))%  \(pause)\(headers.isEmpty ? "" : "  header routes: \(headers.joined(separator: ", "))")")
+                io.out(
+                    "  \(marker) \(String(index).padding(toLength: 2, withPad: " ", startingAt: 0)) \(padded)  \(String(weight).leftPadded(4))%  \(String(100 - weight).leftPadded(4))%  \(pause)\(headers.isEmpty ? "" : "  header routes: \(headers.joined(separator: ", "))")"
+                )
             }
             if let directory = parsed.value("--output") {
                 for index in 0...rollout.steps.count {
                     var stepOptions = options
                     stepOptions.rolloutOverrides = [qualified: .step(index)]
-                    let stepTranslation = translate(inputs.sources, options: stepOptions, loadDiagnostics: inputs.diagnostics)
-                    let stepDirectory = "\(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-\(index)"
+                    let stepTranslation = translate(
+                        inputs.sources, options: stepOptions, loadDiagnostics: inputs.diagnostics)
+                    let stepDirectory =
+                        "\(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-\(index)"
                     do {
                         try AtomicFile.prepareDirectory(stepDirectory)
                         try OutputFiles.write(stepTranslation.envoy, to: stepDirectory)
@@ -70,7 +89,9 @@ enum RolloutCommand {
                         return ExitStatus.failure
                     }
                 }
-                io.out("  wrote \(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-0 … step-\(rollout.steps.count)")
+                io.out(
+                    "  wrote \(directory)/\(rollout.reference.namespace)-\(rollout.reference.name)/step-0 … step-\(rollout.steps.count)"
+                )
             }
         }
         return translation.exitStatus
@@ -82,7 +103,8 @@ enum RolloutCommand {
         case .pause(let duration): return "pause" + (duration.map { ": \($0)" } ?? "")
         case .setHeaderRoute(let name, let match):
             if match.isEmpty { return "setHeaderRoute: \(name) (remove)" }
-            return "setHeaderRoute: \(name) " + match.map { "\($0.header) \($0.kind.rawValue) \($0.value)" }.joined(separator: ", ")
+            return "setHeaderRoute: \(name) "
+                + match.map { "\($0.header) \($0.kind.rawValue) \($0.value)" }.joined(separator: ", ")
         case .other(let kind): return kind
         }
     }

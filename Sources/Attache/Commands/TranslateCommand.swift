@@ -3,10 +3,19 @@ import Foundation
 /// `attache translate [options] PATH...`: Ambassador YAML in, Envoy v3 bootstrap JSON out.
 enum TranslateCommand {
     static let options: [ArgumentParser.Option] =
-        [.init(name: "--output", takesValue: true, help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap", valueName: "DIR")]
+        [
+            .init(
+                name: "--output", takesValue: true,
+                help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap",
+                valueName: "DIR")
+        ]
         + translationOptionTable
         + [
-            .init(name: "--timings", takesValue: false, help: "print the time each stage took to stderr (read, parse, translate, write), with the processor time of all threads"),
+            .init(
+                name: "--timings", takesValue: false,
+                help:
+                    "print the time each stage took to stderr (read, parse, translate, write), with the processor time of all threads"
+            ),
             .init(name: "--help", takesValue: false, help: "show this help"),
         ]
 
@@ -25,7 +34,10 @@ enum TranslateCommand {
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         var status = ExitStatus.success
-        guard let start = CommandStart.parse("translate", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+        guard
+            let start = CommandStart.parse(
+                "translate", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status)
+        else {
             return status
         }
         let parsed = start.parsed
@@ -71,7 +83,9 @@ enum TranslateCommand {
             }
             clock.lap("write")
             let endpointCount = translation.model.clusters.reduce(0) { $0 + $1.members.count }
-            io.out("wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routeCount) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints")
+            io.out(
+                "wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routeCount) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints"
+            )
         } else {
             io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")

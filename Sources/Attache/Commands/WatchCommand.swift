@@ -1,17 +1,24 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `attache watch [translate options] PATH... --xds-dir DIR`: the sidecar.
 enum WatchCommand {
     static let options: [ArgumentParser.Option] =
         [
-            .init(name: "--xds-dir", takesValue: true, help: "directory Envoy reads its config from (must exist and be writable)", valueName: "DIR"),
+            .init(
+                name: "--xds-dir", takesValue: true,
+                help: "directory Envoy reads its config from (must exist and be writable)", valueName: "DIR"),
             .init(name: "--once", takesValue: false, help: "translate, write, and exit (status as translate)"),
-            .init(name: "--hold-off-ms", takesValue: true, help: "quiet time that ends a burst of input changes (default 20)", valueName: "MS"),
-            .init(name: "--envoy-admin", takesValue: true, help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects", valueName: "URL"),
+            .init(
+                name: "--hold-off-ms", takesValue: true,
+                help: "quiet time that ends a burst of input changes (default 20)", valueName: "MS"),
+            .init(
+                name: "--envoy-admin", takesValue: true,
+                help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects",
+                valueName: "URL"),
         ]
         + translationOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
@@ -30,7 +37,10 @@ enum WatchCommand {
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         var status = ExitStatus.success
-        guard let start = CommandStart.parse("watch", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status) else {
+        guard
+            let start = CommandStart.parse(
+                "watch", arguments, options: Self.options, usage: usage, io: io, exitStatus: &status)
+        else {
             return status
         }
         let parsed = start.parsed
@@ -47,7 +57,9 @@ enum WatchCommand {
         for path in parsed.positional {
             let input = URL(fileURLWithPath: path).standardizedFileURL.path
             if absolute == input || absolute.hasPrefix(input + "/") {
-                io.writeErr("attache watch: the xDS directory \(directory) is inside the input \(path); it would read its own output")
+                io.writeErr(
+                    "attache watch: the xDS directory \(directory) is inside the input \(path); it would read its own output"
+                )
                 return ExitStatus.failure
             }
         }
@@ -62,7 +74,8 @@ enum WatchCommand {
         }
         if let url = parsed.value("--envoy-admin") {
             guard let admin = EnvoyAdmin(url: url) else {
-                io.writeErr("attache watch: --envoy-admin takes http://ADDRESS:PORT (Envoy's admin listener), not \"\(url)\"")
+                io.writeErr(
+                    "attache watch: --envoy-admin takes http://ADDRESS:PORT (Envoy's admin listener), not \"\(url)\"")
                 return ExitStatus.failure
             }
             settings.envoyAdmin = admin

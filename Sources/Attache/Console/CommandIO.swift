@@ -6,7 +6,9 @@ public struct CommandIO {
     public var writeErr: (String) -> Void
     public var readIn: () -> [UInt8]
 
-    public init(writeOut: @escaping ([UInt8]) -> Void, writeErr: @escaping (String) -> Void, readIn: @escaping () -> [UInt8]) {
+    public init(
+        writeOut: @escaping ([UInt8]) -> Void, writeErr: @escaping (String) -> Void, readIn: @escaping () -> [UInt8]
+    ) {
         self.writeOut = writeOut
         self.writeErr = writeErr
         self.readIn = readIn

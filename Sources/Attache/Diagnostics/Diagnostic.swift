@@ -104,15 +104,21 @@ public struct DiagnosticLog: Sendable {
 
     public mutating func add(_ diagnostic: Diagnostic) { items.append(diagnostic) }
 
-    public mutating func error(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil) {
+    public mutating func error(
+        _ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil
+    ) {
         items.append(Diagnostic(.error, code, message, at: location, object: object))
     }
 
-    public mutating func warning(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil) {
+    public mutating func warning(
+        _ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil
+    ) {
         items.append(Diagnostic(.warning, code, message, at: location, object: object))
     }
 
-    public mutating func note(_ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil) {
+    public mutating func note(
+        _ code: DiagnosticCode, _ message: String, at location: SourceLocation?, object: ObjectReference? = nil
+    ) {
         items.append(Diagnostic(.note, code, message, at: location, object: object))
     }
 

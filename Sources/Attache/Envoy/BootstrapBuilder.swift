@@ -9,13 +9,16 @@ public struct EnvoyConfig: Sendable, Equatable {
 
     public static func == (a: EnvoyConfig, b: EnvoyConfig) -> Bool {
         a.routeConfiguration == b.routeConfiguration && a.clusters == b.clusters && a.bootstrap == b.bootstrap
-            && a.endpointFiles.map(\.path) == b.endpointFiles.map(\.path) && a.endpointFiles.map(\.assignment) == b.endpointFiles.map(\.assignment)
+            && a.endpointFiles.map(\.path) == b.endpointFiles.map(\.path)
+            && a.endpointFiles.map(\.assignment) == b.endpointFiles.map(\.assignment)
     }
 }
 
 /// Stage: routing model → Envoy resources. The bootstrap is self-contained (`envoy -c bootstrap.json` runs as
 /// is): one HTTP listener carrying the route configuration, the clusters, and an admin listener.
-public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, delivery: EndpointDelivery) -> EnvoyConfig {
+public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, delivery: EndpointDelivery)
+    -> EnvoyConfig
+{
     // One after the other, each on all processors: side by side, the routes would take far longer than the clusters.
     let routes = buildRouteConfiguration(model)
     let clusters = buildClusters(model, delivery: delivery)
@@ -35,7 +38,8 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
         nodeID: "attache", listeners: [listener], clusters: clusters,
         admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
-    return EnvoyConfig(routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
+    return EnvoyConfig(
+        routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
 }
 
 /// The addresses of Envoy's HTTP listener and of its admin listener.

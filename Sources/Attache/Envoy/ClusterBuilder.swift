@@ -16,7 +16,8 @@ public func endpointFileName(forCluster name: String) -> String {
 /// An endpoint cluster's members as a ClusterLoadAssignment.
 func loadAssignment(_ cluster: UpstreamCluster) -> Envoy.ClusterLoadAssignment {
     Envoy.ClusterLoadAssignment(
-        clusterName: cluster.name, endpoints: cluster.members.map { Envoy.SocketAddress(address: $0.address, port: $0.port) })
+        clusterName: cluster.name,
+        endpoints: cluster.members.map { Envoy.SocketAddress(address: $0.address, port: $0.port) })
 }
 
 func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Envoy.Cluster {
@@ -30,14 +31,16 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
         case .files(let directory):
             return Envoy.Cluster(
                 name: cluster.name, type: .EDS, connectTimeoutMs: cluster.connectTimeoutMs, dnsLookupFamily: nil,
-                loadAssignment: nil, edsPath: directory + "/" + endpointFileName(forCluster: cluster.name), upstreamTLS: cluster.tls)
+                loadAssignment: nil, edsPath: directory + "/" + endpointFileName(forCluster: cluster.name),
+                upstreamTLS: cluster.tls)
         }
     case .dns(let host, let port):
         let isAddress = isIPAddress(host)
         return Envoy.Cluster(
             name: cluster.name, type: isAddress ? .STATIC : .STRICT_DNS, connectTimeoutMs: cluster.connectTimeoutMs,
             dnsLookupFamily: isAddress ? nil : (cluster.ipv6 ? "AUTO" : "V4_ONLY"),
-            loadAssignment: Envoy.ClusterLoadAssignment(clusterName: cluster.name, endpoints: [Envoy.SocketAddress(address: host, port: port)]),
+            loadAssignment: Envoy.ClusterLoadAssignment(
+                clusterName: cluster.name, endpoints: [Envoy.SocketAddress(address: host, port: port)]),
             edsPath: nil, upstreamTLS: cluster.tls)
     }
 }

@@ -9,7 +9,8 @@ public enum Envoy {
     static let clusterType = typePrefix + "envoy.config.cluster.v3.Cluster"
     static let listenerType = typePrefix + "envoy.config.listener.v3.Listener"
     static let clusterLoadAssignmentType = typePrefix + "envoy.config.endpoint.v3.ClusterLoadAssignment"
-    static let httpConnectionManagerType = typePrefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+    static let httpConnectionManagerType =
+        typePrefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
     static let routerType = typePrefix + "envoy.extensions.filters.http.router.v3.Router"
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
 
@@ -77,7 +78,9 @@ public enum Envoy {
     /// `envoy.config.route.v3.RouteMatch`.
     public struct RouteMatch: Sendable, Equatable, JSONRepresentable {
         public enum Path: Sendable, Equatable {
-            case prefix(String), path(String), safeRegex(String)
+            case prefix(String)
+            case path(String)
+            case safeRegex(String)
         }
         public var path: Path
         public var caseSensitive: Bool
@@ -280,7 +283,9 @@ public enum Envoy {
 
     /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it, with
     /// `version_info` a hash of the resources: the same content always carries the same version.
-    public static func discoveryResponse<Resource: JSONObjectRepresentable>(typeURL: String, resources: [Resource]) -> [UInt8] {
+    public static func discoveryResponse<Resource: JSONObjectRepresentable>(typeURL: String, resources: [Resource])
+        -> [UInt8]
+    {
         let placeholder = "00000000"
         var json = JSONWriter(capacity: 1 << 16)
         json.object { o in

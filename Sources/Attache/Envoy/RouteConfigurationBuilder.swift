@@ -21,7 +21,8 @@ public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfigu
         return envoyRoute(model.groups[low].routes[index - groupStarts[low]])
     }
     return Envoy.RouteConfiguration(
-        name: Envoy.routeConfigurationName, virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: routes)])
+        name: Envoy.routeConfigurationName,
+        virtualHosts: [Envoy.VirtualHost(name: "attache", domains: ["*"], routes: routes)])
 }
 
 /// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative
@@ -37,7 +38,8 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
     }
     let match = Envoy.RouteMatch(
         path: path, caseSensitive: route.caseSensitive,
-        runtimeFraction: route.cumulativeWeight < 100 ? (route.cumulativeWeight, "routing.traffic_shift.\(route.cluster)") : nil,
+        runtimeFraction: route.cumulativeWeight < 100
+            ? (route.cumulativeWeight, "routing.traffic_shift.\(route.cluster)") : nil,
         headers: route.headers.compactMap(envoyHeaderMatcher),
         queryParameters: route.queryParameters.compactMap(envoyHeaderMatcher))
     return Envoy.Route(

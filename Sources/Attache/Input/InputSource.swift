@@ -32,7 +32,10 @@ public final class FileInputSource: InputSource {
     private let readStandardInput: () -> [UInt8]
     private var watcher: InputWatcher?
 
-    public init(paths: [String], readStandardInput: @escaping () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }) {
+    public init(
+        paths: [String],
+        readStandardInput: @escaping () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
+    ) {
         self.paths = paths
         self.readStandardInput = readStandardInput
     }
@@ -42,7 +45,9 @@ public final class FileInputSource: InputSource {
         return InputSnapshot(sources: loaded.sources, diagnostics: loaded.diagnostics)
     }
 
-    public func waitForChange(timeout: TimeInterval, holdOff: TimeInterval, cap: TimeInterval, shouldStop: () -> Bool) -> Bool {
+    public func waitForChange(timeout: TimeInterval, holdOff: TimeInterval, cap: TimeInterval, shouldStop: () -> Bool)
+        -> Bool
+    {
         if watcher == nil { watcher = InputWatcher(paths: paths) }
         return watcher?.waitForChange(timeout: timeout, holdOff: holdOff, cap: cap, shouldStop: shouldStop) ?? false
     }

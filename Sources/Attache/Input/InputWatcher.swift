@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Tells the sidecar when its inputs may have changed: inotify on every directory that holds an input (the parent
@@ -37,10 +37,14 @@ final class InputWatcher {
                 var ignored = DiagnosticLog()
                 directories += SourceLoader.walk(path, log: &ignored).directories
             } else {
-                directories.append((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent)
+                directories.append(
+                    (path as NSString).deletingLastPathComponent.isEmpty
+                        ? "." : (path as NSString).deletingLastPathComponent)
             }
         }
-        let mask = UInt32(IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+        let mask = UInt32(
+            IN_CREATE | IN_DELETE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_FROM | IN_MOVED_TO | IN_ATTRIB
+                | IN_DELETE_SELF | IN_MOVE_SELF)
         for directory in directories where !watched.contains(directory) {
             if inotify_add_watch(fd, directory, mask) >= 0 { watched.insert(directory) }
         }
@@ -49,7 +53,8 @@ final class InputWatcher {
     /// Waits up to `timeout` seconds for a sign of change, then lets a burst settle: returns once no event came
     /// for `holdOff` seconds (or `cap` seconds after the first). Returns true when the fingerprint changed.
     /// `shouldStop` is checked at least every 100 ms.
-    func waitForChange(timeout: TimeInterval, holdOff: TimeInterval, cap: TimeInterval, shouldStop: () -> Bool) -> Bool {
+    func waitForChange(timeout: TimeInterval, holdOff: TimeInterval, cap: TimeInterval, shouldStop: () -> Bool) -> Bool
+    {
         let deadline = Date().addingTimeInterval(timeout)
         var sawEvent = false
         while !sawEvent, Date() < deadline, !shouldStop() {

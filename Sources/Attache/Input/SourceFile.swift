@@ -38,7 +38,9 @@ public enum SourceLoader {
             }
             for file in inputFiles(under: path, log: &log) {
                 // A pipe named on the command line (`<(git show ...)`) is read like stdin; one met in a directory is not.
-                if let bytes = readFile(file, allowPipe: file == path, log: &log) { sources.append(SourceFile(name: file, bytes: bytes)) }
+                if let bytes = readFile(file, allowPipe: file == path, log: &log) {
+                    sources.append(SourceFile(name: file, bytes: bytes))
+                }
             }
         }
         return (sources, log)
@@ -130,7 +132,9 @@ public enum SourceLoader {
             for file in inputFiles(under: path, log: &log) {
                 var info = stat()
                 if stat(file, &info) == 0 {
-                    result.append("\(file)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+                    result.append(
+                        "\(file)|\(info.st_dev)|\(info.st_ino)|\(info.st_size)|\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+                    )
                 } else {
                     result.append("\(file)|missing")
                 }
@@ -140,7 +144,8 @@ public enum SourceLoader {
     }
 
     private static func collect(
-        path: String, explicitlyNamed: Bool, into found: inout (files: [String], directories: [String]), log: inout DiagnosticLog,
+        path: String, explicitlyNamed: Bool, into found: inout (files: [String], directories: [String]),
+        log: inout DiagnosticLog,
         visited: inout Set<String>
     ) {
         let fm = FileManager.default
@@ -148,7 +153,8 @@ public enum SourceLoader {
         guard fm.fileExists(atPath: path, isDirectory: &isDirectory) else {
             // A dangling symlink inside a directory is not worth failing for; a named path that is missing is.
             if explicitlyNamed {
-                log.error(.unreadablePath, "no such file or directory", at: SourceLocation(file: path, line: 1, column: 1))
+                log.error(
+                    .unreadablePath, "no such file or directory", at: SourceLocation(file: path, line: 1, column: 1))
             }
             return
         }
@@ -156,7 +162,9 @@ public enum SourceLoader {
             // Resolving symlinks makes a loop (a link to a parent) visit each real directory once.
             let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
             guard visited.insert(real).inserted else {
-                log.warning(.unreadablePath, "directory already read (symlink loop?); skipped", at: SourceLocation(file: path, line: 1, column: 1))
+                log.warning(
+                    .unreadablePath, "directory already read (symlink loop?); skipped",
+                    at: SourceLocation(file: path, line: 1, column: 1))
                 return
             }
             guard let entries = try? fm.contentsOfDirectory(atPath: path) else {
@@ -164,7 +172,8 @@ public enum SourceLoader {
                 return
             }
             found.directories.append(path)
-            for entry in entries.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !entry.hasPrefix(".") {
+            for entry in entries.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) where !entry.hasPrefix(".")
+            {
                 let child = path.hasSuffix("/") ? path + entry : path + "/" + entry
                 var childIsDirectory: ObjCBool = false
                 _ = fm.fileExists(atPath: child, isDirectory: &childIsDirectory)

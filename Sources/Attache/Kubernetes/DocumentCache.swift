@@ -29,18 +29,26 @@ public final class DocumentCache<Decoded: Sendable>: @unchecked Sendable {  // u
     public init() {}
 
     /// Like `readKubernetesObjects`, reusing documents unchanged since the previous run.
-    func objects(for source: SourceFile, decode: @escaping @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog) -> [Decoded]? {
-        guard let pieces = documentPieces(source.bytes) else { return readKubernetesObjects(from: source, decode: decode, log: &log) }
+    func objects(
+        for source: SourceFile, decode: @escaping @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+    ) -> [Decoded]? {
+        guard let pieces = documentPieces(source.bytes) else {
+            return readKubernetesObjects(from: source, decode: decode, log: &log)
+        }
         let previous = entries[source.name] ?? []
         let keys = parallelMap(batches(of: Array(pieces.indices), minimumSize: 4096)) { batch in
             batch.map { Piece(firstLine: pieces[$0].firstLine, hash: contentHash(source.bytes[pieces[$0].range])) }
         }.flatMap { $0 }
-        var found: [Entry?] = keys.indices.map { $0 < previous.count && previous[$0].key == keys[$0] ? previous[$0].entry : nil }
+        var found: [Entry?] = keys.indices.map {
+            $0 < previous.count && previous[$0].key == keys[$0] ? previous[$0].entry : nil
+        }
         if found.contains(where: { $0 == nil }) {
             // Documents moved, or new ones: look the rest up by key among the previous documents that were not
             // where they had been (and this run's, as a file may be listed twice).
             var known: [Piece: Entry] = [:]
-            for (index, item) in previous.enumerated() where index >= found.count || found[index] == nil { known[item.key] = item.entry }
+            for (index, item) in previous.enumerated() where index >= found.count || found[index] == nil {
+                known[item.key] = item.entry
+            }
             for (key, entry) in used[source.name] ?? [] { known[key] = entry }
             for index in found.indices where found[index] == nil { found[index] = known[keys[index]] }
         }
@@ -52,7 +60,8 @@ public final class DocumentCache<Decoded: Sendable>: @unchecked Sendable {  // u
                 var pieceLog = DiagnosticLog()
                 let piece = pieces[index]
                 let objects = readKubernetesObjects(
-                    from: source, range: piece.range, firstLine: piece.firstLine, chunks: nil, decode: decode, log: &pieceLog)
+                    from: source, range: piece.range, firstLine: piece.firstLine, chunks: nil, decode: decode,
+                    log: &pieceLog)
                 return Entry(objects: objects, diagnostics: pieceLog.items)
             }
         }
@@ -108,7 +117,9 @@ func documentPieces(_ bytes: [UInt8]) -> [(range: Range<Int>, firstLine: Int)]? 
 
 /// `---` at `index` followed by a space, tab, line end or the end of the text.
 private func isDocumentMarker(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> Bool {
-    guard index + 2 < text.count, text[index + 1] == UInt8(ascii: "-"), text[index + 2] == UInt8(ascii: "-") else { return false }
+    guard index + 2 < text.count, text[index + 1] == UInt8(ascii: "-"), text[index + 2] == UInt8(ascii: "-") else {
+        return false
+    }
     guard index + 3 < text.count else { return true }
     switch text[index + 3] {
     case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"): return true

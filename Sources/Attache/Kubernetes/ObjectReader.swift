@@ -16,9 +16,11 @@ let ambassadorConfigAnnotation = "getambassador.io/config"
 ///
 /// `firstLine` is the line of the file where `source` starts (DocumentCache parses a file document by document).
 public func readKubernetesObjects<Decoded: Sendable>(
-    from source: SourceFile, firstLine: Int = 1, decode: @Sendable (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+    from source: SourceFile, firstLine: Int = 1, decode: @Sendable (KubernetesObject) -> Decoded,
+    log: inout DiagnosticLog
 ) -> [Decoded]? {
-    readKubernetesObjects(from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), decode: decode, log: &log)
+    readKubernetesObjects(
+        from: source, firstLine: firstLine, chunks: parallelChunks(of: source.bytes), decode: decode, log: &log)
 }
 
 /// `readKubernetesObjects` of the bytes `range` of a file (nil: all of it), which begin on line `firstLine`, already
@@ -34,7 +36,8 @@ func readKubernetesObjects<Decoded: Sendable>(
         var results = parallelMap(chunks) { chunk -> ([Decoded]?, DiagnosticLog) in
             var chunkLog = DiagnosticLog()
             let objects = readObjects(
-                from: source, range: chunk.range, firstLine: firstLine + chunk.firstLine - 1, decode: decode, log: &chunkLog)
+                from: source, range: chunk.range, firstLine: firstLine + chunk.firstLine - 1, decode: decode,
+                log: &chunkLog)
             return (objects, chunkLog)
         }
         if results.allSatisfy({ $0.0 != nil }) {
@@ -60,7 +63,9 @@ let parallelParseThreshold = 256 << 10
 /// parsed as one stream (small, a single document, or directives, which `documentPieces` does not cut either).
 /// Each cut is the first document start (a `---` line) at or after its share of the file. Only the bytes around
 /// the cuts are looked at line by line: this runs before the parse can start, on one processor.
-func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: Int = parallelParseThreshold) -> [(range: Range<Int>, firstLine: Int)]? {
+func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: Int = parallelParseThreshold) -> [(
+    range: Range<Int>, firstLine: Int
+)]? {
     guard width > 1, bytes.count >= threshold else { return nil }
     return bytes.withUnsafeBufferPointer { text -> [(range: Range<Int>, firstLine: Int)]? in
         guard !text.isEmpty, !text.hasDirectiveLine() else { return nil }
@@ -87,7 +92,8 @@ func parallelChunks(of bytes: [UInt8], width: Int = parallelWidth, threshold: In
 /// One stream (the bytes `range` of a file, read in place) → decoded objects, on the calling thread, document by
 /// document: each document's tree is built, read into objects, each decoded, and freed before the next one is built.
 private func readObjects<Decoded: Sendable>(
-    from source: SourceFile, range: Range<Int>, firstLine: Int, decode: (KubernetesObject) -> Decoded, log: inout DiagnosticLog
+    from source: SourceFile, range: Range<Int>, firstLine: Int, decode: (KubernetesObject) -> Decoded,
+    log: inout DiagnosticLog
 ) -> [Decoded]? {
     var reader = ObjectReader(source: source, range: range, firstLine: firstLine)
     var decoded: [Decoded] = []
@@ -97,14 +103,18 @@ private func readObjects<Decoded: Sendable>(
     let warnings: [YAMLWarning]
     do {
         var objects: [KubernetesObject] = []
-        warnings = try parseYAML(reader.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0)) { document in
+        warnings = try parseYAML(
+            reader.bytes, placement: firstLine == 1 ? .identity : .shifted(lines: firstLine - 1, columns: 0)
+        ) { document in
             reader.readDocument(document.root, into: &objects, log: &documentsLog)
             for object in objects { decoded.append(decode(object)) }
             objects.removeAll(keepingCapacity: true)
         }
     } catch {
         let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-        if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(reader.line(error.mark.line)) {
+        if error.message.contains("mapping values are not allowed"),
+            let hint = fieldsSharingLine(reader.line(error.mark.line))
+        {
             log.error(.fieldsShareLine, "\(hint) (YAML says: \(error.message))", at: at)
         } else {
             log.error(.yamlSyntax, error.message, at: at)
@@ -112,7 +122,9 @@ private func readObjects<Decoded: Sendable>(
         return nil
     }
     for warning in warnings {
-        log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
+        log.warning(
+            .yamlDuplicateKey, warning.message,
+            at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column))
     }
     log.add(contentsOf: documentsLog)
     return decoded
@@ -146,7 +158,10 @@ struct ObjectReader {
         // `---` with nothing after it, or a comment-only document: nothing to read.
         if root.resolved == .null { return }
         guard root.mapping != nil else {
-            log.error(.documentNotMapping, "a Kubernetes object must be a mapping, but this document is \(root.typeDescription)", at: location(root))
+            log.error(
+                .documentNotMapping,
+                "a Kubernetes object must be a mapping, but this document is \(root.typeDescription)",
+                at: location(root))
             return
         }
         let kind = root["kind"]?.scalar?.text ?? ""
@@ -167,7 +182,8 @@ struct ObjectReader {
         let namespace = metadata?["namespace"]?.scalar?.text ?? defaultNamespace
         let object = KubernetesObject(
             apiVersion: apiVersion, kind: kind, name: name, namespace: namespace.isEmpty ? defaultNamespace : namespace,
-            body: root, fields: root["spec"] ?? Node(.mapping([]), mark: root.mark), file: source.name, origin: .document)
+            body: root, fields: root["spec"] ?? Node(.mapping([]), mark: root.mark), file: source.name,
+            origin: .document)
         if name.isEmpty {
             if isAmbassadorResource(apiVersion: apiVersion) {
                 log.error(.objectMissingName, "\(kind) has no metadata.name; skipped", at: location(root))
@@ -175,15 +191,22 @@ struct ObjectReader {
             return
         }
         objects.append(object)
-        if let annotation = metadata?["annotations"]?[ambassadorConfigAnnotation], kind == "Service" || kind == "Ingress" {
+        if let annotation = metadata?["annotations"]?[ambassadorConfigAnnotation],
+            kind == "Service" || kind == "Ingress"
+        {
             readAnnotation(annotation, owner: object.reference, into: &objects, log: &log)
         }
     }
 
     /// The documents of a `getambassador.io/config` annotation, each an object of its own.
-    mutating func readAnnotation(_ annotation: Node, owner: ObjectReference, into objects: inout [KubernetesObject], log: inout DiagnosticLog) {
+    mutating func readAnnotation(
+        _ annotation: Node, owner: ObjectReference, into objects: inout [KubernetesObject], log: inout DiagnosticLog
+    ) {
         guard let scalar = annotation.scalar, case .string(let text) = annotation.resolved ?? .null else {
-            log.error(.annotationNotString, "the \(ambassadorConfigAnnotation) annotation must be a string holding YAML, but it is \(annotation.typeDescription)", at: location(annotation), object: owner)
+            log.error(
+                .annotationNotString,
+                "the \(ambassadorConfigAnnotation) annotation must be a string holding YAML, but it is \(annotation.typeDescription)",
+                at: location(annotation), object: owner)
             return
         }
         let placement = placementOfBlock(annotation, style: scalar.style)
@@ -192,34 +215,55 @@ struct ObjectReader {
             stream = try parseYAML(Array(text.utf8), placement: placement)
         } catch {
             let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-            if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(line(error.mark.line)) {
-                log.error(.fieldsShareLine, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))", at: at, object: owner)
+            if error.message.contains("mapping values are not allowed"),
+                let hint = fieldsSharingLine(line(error.mark.line))
+            {
+                log.error(
+                    .fieldsShareLine,
+                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))",
+                    at: at, object: owner)
             } else if text.containsBytes("{{") {
                 // `{{ .Values.x }}` is a YAML flow mapping: the parse error alone would not say what went wrong.
-                log.error(.unrenderedTemplate, "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)", at: at, object: owner)
+                log.error(
+                    .unrenderedTemplate,
+                    "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)",
+                    at: at, object: owner)
             } else {
-                log.error(.annotationSyntax, "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: at, object: owner)
+                log.error(
+                    .annotationSyntax,
+                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: at,
+                    object: owner)
             }
             return
         }
         for warning in stream.warnings {
-            log.warning(.yamlDuplicateKey, warning.message, at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column), object: owner)
+            log.warning(
+                .yamlDuplicateKey, warning.message,
+                at: SourceLocation(file: source.name, line: warning.mark.line, column: warning.mark.column),
+                object: owner)
         }
         for document in stream.documents {
             let root = document.root
             if root.resolved == .null { continue }
             guard root.mapping != nil else {
-                log.error(.documentNotMapping, "annotation document \(document.index) must be a mapping, but it is \(root.typeDescription)", at: location(root), object: owner)
+                log.error(
+                    .documentNotMapping,
+                    "annotation document \(document.index) must be a mapping, but it is \(root.typeDescription)",
+                    at: location(root), object: owner)
                 continue
             }
             let kind = root["kind"]?.scalar?.text ?? ""
             let name = root["name"]?.scalar?.text ?? ""
             guard !kind.isEmpty else {
-                log.error(.objectMissingKind, "annotation document \(document.index) has no `kind`; skipped", at: location(root), object: owner)
+                log.error(
+                    .objectMissingKind, "annotation document \(document.index) has no `kind`; skipped",
+                    at: location(root), object: owner)
                 continue
             }
             guard !name.isEmpty else {
-                log.error(.annotationMissingName, "annotation document \(document.index) (\(kind)) has no `name`; skipped", at: location(root), object: owner)
+                log.error(
+                    .annotationMissingName, "annotation document \(document.index) (\(kind)) has no `name`; skipped",
+                    at: location(root), object: owner)
                 continue
             }
             if let nested = root["metadata"]?["annotations"]?[ambassadorConfigAnnotation] {
@@ -304,7 +348,8 @@ struct ObjectReader {
 
 /// The API groups whose objects Attaché reads or reports on.
 func isAmbassadorResource(apiVersion: String) -> Bool {
-    apiVersion.hasPrefix("getambassador.io/") || apiVersion.hasPrefix("x.getambassador.io/") || apiVersion.hasPrefix("ambassador/")
+    apiVersion.hasPrefix("getambassador.io/") || apiVersion.hasPrefix("x.getambassador.io/")
+        || apiVersion.hasPrefix("ambassador/")
 }
 
 /// Recognises a line where two `key: value` fields were run together (`service: service-gray  weight: 20`), the
@@ -313,6 +358,12 @@ func isAmbassadorResource(apiVersion: String) -> Bool {
 func fieldsSharingLine(_ line: String) -> String? {
     let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
     guard words.count >= 3, let first = words.first, first.hasSuffix(":"), first.count > 1 else { return nil }
-    guard let second = words.dropFirst(2).first(where: { $0.hasSuffix(":") && $0.count > 1 && $0.dropLast().allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }) else { return nil }
-    return "`\(first.dropLast())` and `\(second.dropLast())` seem to share one line (a lost line break?); put `\(second)` on a line of its own"
+    guard
+        let second = words.dropFirst(2).first(where: {
+            $0.hasSuffix(":") && $0.count > 1
+                && $0.dropLast().allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+        })
+    else { return nil }
+    return
+        "`\(first.dropLast())` and `\(second.dropLast())` seem to share one line (a lost line break?); put `\(second)` on a line of its own"
 }

@@ -13,7 +13,8 @@ struct LineFeedMark: Sendable, Equatable {
     /// The mark after `chunk`, written after the one at `previous` (nil: the file's first chunk).
     init(after previous: LineFeedMark?, chunk: UnsafeBufferPointer<UInt8>) {
         let before = previous ?? LineFeedMark(offset: 0, lineFeeds: 0)
-        self.init(offset: before.offset + chunk.count, lineFeeds: before.lineFeeds + chunk.lineFeeds(in: 0..<chunk.count))
+        self.init(
+            offset: before.offset + chunk.count, lineFeeds: before.lineFeeds + chunk.lineFeeds(in: 0..<chunk.count))
     }
 }
 
@@ -80,7 +81,9 @@ enum EmbeddingWriter {
             for mark in file.marks where mark.offset > before.offset {
                 let range = before.offset..<mark.offset
                 pieces.append(.embedded(file: streamed.count, range: range, indent: embed.place.indent))
-                sizes.append(embeddedSize(range, lineFeeds: mark.lineFeeds - before.lineFeeds, of: file, indent: embed.place.indent))
+                sizes.append(
+                    embeddedSize(
+                        range, lineFeeds: mark.lineFeeds - before.lineFeeds, of: file, indent: embed.place.indent))
                 before = mark
             }
             streamed.append(file)
@@ -101,19 +104,23 @@ enum EmbeddingWriter {
             share == shares ? pieces.count : starts.firstIndex { $0 >= total * share / shares } ?? pieces.count
         }
         let (files, plan, planned, offsets) = (streamed, pieces, sizes, starts)
-        try AtomicFile.write(to: name, in: directory, descriptor: { fd in
-            let failures = parallelMap(Array(0..<shares)) { share -> String? in
-                let run = firstPiece[share]..<firstPiece[share + 1]
-                guard !run.isEmpty else { return nil }
-                do {
-                    try writePieces(plan[run], sizes: planned[run], at: offsets[run.lowerBound], skeleton: skeleton, files: files, to: fd)
-                    return nil
-                } catch {
-                    return "\(error)"
+        try AtomicFile.write(
+            to: name, in: directory,
+            descriptor: { fd in
+                let failures = parallelMap(Array(0..<shares)) { share -> String? in
+                    let run = firstPiece[share]..<firstPiece[share + 1]
+                    guard !run.isEmpty else { return nil }
+                    do {
+                        try writePieces(
+                            plan[run], sizes: planned[run], at: offsets[run.lowerBound], skeleton: skeleton,
+                            files: files, to: fd)
+                        return nil
+                    } catch {
+                        return "\(error)"
+                    }
                 }
-            }
-            if let failure = failures.compactMap({ $0 }).first { throw AtomicFile.WriteFailed(reason: failure) }
-        })
+                if let failure = failures.compactMap({ $0 }).first { throw AtomicFile.WriteFailed(reason: failure) }
+            })
     }
 
     /// The size of bytes `range` of `file` once embedded: each line feed becomes a line feed and `indent` spaces,
@@ -127,7 +134,8 @@ enum EmbeddingWriter {
     /// Each piece must come out at its planned size (`sizes`): a file changed since it was written would otherwise
     /// leave a gap or overwrite a neighbour's share.
     private static func writePieces(
-        _ pieces: ArraySlice<Piece>, sizes: ArraySlice<Int>, at offset: Int, skeleton: [UInt8], files: [StreamedFile], to fd: Int32
+        _ pieces: ArraySlice<Piece>, sizes: ArraySlice<Int>, at offset: Int, skeleton: [UInt8], files: [StreamedFile],
+        to fd: Int32
     ) throws {
         var output = ByteBuffer(capacity: 1 << 19)  // a block and its added indentation
         var end = offset
@@ -163,15 +171,20 @@ enum EmbeddingWriter {
                     try input.withUnsafeMutableBytes { buffer in
                         var done = 0
                         while done < block.count {
-                            let count = pread(descriptor, buffer.baseAddress! + done, block.count - done, off_t(block.lowerBound + done))
+                            let count = pread(
+                                descriptor, buffer.baseAddress! + done, block.count - done,
+                                off_t(block.lowerBound + done))
                             if count < 0, errno == EINTR { continue }
-                            guard count > 0 else { throw AtomicFile.WriteFailed(reason: "cannot read back \(file.path)") }
+                            guard count > 0 else {
+                                throw AtomicFile.WriteFailed(reason: "cannot read back \(file.path)")
+                            }
                             done += count
                         }
                     }
                     input.withUnsafeBufferPointer { bytes in
-                        appendShifted(UnsafeBufferPointer(rebasing: bytes[..<block.count]), indent: indent,
-                                      dropsFinalLineFeed: block.upperBound == file.size, to: &output)
+                        appendShifted(
+                            UnsafeBufferPointer(rebasing: bytes[..<block.count]), indent: indent,
+                            dropsFinalLineFeed: block.upperBound == file.size, to: &output)
                     }
                     if output.count >= blockSize { try flush() }
                     blockStart = block.upperBound
@@ -187,7 +200,9 @@ enum EmbeddingWriter {
 
     /// `bytes` with each line feed followed by `indent` spaces; the very last byte, a line feed, left out when
     /// `dropsFinalLineFeed` (the embedded value's own final newline: the document goes on after it).
-    static func appendShifted(_ bytes: UnsafeBufferPointer<UInt8>, indent: Int, dropsFinalLineFeed: Bool, to output: inout ByteBuffer) {
+    static func appendShifted(
+        _ bytes: UnsafeBufferPointer<UInt8>, indent: Int, dropsFinalLineFeed: Bool, to output: inout ByteBuffer
+    ) {
         let count = dropsFinalLineFeed && bytes.last == UInt8(ascii: "\n") ? bytes.count - 1 : bytes.count
         let text = UnsafeBufferPointer(rebasing: bytes[..<count])
         var start = 0

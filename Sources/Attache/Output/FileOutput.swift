@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an output file could not be written.
@@ -17,7 +17,9 @@ public enum AtomicFile {
     public static func prepareDirectory(_ directory: String) throws(OutputError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            guard isDirectory.boolValue else { throw OutputError(path: directory, reason: "exists and is not a directory") }
+            guard isDirectory.boolValue else {
+                throw OutputError(path: directory, reason: "exists and is not a directory")
+            }
         } else {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -33,7 +35,10 @@ public enum AtomicFile {
     public static func checkWritable(_ directory: String) throws(OutputError) {
         let probe = directory + "/.attache-probe-\(getpid())"
         let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw OutputError(path: directory, reason: "directory is not writable (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else {
+            throw OutputError(
+                path: directory, reason: "directory is not writable (\(String(cString: strerror(errno))))")
+        }
         close(fd)
         unlink(probe)
     }
@@ -51,18 +56,22 @@ public enum AtomicFile {
     public static func write(
         to name: String, in directory: String, _ body: ((UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws(OutputError) {
-        try write(to: name, in: directory, descriptor: { fd in
-            var end = 0
-            try body { buffer in
-                try writeAll(buffer, to: fd, at: end)
-                end += buffer.count
-            }
-        })
+        try write(
+            to: name, in: directory,
+            descriptor: { fd in
+                var end = 0
+                try body { buffer in
+                    try writeAll(buffer, to: fd, at: end)
+                    end += buffer.count
+                }
+            })
     }
 
     /// Like `write(_:to:in:)`, with `body` writing the temp file's descriptor itself (`writeAll` at any offsets,
     /// from several threads at once). A `body` that throws leaves the target as it was.
-    static func write(to name: String, in directory: String, descriptor body: (Int32) throws -> Void) throws(OutputError) {
+    static func write(to name: String, in directory: String, descriptor body: (Int32) throws -> Void)
+        throws(OutputError)
+    {
         let target = directory + "/" + name
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw OutputError(path: target, reason: "refusing to write outside the output directory")

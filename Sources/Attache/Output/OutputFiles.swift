@@ -15,7 +15,8 @@ public enum OutputFiles {
         var current = Set<String>()
         for file in envoy.endpointFiles {
             let bytes = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
-            try AtomicFile.write(bytes, to: String(file.path.dropFirst("endpoints/".count)), in: directory + "/endpoints")
+            try AtomicFile.write(
+                bytes, to: String(file.path.dropFirst("endpoints/".count)), in: directory + "/endpoints")
             current.insert(file.path)
         }
         // The two files are independent: each is rendered on its own processor.
@@ -40,7 +41,9 @@ public enum OutputFiles {
 
     /// Streams `value` into `directory/name`, marking the line feeds of each chunk written so that the bootstrap
     /// can embed the file in parts.
-    private static func stream(_ value: some JSONRepresentable, to name: String, in directory: String) throws(OutputError) -> StreamedFile {
+    private static func stream(_ value: some JSONRepresentable, to name: String, in directory: String)
+        throws(OutputError) -> StreamedFile
+    {
         var marks: [LineFeedMark] = []
         try AtomicFile.write(to: name, in: directory) { emit in
             try withoutActuallyEscaping(emit) { emit in

@@ -23,7 +23,8 @@ func readTranslatedDirectory(_ directory: String) throws(EnvoyConfigError) -> Ro
     var routes: [Route] = []
     for (index, json) in virtualHosts.flatMap({ $0["routes"] as? [[String: Any]] ?? [] }).enumerated() {
         guard let route = readRoute(json, file: directory + "/" + OutputFiles.routes, index: index) else {
-            throw EnvoyConfigError(path: directory + "/" + OutputFiles.routes, reason: "route \(index + 1) is not one Attaché writes")
+            throw EnvoyConfigError(
+                path: directory + "/" + OutputFiles.routes, reason: "route \(index + 1) is not one Attaché writes")
         }
         routes.append(route)
     }
@@ -52,7 +53,9 @@ private func sameMatch(_ a: Route, _ b: Route) -> Bool {
 }
 
 private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route? {
-    guard let match = json["match"] as? [String: Any], let action = json["route"] as? [String: Any], let cluster = action["cluster"] as? String else { return nil }
+    guard let match = json["match"] as? [String: Any], let action = json["route"] as? [String: Any],
+        let cluster = action["cluster"] as? String
+    else { return nil }
     let name = (json["name"] as? String ?? "?/route-\(index + 1)").split(separator: "/", maxSplits: 1).map(String.init)
     var pathMatch = Mapping.PathMatch.prefix
     var prefix = match["prefix"] as? String ?? ""
@@ -69,46 +72,67 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
             caseSensitive = false
         }
     }
-    let threshold = ((match["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
+    let threshold =
+        ((match["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
     func matchers(_ key: String) -> [HeaderMatcher] {
         (match[key] as? [[String: Any]] ?? []).compactMap { entry in
-            guard let name = entry["name"] as? String, let string = entry["string_match"] as? [String: Any] else { return nil }
-            if let exact = string["exact"] as? String { return HeaderMatcher(name: name, value: name == ":authority" ? .hostGlob(exact) : .exact(exact)) }
-            if let regex = (string["safe_regex"] as? [String: Any])?["regex"] as? String { return HeaderMatcher(name: name, value: .regex(regex)) }
-            if let suffix = string["suffix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(HostGlob.suffix(suffix).text)) }
-            if let prefix = string["prefix"] as? String { return HeaderMatcher(name: name, value: .hostGlob(HostGlob.prefix(prefix).text)) }
+            guard let name = entry["name"] as? String, let string = entry["string_match"] as? [String: Any] else {
+                return nil
+            }
+            if let exact = string["exact"] as? String {
+                return HeaderMatcher(name: name, value: name == ":authority" ? .hostGlob(exact) : .exact(exact))
+            }
+            if let regex = (string["safe_regex"] as? [String: Any])?["regex"] as? String {
+                return HeaderMatcher(name: name, value: .regex(regex))
+            }
+            if let suffix = string["suffix"] as? String {
+                return HeaderMatcher(name: name, value: .hostGlob(HostGlob.suffix(suffix).text))
+            }
+            if let prefix = string["prefix"] as? String {
+                return HeaderMatcher(name: name, value: .hostGlob(HostGlob.prefix(prefix).text))
+            }
             return nil
         }
     }
     func additions(_ key: String) -> [HeaderAddition] {
         (json[key] as? [[String: Any]] ?? []).compactMap { entry in
-            guard let header = entry["header"] as? [String: Any], let key = header["key"] as? String, let value = header["value"] as? String else { return nil }
-            return HeaderAddition(name: key, value: value, append: (entry["append_action"] as? String) != "OVERWRITE_IF_EXISTS_OR_ADD")
+            guard let header = entry["header"] as? [String: Any], let key = header["key"] as? String,
+                let value = header["value"] as? String
+            else { return nil }
+            return HeaderAddition(
+                name: key, value: value, append: (entry["append_action"] as? String) != "OVERWRITE_IF_EXISTS_OR_ADD")
         }
     }
     let settings = RouteSettings(
         prefixRewrite: action["prefix_rewrite"] as? String, hostRewrite: action["host_rewrite_literal"] as? String,
-        timeoutMs: milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs, idleTimeoutMs: milliseconds(action["idle_timeout"]),
-        addRequestHeaders: additions("request_headers_to_add"), addResponseHeaders: additions("response_headers_to_add"),
+        timeoutMs: milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs,
+        idleTimeoutMs: milliseconds(action["idle_timeout"]),
+        addRequestHeaders: additions("request_headers_to_add"),
+        addResponseHeaders: additions("response_headers_to_add"),
         removeRequestHeaders: json["request_headers_to_remove"] as? [String] ?? [],
         removeResponseHeaders: json["response_headers_to_remove"] as? [String] ?? [])
     return Route(
         mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),
-        location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix, caseSensitive: caseSensitive,
+        location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix,
+        caseSensitive: caseSensitive,
         headers: matchers("headers"), queryParameters: matchers("query_parameters"), cumulativeWeight: threshold,
         cluster: cluster, settings: settings)
 }
 
 private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
     guard let name = json["name"] as? String else { return nil }
-    let members: [EndpointAddress] = ((json["load_assignment"] as? [String: Any])?["endpoints"] as? [[String: Any]] ?? []).flatMap { locality in
-        (locality["lb_endpoints"] as? [[String: Any]] ?? []).compactMap { entry -> EndpointAddress? in
-            guard let socket = (((entry["endpoint"] as? [String: Any])?["address"] as? [String: Any])?["socket_address"] as? [String: Any]),
-                let address = socket["address"] as? String, let port = socket["port_value"] as? Int
-            else { return nil }
-            return EndpointAddress(address: address, port: port)
+    let members: [EndpointAddress] =
+        ((json["load_assignment"] as? [String: Any])?["endpoints"] as? [[String: Any]] ?? []).flatMap { locality in
+            (locality["lb_endpoints"] as? [[String: Any]] ?? []).compactMap { entry -> EndpointAddress? in
+                guard
+                    let socket =
+                        (((entry["endpoint"] as? [String: Any])?["address"] as? [String: Any])?["socket_address"]
+                            as? [String: Any]),
+                    let address = socket["address"] as? String, let port = socket["port_value"] as? Int
+                else { return nil }
+                return EndpointAddress(address: address, port: port)
+            }
         }
-    }
     let discovery: ClusterDiscovery
     let parts = name.split(separator: "/")
     if parts.count == 4, parts[0] == "k8s", let port = Int(parts[3].prefix(while: { $0.isNumber })) {
@@ -123,7 +147,8 @@ private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
     return UpstreamCluster(
         name: name, discovery: discovery, tls: json["transport_socket"] != nil,
         connectTimeoutMs: milliseconds(json["connect_timeout"]) ?? AmbassadorDefaults.connectTimeoutMs,
-        ipv6: (json["dns_lookup_family"] as? String) == "AUTO", members: isEndpoints ? members.sorted() : [], mappings: [])
+        ipv6: (json["dns_lookup_family"] as? String) == "AUTO", members: isEndpoints ? members.sorted() : [],
+        mappings: [])
 }
 
 /// "3s" / "0.250s" → milliseconds.

@@ -37,7 +37,8 @@ public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanat
     }
     for index in outcome.shadowed {
         let route = routes[index]
-        let reason = route.cumulativeWeight < 100 && shares[index] < 100
+        let reason =
+            route.cumulativeWeight < 100 && shares[index] < 100
             ? "matches, but its weight (\(shares[index])%) goes to requests an earlier route already takes"
             : "matches, but earlier routes (higher precedence, longer prefix or more headers) take all of its requests"
         others.append((index, reason))
@@ -64,7 +65,9 @@ extension UpstreamCluster {
         case .dns(let host, let port): return "\(tls ? "https://" : "")\(host):\(port) (DNS)"
         case .endpoints:
             if members.isEmpty { return "no endpoints known (Envoy answers 503)" }
-            let shown = members.prefix(5).map { $0.address.contains(":") ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)" }
+            let shown = members.prefix(5).map {
+                $0.address.contains(":") ? "[\($0.address)]:\($0.port)" : "\($0.address):\($0.port)"
+            }
             return "pods " + shown.joined(separator: ", ") + (members.count > 5 ? " and \(members.count - 5) more" : "")
         }
     }
@@ -75,22 +78,31 @@ extension Explanation {
     public var text: String {
         var lines: [String] = []
         var header = "\(request.method) \(request.host)\(request.pathWithQuery)"
-        if !request.headers.isEmpty { header += "  " + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ") }
+        if !request.headers.isEmpty {
+            header += "  " + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ")
+        }
         lines.append(header)
         if outcomes.isEmpty {
             lines.append("→ no route matches: Envoy answers 404")
         } else {
-            lines.append("→ \(outcomes.count == 1 && unrouted == 0 ? "routed" : "routed with \(outcomes.count) outcome\(outcomes.count == 1 ? "" : "s")"):")
+            lines.append(
+                "→ \(outcomes.count == 1 && unrouted == 0 ? "routed" : "routed with \(outcomes.count) outcome\(outcomes.count == 1 ? "" : "s")"):"
+            )
             for outcome in outcomes {
                 let route = outcome.route
                 lines.append("  \(String(outcome.percent).leftPadded(3))%  \(route.mapping) (\(route.location))")
                 lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
                 var details = "path \(outcome.upstreamPath)"
                 if outcome.upstreamHost != request.host { details += ", Host rewritten to \(outcome.upstreamHost)" }
-                details += ", timeout \(Envoy.duration(milliseconds: route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs))"
+                details +=
+                    ", timeout \(Envoy.duration(milliseconds: route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs))"
                 lines.append("        " + details)
             }
-            if unrouted > 0 { lines.append("  \(String(unrouted).leftPadded(3))%  no route: Envoy answers 404 (the weights of the matching routes add up to \(100 - unrouted))") }
+            if unrouted > 0 {
+                lines.append(
+                    "  \(String(unrouted).leftPadded(3))%  no route: Envoy answers 404 (the weights of the matching routes add up to \(100 - unrouted))"
+                )
+            }
         }
         if !others.isEmpty {
             lines.append("Other routes that could have matched:")
@@ -102,28 +114,45 @@ extension Explanation {
     /// The report for tools.
     public var json: JSONValue {
         .object([
-            ("request", .object([
-                ("method", .string(request.method)), ("host", .string(request.host)), ("path", .string(request.pathWithQuery)),
-                ("headers", .object(request.headers.map { ($0.name, JSONValue.string($0.value)) })),
-            ])),
-            ("routed", .bool(isRouted)),
-            ("outcomes", .array(outcomes.map { outcome in
+            (
+                "request",
                 .object([
-                    ("percent", .int(outcome.percent)),
-                    ("mapping", .string("\(outcome.route.mapping.namespace)/\(outcome.route.mapping.name)")),
-                    ("location", .string(outcome.route.location.description)),
-                    ("cluster", .string(outcome.route.cluster)),
-                    ("upstream", .string(outcome.cluster?.upstreamDescription ?? "")),
-                    ("path", .string(outcome.upstreamPath)),
-                    ("host", .string(outcome.upstreamHost)),
-                    ("timeout_ms", .int(outcome.route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs)),
+                    ("method", .string(request.method)), ("host", .string(request.host)),
+                    ("path", .string(request.pathWithQuery)),
+                    ("headers", .object(request.headers.map { ($0.name, JSONValue.string($0.value)) })),
                 ])
-            })),
+            ),
+            ("routed", .bool(isRouted)),
+            (
+                "outcomes",
+                .array(
+                    outcomes.map { outcome in
+                        .object([
+                            ("percent", .int(outcome.percent)),
+                            ("mapping", .string("\(outcome.route.mapping.namespace)/\(outcome.route.mapping.name)")),
+                            ("location", .string(outcome.route.location.description)),
+                            ("cluster", .string(outcome.route.cluster)),
+                            ("upstream", .string(outcome.cluster?.upstreamDescription ?? "")),
+                            ("path", .string(outcome.upstreamPath)),
+                            ("host", .string(outcome.upstreamHost)),
+                            (
+                                "timeout_ms",
+                                .int(outcome.route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs)
+                            ),
+                        ])
+                    })
+            ),
             ("unrouted_percent", .int(unrouted)),
-            ("not_taken", .array(others.map { .object([
-                ("mapping", .string("\($0.route.mapping.namespace)/\($0.route.mapping.name)")),
-                ("location", .string($0.route.location.description)), ("reason", .string($0.reason)),
-            ]) })),
+            (
+                "not_taken",
+                .array(
+                    others.map {
+                        .object([
+                            ("mapping", .string("\($0.route.mapping.namespace)/\($0.route.mapping.name)")),
+                            ("location", .string($0.route.location.description)), ("reason", .string($0.reason)),
+                        ])
+                    })
+            ),
         ])
     }
 }

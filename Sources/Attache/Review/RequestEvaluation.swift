@@ -16,7 +16,10 @@ public struct ProbeRequest: Sendable, Equatable {
     public var query: [(name: String, value: String)]
     public var headers: [(name: String, value: String)]
 
-    public init(method: String = "GET", host: String, path: String, query: [(String, String)] = [], headers: [(String, String)] = []) {
+    public init(
+        method: String = "GET", host: String, path: String, query: [(String, String)] = [],
+        headers: [(String, String)] = []
+    ) {
         self.method = method
         self.host = host
         self.path = path
@@ -54,12 +57,15 @@ public struct ProbeRequest: Sendable, Equatable {
         var parsed: [(String, String)] = []
         for header in headers {
             guard let colon = header.firstIndex(of: ":") else { return nil }
-            parsed.append((
-                header[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            parsed.append(
+                (
+                    header[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
+                    header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                ))
         }
         guard !host.isEmpty else { return nil }
-        return ProbeRequest(method: (method ?? "GET").uppercased(), host: host, path: path, query: query, headers: parsed)
+        return ProbeRequest(
+            method: (method ?? "GET").uppercased(), host: host, path: path, query: query, headers: parsed)
     }
 
     private static func percentDecoded(_ text: Substring) -> String {
@@ -67,7 +73,9 @@ public struct ProbeRequest: Sendable, Equatable {
     }
 
     var pathWithQuery: String {
-        query.isEmpty ? path : path + "?" + query.map { $0.value.isEmpty ? $0.name : "\($0.name)=\($0.value)" }.joined(separator: "&")
+        query.isEmpty
+            ? path
+            : path + "?" + query.map { $0.value.isEmpty ? $0.name : "\($0.name)=\($0.value)" }.joined(separator: "&")
     }
 }
 
@@ -108,7 +116,8 @@ public struct RequestOutcome: Sendable, Equatable {
     public var shadowed: [Int]
 
     public static func == (a: RequestOutcome, b: RequestOutcome) -> Bool {
-        a.shares.map(\.route) == b.shares.map(\.route) && a.shares.map(\.percent) == b.shares.map(\.percent) && a.unrouted == b.unrouted
+        a.shares.map(\.route) == b.shares.map(\.route) && a.shares.map(\.percent) == b.shares.map(\.percent)
+            && a.unrouted == b.unrouted
     }
 }
 
@@ -189,7 +198,8 @@ public final class RegexCache {
     func fullMatch(_ regex: String, _ text: String, caseInsensitive: Bool) -> Bool {
         let key = (caseInsensitive ? "i:" : "s:") + regex
         if compiled[key] == nil {
-            compiled[key] = .some(try? NSRegularExpression(pattern: "^(?:\(regex))$", options: caseInsensitive ? [.caseInsensitive] : []))
+            compiled[key] = .some(
+                try? NSRegularExpression(pattern: "^(?:\(regex))$", options: caseInsensitive ? [.caseInsensitive] : []))
         }
         guard let expression = compiled[key] ?? nil else { return false }
         return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
@@ -200,13 +210,18 @@ public final class RegexCache {
 func mismatch(_ route: Route, _ request: ProbeRequest, regexes: RegexCache) -> MismatchReason? {
     switch route.pathMatch {
     case .prefix:
-        let matches = route.caseSensitive ? request.path.hasPrefix(route.prefix) : request.path.lowercased().hasPrefix(route.prefix.lowercased())
+        let matches =
+            route.caseSensitive
+            ? request.path.hasPrefix(route.prefix) : request.path.lowercased().hasPrefix(route.prefix.lowercased())
         if !matches { return .path(expected: route.prefix, kind: .prefix) }
     case .exact:
-        let matches = route.caseSensitive ? request.path == route.prefix : request.path.lowercased() == route.prefix.lowercased()
+        let matches =
+            route.caseSensitive ? request.path == route.prefix : request.path.lowercased() == route.prefix.lowercased()
         if !matches { return .path(expected: route.prefix, kind: .exact) }
     case .regex:
-        if !regexes.fullMatch(route.prefix, request.path, caseInsensitive: !route.caseSensitive) { return .path(expected: route.prefix, kind: .regex) }
+        if !regexes.fullMatch(route.prefix, request.path, caseInsensitive: !route.caseSensitive) {
+            return .path(expected: route.prefix, kind: .regex)
+        }
     }
     for header in route.headers {
         let value: String?
@@ -218,18 +233,26 @@ func mismatch(_ route: Route, _ request: ProbeRequest, regexes: RegexCache) -> M
         if let reason = headerMismatch(header, value, query: false, regexes: regexes) { return reason }
     }
     for parameter in route.queryParameters {
-        if let reason = headerMismatch(parameter, request.query.first { $0.name == parameter.name }?.value, query: true, regexes: regexes) { return reason }
+        if let reason = headerMismatch(
+            parameter, request.query.first { $0.name == parameter.name }?.value, query: true, regexes: regexes)
+        {
+            return reason
+        }
     }
     return nil
 }
 
-private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: Bool, regexes: RegexCache) -> MismatchReason? {
+private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: Bool, regexes: RegexCache)
+    -> MismatchReason?
+{
     let described: String
     let matches: Bool
     switch matcher.value {
     case .exact(let expected):
         described = "\"\(expected)\""
-        matches = value.map { matcher.name == ":authority" ? $0.lowercased() == expected.lowercased() : $0 == expected } ?? false
+        matches =
+            value.map { matcher.name == ":authority" ? $0.lowercased() == expected.lowercased() : $0 == expected }
+            ?? false
     case .regex(let regex):
         described = regex == ".*" ? "(any value)" : "/\(regex)/"
         matches = value.map { regexes.fullMatch(regex, $0, caseInsensitive: false) } ?? false
@@ -243,7 +266,9 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
     case ":method": return .method(described)
     default:
         if value == nil { return query ? .queryMissing(matcher.name) : .headerMissing(matcher.name) }
-        return query ? .queryDifferent(name: matcher.name, expected: described) : .headerDifferent(name: matcher.name, expected: described)
+        return query
+            ? .queryDifferent(name: matcher.name, expected: described)
+            : .headerDifferent(name: matcher.name, expected: described)
     }
 }
 

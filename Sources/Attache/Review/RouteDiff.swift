@@ -16,7 +16,9 @@ public struct RoutingDiff: Sendable {
     public var diagnosticsOnlyOld: [String] = []
     public var diagnosticsOnlyNew: [String] = []
 
-    public var isEmpty: Bool { routes.isEmpty && clusters.isEmpty && diagnosticsOnlyOld.isEmpty && diagnosticsOnlyNew.isEmpty }
+    public var isEmpty: Bool {
+        routes.isEmpty && clusters.isEmpty && diagnosticsOnlyOld.isEmpty && diagnosticsOnlyNew.isEmpty
+    }
 }
 
 /// Compares two routing models.
@@ -26,7 +28,9 @@ public struct RoutingDiff: Sendable {
 /// which share, to which upstream) is a change. So a route that only moved in the order but still wins for the
 /// same requests is no change, and a reorder that changes who wins is. Where no such request can be made (a regex),
 /// the routes with that match are compared directly.
-public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [Diagnostic] = [], newDiagnostics: [Diagnostic] = []) -> RoutingDiff {
+public func diffRouting(
+    old: RoutingModel, new: RoutingModel, oldDiagnostics: [Diagnostic] = [], newDiagnostics: [Diagnostic] = []
+) -> RoutingDiff {
     var diff = RoutingDiff()
     let oldRoutes = old.routes, newRoutes = new.routes
     let oldShares = old.routeShares, newShares = new.routeShares
@@ -42,18 +46,23 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
         clusters[route.cluster].map(upstreamName) ?? route.cluster
     }
     func distribution(
-        _ indices: [Int], _ routes: [Route], _ routeShares: [Int], _ index: RouteIndex, _ clusters: [String: UpstreamCluster], probe: ProbeRequest?
+        _ indices: [Int], _ routes: [Route], _ routeShares: [Int], _ index: RouteIndex,
+        _ clusters: [String: UpstreamCluster], probe: ProbeRequest?
     ) -> [String: Int] {
         var shares: [String: Int] = [:]
         if let probe {
             let outcome = evaluate(probe, routes: routes, index: index)
             for share in outcome.shares {
-                shares["\(routes[share.route].mapping.namespace)/\(routes[share.route].mapping.name) → \(upstream(routes[share.route], clusters))", default: 0] += share.percent
+                shares[
+                    "\(routes[share.route].mapping.namespace)/\(routes[share.route].mapping.name) → \(upstream(routes[share.route], clusters))",
+                    default: 0] += share.percent
             }
             if outcome.unrouted > 0 { shares["no route (404)"] = outcome.unrouted }
         } else {
             for index in indices {
-                shares["\(routes[index].mapping.namespace)/\(routes[index].mapping.name) → \(upstream(routes[index], clusters))", default: 0] += routeShares[index]
+                shares[
+                    "\(routes[index].mapping.namespace)/\(routes[index].mapping.name) → \(upstream(routes[index], clusters))",
+                    default: 0] += routeShares[index]
             }
         }
         return shares
@@ -65,22 +74,35 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
         case (nil, let added?):
             let probe = probeRequest(for: newRoutes[added[0]])
             let shares = distribution(added, newRoutes, newShares, newIndex, newClusters, probe: probe)
-            diff.routes.append(.init(kind: .added, subject: key, details: describeShares(shares) + added.map { "from \(newRoutes[$0].mapping) (\(newRoutes[$0].location))" }))
+            diff.routes.append(
+                .init(
+                    kind: .added, subject: key,
+                    details: describeShares(shares)
+                        + added.map { "from \(newRoutes[$0].mapping) (\(newRoutes[$0].location))" }))
         case (let removed?, nil):
-            diff.routes.append(.init(kind: .removed, subject: key, details: removed.map { "was \(oldRoutes[$0].mapping) → \(upstream(oldRoutes[$0], oldClusters))" }))
+            diff.routes.append(
+                .init(
+                    kind: .removed, subject: key,
+                    details: removed.map { "was \(oldRoutes[$0].mapping) → \(upstream(oldRoutes[$0], oldClusters))" }))
         case (let before?, let after?):
             let probe = probeRequest(for: newRoutes[after[0]])
             let was = distribution(before, oldRoutes, oldShares, oldIndex, oldClusters, probe: probe)
             let now = distribution(after, newRoutes, newShares, newIndex, newClusters, probe: probe)
             var details: [String] = []
             if was != now {
-                details.append(Set(was.keys).union(now.keys).sorted().map { "\($0) \(was[$0] ?? 0)% → \(now[$0] ?? 0)%" }.joined(separator: ", "))
+                details.append(
+                    Set(was.keys).union(now.keys).sorted().map { "\($0) \(was[$0] ?? 0)% → \(now[$0] ?? 0)%" }.joined(
+                        separator: ", "))
             }
             // Per-Mapping settings of the routes with this match.
             for index in after {
                 let route = newRoutes[index]
-                guard let previous = before.map({ oldRoutes[$0] }).first(where: { $0.mapping == route.mapping }) else { continue }
-                details += settingChanges(previous, route).map { "\(route.mapping.namespace)/\(route.mapping.name): \($0)" }
+                guard let previous = before.map({ oldRoutes[$0] }).first(where: { $0.mapping == route.mapping }) else {
+                    continue
+                }
+                details += settingChanges(previous, route).map {
+                    "\(route.mapping.namespace)/\(route.mapping.name): \($0)"
+                }
             }
             if !details.isEmpty { diff.routes.append(.init(kind: .changed, subject: key, details: details)) }
         case (nil, nil):
@@ -90,8 +112,10 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
 
     for name in Set(oldClusters.keys).union(newClusters.keys).sorted(by: codePointLess) {
         switch (oldClusters[name], newClusters[name]) {
-        case (nil, let added?): diff.clusters.append(.init(kind: .added, subject: name, details: [added.upstreamDescription]))
-        case (let removed?, nil): diff.clusters.append(.init(kind: .removed, subject: name, details: [removed.upstreamDescription]))
+        case (nil, let added?):
+            diff.clusters.append(.init(kind: .added, subject: name, details: [added.upstreamDescription]))
+        case (let removed?, nil):
+            diff.clusters.append(.init(kind: .removed, subject: name, details: [removed.upstreamDescription]))
         case (let was?, let now?):
             let changes = clusterChanges(was, now)
             if !changes.isEmpty { diff.clusters.append(.init(kind: .changed, subject: name, details: changes)) }
@@ -100,7 +124,9 @@ public func diffRouting(old: RoutingModel, new: RoutingModel, oldDiagnostics: [D
     }
 
     func positionless(_ diagnostics: [Diagnostic]) -> [String] {
-        diagnostics.map { "\($0.severity.rawValue): [\($0.code.rawValue)] \($0.message)\($0.object.map { " (\($0))" } ?? "")" }
+        diagnostics.map {
+            "\($0.severity.rawValue): [\($0.code.rawValue)] \($0.message)\($0.object.map { " (\($0))" } ?? "")"
+        }
     }
     let oldSet = Set(positionless(oldDiagnostics)), newSet = Set(positionless(newDiagnostics))
     diff.diagnosticsOnlyOld = oldSet.subtracting(newSet).sorted()
@@ -191,13 +217,16 @@ private func clusterChanges(_ was: UpstreamCluster, _ now: UpstreamCluster) -> [
     var changes: [String] = []
     if upstreamName(was) != upstreamName(now) { changes.append("upstream \(upstreamName(was)) → \(upstreamName(now))") }
     if was.connectTimeoutMs != now.connectTimeoutMs {
-        changes.append("connect timeout \(Envoy.duration(milliseconds: was.connectTimeoutMs)) → \(Envoy.duration(milliseconds: now.connectTimeoutMs))")
+        changes.append(
+            "connect timeout \(Envoy.duration(milliseconds: was.connectTimeoutMs)) → \(Envoy.duration(milliseconds: now.connectTimeoutMs))"
+        )
     }
     if was.tls != now.tls { changes.append("TLS \(was.tls ? "on" : "off") → \(now.tls ? "on" : "off")") }
     if was.ipv6 != now.ipv6 { changes.append("IPv6 \(was.ipv6 ? "on" : "off") → \(now.ipv6 ? "on" : "off")") }
     let before = Set(was.members), after = Set(now.members)
     if before != after {
-        changes.append("+\(after.subtracting(before).count) −\(before.subtracting(after).count) endpoints (now \(after.count))")
+        changes.append(
+            "+\(after.subtracting(before).count) −\(before.subtracting(after).count) endpoints (now \(after.count))")
     }
     return changes
 }
@@ -221,7 +250,8 @@ extension RoutingDiff {
         if !clusters.isEmpty {
             lines.append("clusters:")
             for entry in clusters {
-                lines.append("  \(symbol[entry.kind] ?? "?") \(entry.subject): \(entry.details.joined(separator: "; "))")
+                lines.append(
+                    "  \(symbol[entry.kind] ?? "?") \(entry.subject): \(entry.details.joined(separator: "; "))")
             }
         }
         if !diagnosticsOnlyOld.isEmpty || !diagnosticsOnlyNew.isEmpty {
@@ -234,16 +264,25 @@ extension RoutingDiff {
 
     public var json: JSONValue {
         func entries(_ list: [Entry]) -> JSONValue {
-            .array(list.map { .object([("change", .string($0.kind.rawValue)), ("subject", .string($0.subject)), ("details", .array($0.details.map(JSONValue.string)))]) })
+            .array(
+                list.map {
+                    .object([
+                        ("change", .string($0.kind.rawValue)), ("subject", .string($0.subject)),
+                        ("details", .array($0.details.map(JSONValue.string))),
+                    ])
+                })
         }
         return .object([
             ("same", .bool(isEmpty)),
             ("routes", entries(routes)),
             ("clusters", entries(clusters)),
-            ("diagnostics", .object([
-                ("only_old", .array(diagnosticsOnlyOld.map(JSONValue.string))),
-                ("only_new", .array(diagnosticsOnlyNew.map(JSONValue.string))),
-            ])),
+            (
+                "diagnostics",
+                .object([
+                    ("only_old", .array(diagnosticsOnlyOld.map(JSONValue.string))),
+                    ("only_new", .array(diagnosticsOnlyNew.map(JSONValue.string))),
+                ])
+            ),
         ])
     }
 }

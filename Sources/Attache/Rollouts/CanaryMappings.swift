@@ -6,7 +6,9 @@
 /// (`setHeaderRoute`) add `<name>-canary-<route>` with the route's header matchers and no weight (all matching
 /// requests go to the canary). A Rollout with an error changes nothing, as the Argo controller aborts its
 /// reconcile; its errors use the controller's words where it has them.
-func applyRollouts(_ resources: inout AmbassadorResources, overrides: [String: RolloutOverride], log: inout DiagnosticLog) {
+func applyRollouts(
+    _ resources: inout AmbassadorResources, overrides: [String: RolloutOverride], log: inout DiagnosticLog
+) {
     guard !resources.rollouts.isEmpty || !overrides.isEmpty else { return }
     var byName: [String: Mapping] = [:]
     for mapping in resources.mappings { byName["\(mapping.reference.namespace)/\(mapping.reference.name)"] = mapping }
@@ -24,7 +26,9 @@ func applyRollouts(_ resources: inout AmbassadorResources, overrides: [String: R
             }
         }
         func error(_ code: DiagnosticCode, _ message: String) {
-            log.error(code, message + "; the Rollout's canary Mappings are not made", at: rollout.location, object: rollout.reference)
+            log.error(
+                code, message + "; the Rollout's canary Mappings are not made", at: rollout.location,
+                object: rollout.reference)
         }
         guard !rollout.mappings.isEmpty else {
             error(.rolloutNoMappings, "must provide at least one mapping")
@@ -62,7 +66,8 @@ func applyRollouts(_ resources: inout AmbassadorResources, overrides: [String: R
         // A header route's matchers reach Envoy as they are: a regex RE2 refuses, or a name Envoy refuses, would
         // make it refuse the whole route configuration.
         let regexMaxSize = resources.module.regexMaxSize
-        if let problem = headerRoutes.flatMap(\.match).compactMap({ headerRouteProblem($0, regexMaxSize: regexMaxSize) }).first {
+        if let problem = headerRoutes.flatMap(\.match).compactMap({ headerRouteProblem($0, regexMaxSize: regexMaxSize) }
+        ).first {
             error(.rolloutInvalid, problem)
             continue
         }
@@ -90,18 +95,23 @@ func applyRollouts(_ resources: inout AmbassadorResources, overrides: [String: R
                 removed.insert(existingKey)
             }
             if weight > 0 {
-                added.append(stable.derived(
-                    name: canaryName, location: rollout.location, serviceText: canaryText, service: parsed.reference, weight: weight))
+                added.append(
+                    stable.derived(
+                        name: canaryName, location: rollout.location, serviceText: canaryText,
+                        service: parsed.reference, weight: weight))
             }
             for route in headerRoutes {
-                added.append(stable.derived(
-                    name: "\(canaryName)-\(route.name)", location: rollout.location, serviceText: canaryText,
-                    service: parsed.reference, weight: nil, extraHeaders: route.match.map(headerMatcher)))
+                added.append(
+                    stable.derived(
+                        name: "\(canaryName)-\(route.name)", location: rollout.location, serviceText: canaryText,
+                        service: parsed.reference, weight: nil, extraHeaders: route.match.map(headerMatcher)))
             }
         }
     }
     for key in overrides.keys.sorted() where !usedOverrides.contains(key) {
-        log.warning(.rolloutOverrideUnused, "--rollout \(key)=... names no Rollout in the input that routes through Ambassador", at: nil)
+        log.warning(
+            .rolloutOverrideUnused, "--rollout \(key)=... names no Rollout in the input that routes through Ambassador",
+            at: nil)
     }
     guard !removed.isEmpty || !added.isEmpty else { return }
     // Back into processing order: by key, then by the order they were in (added ones after the input's).
@@ -116,7 +126,8 @@ private func headerRouteProblem(_ match: Rollout.HeaderRouteMatch, regexMaxSize:
     }
     guard case .regex(let regex) = headerMatcher(match).value else { return nil }
     if let problem = RE2Check.problem(in: regex, maxProgramSize: regexMaxSize) {
-        return "setHeaderRoute \(match.kind.rawValue) \"\(abbreviated(match.value))\" on \(abbreviated(match.header)) is not a valid RE2 regex: \(problem)"
+        return
+            "setHeaderRoute \(match.kind.rawValue) \"\(abbreviated(match.value))\" on \(abbreviated(match.header)) is not a valid RE2 regex: \(problem)"
     }
     return nil
 }

@@ -19,7 +19,9 @@ public struct CanaryGroup: Sendable, Equatable {
 }
 
 /// The routes of one canary group: its Mappings (in processing order) and the name of each one's cluster.
-func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorModule, log: inout DiagnosticLog) -> [Route] {
+func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorModule, log: inout DiagnosticLog)
+    -> [Route]
+{
     let weights = normalizedWeights(mappings.map(\.weight))
     if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
         log.warning(
@@ -42,8 +44,10 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
     var groupSettings = RouteSettings()
     groupSettings.addRequestHeaders = addRequest
     groupSettings.addResponseHeaders = addResponse
-    groupSettings.removeRequestHeaders = lastMapping.route.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
-    groupSettings.removeResponseHeaders = lastMapping.route.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+    groupSettings.removeRequestHeaders =
+        lastMapping.route.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
+    groupSettings.removeResponseHeaders =
+        lastMapping.route.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
 
     var routes: [Route] = []
     routes.reserveCapacity(mappings.count)
@@ -52,13 +56,16 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
         var settings = groupSettings
         settings.prefixRewrite = mapping.route.prefixRewrite
         settings.hostRewrite = mapping.route.hostRewrite
-        settings.timeoutMs = mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs
+        settings.timeoutMs =
+            mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs
         settings.idleTimeoutMs = mapping.route.idleTimeoutMs
-        routes.append(Route(
-            mapping: mapping.reference, location: mapping.location,
-            pathMatch: groupPathMatch, prefix: mapping.match.prefix, caseSensitive: mapping.match.caseSensitive ?? groupCaseSensitive,
-            headers: mapping.match.headers, queryParameters: mapping.match.queryParameters,
-            cumulativeWeight: weights.cumulative[position], cluster: clusters[memberIndex], settings: settings))
+        routes.append(
+            Route(
+                mapping: mapping.reference, location: mapping.location,
+                pathMatch: groupPathMatch, prefix: mapping.match.prefix,
+                caseSensitive: mapping.match.caseSensitive ?? groupCaseSensitive,
+                headers: mapping.match.headers, queryParameters: mapping.match.queryParameters,
+                cumulativeWeight: weights.cumulative[position], cluster: clusters[memberIndex], settings: settings))
     }
     return routes
 }
@@ -111,8 +118,11 @@ func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
     if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
         return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
     }
-    let sameMatchers = mapping.match.headers.count == first.match.headers.count
-        && zip(mapping.match.headers, first.match.headers).allSatisfy { $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex }
+    let sameMatchers =
+        mapping.match.headers.count == first.match.headers.count
+        && zip(mapping.match.headers, first.match.headers).allSatisfy {
+            $0.name == $1.name && $0.valueText == $1.valueText && $0.isRegex == $1.isRegex
+        }
     if !sameMatchers { return "its header matchers differ from the group's (their texts collide)" }
     return nil
 }

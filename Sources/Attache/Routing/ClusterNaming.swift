@@ -18,7 +18,9 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
     // Only clusters that would keep the plain name can collide; the others always carry a hash.
     var uses = [Int](repeating: 0, count: base.count)
     for index in identities.indices where hasDefaultSettings(identities[index]) { uses[baseNumber[index]] += 1 }
-    let unique = identities.indices.map { base[$0].key.utf8.count <= maxLength && uses[baseNumber[$0]] == 1 && hasDefaultSettings(identities[$0]) }
+    let unique = identities.indices.map {
+        base[$0].key.utf8.count <= maxLength && uses[baseNumber[$0]] == 1 && hasDefaultSettings(identities[$0])
+    }
     return parallelMap(count: identities.count) { index -> String in
         if unique[index] { return base[index].key }
         let suffix = "_" + stableHash(identityText(identities[index]))
@@ -41,10 +43,12 @@ private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String
 
 /// Lowercase letters and digits stay; everything else becomes `_`.
 private func sanitized(_ text: String) -> String {
-    String(decoding: text.utf8.map { byte -> UInt8 in
-        let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-        return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z")) || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) ? lower : UInt8(ascii: "_")
-    }, as: UTF8.self)
+    String(
+        decoding: text.utf8.map { byte -> UInt8 in
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
+                || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) ? lower : UInt8(ascii: "_")
+        }, as: UTF8.self)
 }
 
 private func identityText(_ identity: UpstreamCluster.Identity) -> String {
@@ -52,6 +56,7 @@ private func identityText(_ identity: UpstreamCluster.Identity) -> String {
     case .dns(let host, let port):
         return "dns|\(host)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
     case .endpoints(let namespace, let service, let port):
-        return "k8s|\(namespace)|\(service)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
+        return
+            "k8s|\(namespace)|\(service)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
     }
 }

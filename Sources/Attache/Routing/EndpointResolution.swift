@@ -15,11 +15,16 @@ func resolverKind(for mapping: Mapping, resources: AmbassadorResources, log: ino
     let name = mapping.upstream.resolver ?? resources.module.resolver ?? "kubernetes-service"
     guard let kind = resources.resolvers[name] ?? builtInResolvers[name] else {
         let known = Set(resources.resolvers.keys).union(builtInResolvers.keys).sorted().joined(separator: ", ")
-        log.error(.resolverUnknown, "resolver \"\(name)\" is not defined (known: \(known)); rejected", at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
+        log.error(
+            .resolverUnknown, "resolver \"\(name)\" is not defined (known: \(known)); rejected",
+            at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
         return nil
     }
     if kind == .consul {
-        log.error(.resolverUnsupported, "resolver \"\(name)\" is a ConsulResolver: Consul is not supported by Attaché; rejected", at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
+        log.error(
+            .resolverUnsupported,
+            "resolver \"\(name)\" is a ConsulResolver: Consul is not supported by Attaché; rejected",
+            at: mapping.upstream.resolverLocation ?? mapping.location, object: mapping.reference)
         return nil
     }
     return kind
@@ -61,16 +66,17 @@ func endpointMembers(
         if subset.ports.count == 1 {
             chosen = subset.ports[0].port
         } else {
-            chosen = subset.ports.first { candidate in
-                if let servicePort {
-                    if let name = servicePort.name, candidate.name == name { return true }
-                    switch servicePort.targetPort {
-                    case .number(let n): return candidate.port == n
-                    case .name(let n): return candidate.name == n
+            chosen =
+                subset.ports.first { candidate in
+                    if let servicePort {
+                        if let name = servicePort.name, candidate.name == name { return true }
+                        switch servicePort.targetPort {
+                        case .number(let n): return candidate.port == n
+                        case .name(let n): return candidate.name == n
+                        }
                     }
-                }
-                return candidate.port == fallbackPort
-            }?.port
+                    return candidate.port == fallbackPort
+                }?.port
         }
         guard let port = chosen else {
             unmatched += subset.ports.map { port in port.name.map { "\($0):\(port.port)" } ?? "\(port.port)" }

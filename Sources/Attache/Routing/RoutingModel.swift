@@ -74,5 +74,7 @@ public struct UpstreamCluster: Sendable, Equatable {
         public var ipv6: Bool
     }
 
-    public var identity: Identity { Identity(discovery: discovery, tls: tls, connectTimeoutMs: connectTimeoutMs, ipv6: ipv6) }
+    public var identity: Identity {
+        Identity(discovery: discovery, tls: tls, connectTimeoutMs: connectTimeoutMs, ipv6: ipv6)
+    }
 }

@@ -1,4 +1,3 @@
-
 /// Stage: Ambassador resources → routing model.
 ///
 /// One step per function, each on all processors where its work splits: each Mapping's upstream; canary groups;
@@ -14,14 +13,17 @@ public func buildRoutingModel(
     let groups = formCanaryGroups(routable)
     let admitted = admitToGroups(groups, routable: routable, mappings: mappings, log: &log)
     let clusters = internClusters(admitted, routable: routable)
-    let members = resolveClusterMembers(clusters, admitted: admitted, routable: routable, mappings: mappings, resources: resources, log: &log)
+    let members = resolveClusterMembers(
+        clusters, admitted: admitted, routable: routable, mappings: mappings, resources: resources, log: &log)
     let names = clusterNames(for: clusters.identities)
 
     var model = RoutingModel()
     model.regexMaxProgramSize = resources.module.regexMaxSize
     model.groups = buildGroupRoutes(
-        admitted, routable: routable, mappings: mappings, clusters: clusters, clusterNames: names, module: resources.module, log: &log)
-    model.clusters = buildClusterList(clusters, names: names, members: members, admitted: admitted, routable: routable, mappings: mappings)
+        admitted, routable: routable, mappings: mappings, clusters: clusters, clusterNames: names,
+        module: resources.module, log: &log)
+    model.clusters = buildClusterList(
+        clusters, names: names, members: members, admitted: admitted, routable: routable, mappings: mappings)
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
@@ -45,7 +47,8 @@ struct RoutableMappings: Sendable {
 func resolveUpstreams(
     _ mappings: [Mapping], resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> RoutableMappings {
-    let perBatch = parallelMap(batches(of: Array(mappings.indices), minimumSize: 1024)) { batch -> (RoutableMappings, [Diagnostic]) in
+    let perBatch = parallelMap(batches(of: Array(mappings.indices), minimumSize: 1024)) {
+        batch -> (RoutableMappings, [Diagnostic]) in
         var found = RoutableMappings()
         var diagnostics: [Diagnostic] = []
         found.mappingIndex.reserveCapacity(batch.count)
@@ -54,7 +57,9 @@ func resolveUpstreams(
         for index in batch {
             var mappingLog = DiagnosticLog()
             let mapping = mappings[index]
-            if let upstream = upstreamIdentity(for: mapping, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &mappingLog) {
+            if let upstream = upstreamIdentity(
+                for: mapping, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &mappingLog)
+            {
                 found.mappingIndex.append(index)
                 found.upstreams.append(Prehashed(upstream))
                 found.groupKeys.append(mapping.groupKey)
@@ -90,7 +95,9 @@ func admitToGroups(
         var groupLog = DiagnosticLog()
         let members = groups[group]
         let survivors = admitToGroup(members.map { mappings[routable.mappingIndex[$0]] }, log: &groupLog)
-        return (survivors.count == members.count ? nil : survivors.map { members[members.startIndex + $0] }, groupLog.items)
+        return (
+            survivors.count == members.count ? nil : survivors.map { members[members.startIndex + $0] }, groupLog.items
+        )
     }
     var admitted = GroupedPositions(capacity: routable.count)
     for (group, verdict) in verdicts.enumerated() {
@@ -128,31 +135,40 @@ func resolveClusterMembers(
     _ clusters: ClusterTable, admitted: GroupedPositions, routable: RoutableMappings, mappings: [Mapping],
     resources: AmbassadorResources, log: inout DiagnosticLog
 ) -> [[EndpointAddress]] {
-    let resolved = parallelMap(count: clusters.identities.count) { number -> (members: [EndpointAddress], diagnostics: [Diagnostic]) in
+    let resolved = parallelMap(count: clusters.identities.count) {
+        number -> (members: [EndpointAddress], diagnostics: [Diagnostic]) in
         var clusterLog = DiagnosticLog()
         let firstSlot = clusters.users[number].first ?? 0
         let firstMapping = mappings[routable.mappingIndex[admitted.members[firstSlot]]]
-        let members = resolveMembers(of: clusters.identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
+        let members = resolveMembers(
+            of: clusters.identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
         return (members, clusterLog.items)
     }
-    for index in resolved.indices where !resolved[index].diagnostics.isEmpty { log.add(contentsOf: resolved[index].diagnostics) }
+    for index in resolved.indices where !resolved[index].diagnostics.isEmpty {
+        log.add(contentsOf: resolved[index].diagnostics)
+    }
     return resolved.map(\.members)
 }
 
 /// Step 6: each admitted group's routes (`buildRoutes`; groups in batches on all processors), built straight into
 /// route order: a group's place in the table is its first Mapping's.
 func buildGroupRoutes(
-    _ admitted: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], clusters: ClusterTable, clusterNames: [String],
+    _ admitted: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], clusters: ClusterTable,
+    clusterNames: [String],
     module: AmbassadorModule, log: inout DiagnosticLog
 ) -> [CanaryGroup] {
-    @Sendable func firstMapping(_ group: Int) -> Mapping { mappings[routable.mappingIndex[admitted.members[admitted.starts[group]]]] }
+    @Sendable func firstMapping(_ group: Int) -> Mapping {
+        mappings[routable.mappingIndex[admitted.members[admitted.starts[group]]]]
+    }
     let order = routeTableOrder(parallelMap(count: admitted.count) { firstMapping($0).routeOrder })
     let (groups, diagnostics) = parallelUnzip(count: admitted.count) { position -> (CanaryGroup, [Diagnostic]) in
         var groupLog = DiagnosticLog()
         let group = order[position]
         let slots = admitted.starts[group]..<admitted.starts[group + 1]
         let groupMappings = slots.map { mappings[routable.mappingIndex[admitted.members[$0]]] }
-        let routes = buildRoutes(groupMappings, clusters: slots.map { clusterNames[clusters.clusterOfSlot[$0]] }, module: module, log: &groupLog)
+        let routes = buildRoutes(
+            groupMappings, clusters: slots.map { clusterNames[clusters.clusterOfSlot[$0]] }, module: module,
+            log: &groupLog)
         return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
     }
     // In route order: the log is sorted by place in the input when it is reported.
@@ -170,7 +186,8 @@ func buildClusterList(
         let number = byName[position]
         let identity = clusters.identities[number]
         return UpstreamCluster(
-            name: names[number], discovery: identity.discovery, tls: identity.tls, connectTimeoutMs: identity.connectTimeoutMs,
+            name: names[number], discovery: identity.discovery, tls: identity.tls,
+            connectTimeoutMs: identity.connectTimeoutMs,
             ipv6: identity.ipv6, members: members[number],
             mappings: clusters.users[number].map { mappings[routable.mappingIndex[admitted.members[$0]]].reference })
     }

@@ -58,7 +58,8 @@ func upstreamIdentity(
 /// Service or its endpoints are unknown or no endpoint port fits: such a cluster has no members and Envoy
 /// answers 503, which is what Emissary does too, and nothing crashes.
 func resolveMembers(
-    of identity: UpstreamCluster.Identity, firstMapping mapping: Mapping, resources: AmbassadorResources, log: inout DiagnosticLog
+    of identity: UpstreamCluster.Identity, firstMapping mapping: Mapping, resources: AmbassadorResources,
+    log: inout DiagnosticLog
 ) -> [EndpointAddress] {
     guard case .endpoints(let namespace, let name, let port) = identity.discovery else { return [] }
     let key = "\(namespace)/\(name)"

@@ -1,7 +1,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Envoy's admin endpoint, asked by the sidecar whether Envoy applied what it wrote (`watch --envoy-admin URL`).
@@ -20,7 +20,9 @@ struct EnvoyAdmin: Sendable {
         guard url.hasPrefix("http://") else { return nil }
         var rest = url.dropFirst("http://".count)
         if rest.hasSuffix("/") { rest = rest.dropLast() }
-        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port) else {
+        guard let colon = rest.lastIndex(of: ":"), let port = Int(rest[rest.index(after: colon)...]),
+            (1...65535).contains(port)
+        else {
             return nil
         }
         var host = String(rest[..<colon])
@@ -51,7 +53,9 @@ struct EnvoyAdmin: Sendable {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var list: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else { throw .unreachable("no address for \(host)") }
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw .unreachable("no address for \(host)")
+        }
         defer { freeaddrinfo(list) }
         let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
         guard fd >= 0 else { throw .unreachable("socket: \(String(cString: strerror(errno)))") }
@@ -88,9 +92,13 @@ struct EnvoyAdmin: Sendable {
         var bytes = Array(body.utf8)[...]
         var result: [UInt8] = []
         while true {
-            guard let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")), lineEnd + 1 < bytes.endIndex else { throw .badAnswer("bad chunk") }
+            guard let lineEnd = bytes.firstIndex(of: UInt8(ascii: "\r")), lineEnd + 1 < bytes.endIndex else {
+                throw .badAnswer("bad chunk")
+            }
             let sizeText = String(decoding: bytes[..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
-            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else { throw .badAnswer("bad chunk size") }
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16) else {
+                throw .badAnswer("bad chunk size")
+            }
             if size == 0 { return String(decoding: result, as: UTF8.self) }
             let start = lineEnd + 2
             guard start + size <= bytes.endIndex else { throw .badAnswer("short chunk") }
@@ -156,7 +164,8 @@ extension EnvoyAdmin {
 
     /// Asks until every expected version is served, or one was rejected, or `deadline` passes: a few filtered
     /// requests a write (Envoy applies a renamed file within milliseconds), never a poll between writes.
-    func confirm(_ expectations: [EnvoyExpectation], rejectedBefore: [String: Int], deadline: Date) -> EnvoyConfirmation {
+    func confirm(_ expectations: [EnvoyExpectation], rejectedBefore: [String: Int], deadline: Date) -> EnvoyConfirmation
+    {
         var pause: useconds_t = 5_000
         var waiting: [(resource: String, version: String, serving: String)] = []
         while true {
@@ -171,7 +180,11 @@ extension EnvoyAdmin {
                 if serving == expectation.version { continue }
                 let rejections = Int(stats[expectation.statPrefix + ".update_rejected"] ?? "") ?? 0
                 let item = (expectation.resource, expectation.version, serving)
-                if rejections > rejectedBefore[expectation.statPrefix, default: 0] { rejected.append(item) } else { waiting.append(item) }
+                if rejections > rejectedBefore[expectation.statPrefix, default: 0] {
+                    rejected.append(item)
+                } else {
+                    waiting.append(item)
+                }
             }
             if !rejected.isEmpty { return .rejected(rejected) }
             if waiting.isEmpty { return .applied }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Set by the SIGTERM/SIGINT handler that `attache watch` installs; the loop stops after the write in progress.
@@ -84,7 +84,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// Subdirectories already created and checked this run.
     private var preparedDirectories = Set<String>()
 
-    public init(settings: SidecarSettings, source: InputSource, io: CommandIO, control: SidecarControl = SidecarControl()) {
+    public init(
+        settings: SidecarSettings, source: InputSource, io: CommandIO, control: SidecarControl = SidecarControl()
+    ) {
         self.settings = settings
         self.source = source
         self.io = io
@@ -109,7 +111,11 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         primeFromDisk()
         // Written before the first translation, so that Envoy can start even when the input is broken at first.
         if written[XDSFileNames.bootstrap] == nil,
-            write(XDSFileNames.bootstrap, sidecarBootstrap(directory: directory, addresses: options.envoy, regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
+            write(
+                XDSFileNames.bootstrap,
+                sidecarBootstrap(
+                    directory: directory, addresses: options.envoy,
+                    regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
         {
             return ExitStatus.failure
         }
@@ -121,7 +127,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         while !control.isStopped {
             let timeout = retentionEnds.map { max(0.01, $0.timeIntervalSinceNow) } ?? 1.0
             let changed = source.waitForChange(
-                timeout: min(timeout, 1.0), holdOff: settings.holdOff, cap: settings.holdOffCap, shouldStop: { control.isStopped })
+                timeout: min(timeout, 1.0), holdOff: settings.holdOff, cap: settings.holdOffCap,
+                shouldStop: { control.isStopped })
             if control.isStopped { break }
             if changed {
                 _ = reconfigure()
@@ -142,7 +149,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         // Unchanged documents come back from the cache already decoded, so a change costs the changed documents'
         // parse and decode, then routing and rendering.
         let translation = translateObjects(
-            parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, cache: documents, options: options), options: options)
+            parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, cache: documents, options: options),
+            options: options)
         if translation.diagnostics != lastDiagnostics {
             for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
             lastDiagnostics = translation.diagnostics
@@ -156,13 +164,19 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         var wrote: [String] = []
         // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
         let watchedEndpoints = files.endpoints.keys.sorted().prefix(Self.confirmedEndpointFiles)
-        let watchedPrefixes = Self.resourceStatPrefixes + watchedEndpoints.compactMap { files.assignments[$0].map { "cluster." + $0.clusterName } }
+        let watchedPrefixes =
+            Self.resourceStatPrefixes
+            + watchedEndpoints.compactMap { files.assignments[$0].map { "cluster." + $0.clusterName } }
         let rejectedBefore = settings.envoyAdmin?.rejectionCounts(watchedPrefixes)
 
         // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
-        let bootstrap = sidecarBootstrap(directory: settings.directory, addresses: options.envoy, regexMaxProgramSize: translation.model.regexMaxProgramSize)
+        let bootstrap = sidecarBootstrap(
+            directory: settings.directory, addresses: options.envoy,
+            regexMaxProgramSize: translation.model.regexMaxProgramSize)
         if write(XDSFileNames.bootstrap, bootstrap) == true, startedRouting {
-            io.writeErr("attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it")
+            io.writeErr(
+                "attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it"
+            )
         }
 
         // 1. Endpoints of every EDS cluster.
@@ -195,7 +209,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             addsClusters = !newNames.subtracting(oldNames).isEmpty
         }
         if clustersChanged || written[XDSFileNames.clusters] == nil,
-            write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters)) == true
+            write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters))
+                == true
         {
             wrote.append(XDSFileNames.clusters)
             if startedRouting, addsClusters {
@@ -212,28 +227,41 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         startedRouting = true
 
         if clustersChanged || endpointsChanged || versionSuffix == nil {
-            versionSuffix = stableHash(endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined() + clusters.map(\.name).joined())
+            versionSuffix = stableHash(
+                endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined()
+                    + clusters.map(\.name).joined())
         }
         let newVersion = files.routesVersion + "-" + (versionSuffix ?? "")
         version = newVersion
         clock.lap("reconfigure")
         if !wrote.isEmpty {
             let endpointsWritten = wrote.filter { $0.hasPrefix("endpoints/") }.count
-            let named = wrote.filter { !$0.hasPrefix("endpoints/") } + (endpointsWritten > 0 ? ["\(endpointsWritten) endpoint file(s)"] : [])
+            let named =
+                wrote.filter { !$0.hasPrefix("endpoints/") }
+                + (endpointsWritten > 0 ? ["\(endpointsWritten) endpoint file(s)"] : [])
             io.writeErr(
-                "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms")
+                "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms"
+            )
         }
         var exitStatus = translation.exitStatus
         if let admin = settings.envoyAdmin, !wrote.isEmpty {
             var expectations: [EnvoyExpectation] = []
             for (file, resource, prefix) in Self.resources {
-                if let version = versions[file] { expectations.append(EnvoyExpectation(resource: resource, statPrefix: prefix, version: version)) }
+                if let version = versions[file] {
+                    expectations.append(EnvoyExpectation(resource: resource, statPrefix: prefix, version: version))
+                }
             }
             for path in watchedEndpoints {
                 guard let cluster = files.assignments[path]?.clusterName, let version = versions[path] else { continue }
-                expectations.append(EnvoyExpectation(resource: "eds \(cluster)", statPrefix: "cluster." + cluster, version: version))
+                expectations.append(
+                    EnvoyExpectation(resource: "eds \(cluster)", statPrefix: "cluster." + cluster, version: version))
             }
-            if reportConfirmation(admin.confirm(expectations, rejectedBefore: rejectedBefore ?? [:], deadline: Date().addingTimeInterval(settings.confirmationTimeout)), version: newVersion, endpointFiles: files.endpoints.count) {
+            if reportConfirmation(
+                admin.confirm(
+                    expectations, rejectedBefore: rejectedBefore ?? [:],
+                    deadline: Date().addingTimeInterval(settings.confirmationTimeout)), version: newVersion,
+                endpointFiles: files.endpoints.count)
+            {
                 exitStatus = max(exitStatus, ExitStatus.partial)
             }
         }
@@ -256,14 +284,18 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
 
     /// Logs what Envoy did with a write. True when Envoy rejected something.
     private func reportConfirmation(_ confirmation: EnvoyConfirmation, version: String, endpointFiles: Int) -> Bool {
-        let sampled = endpointFiles > Self.confirmedEndpointFiles ? " (\(Self.confirmedEndpointFiles) of \(endpointFiles) endpoint files checked)" : ""
+        let sampled =
+            endpointFiles > Self.confirmedEndpointFiles
+            ? " (\(Self.confirmedEndpointFiles) of \(endpointFiles) endpoint files checked)" : ""
         switch confirmation {
         case .applied:
             log("envoy applied \(version)\(sampled)")
             return false
         case .rejected(let items):
             for item in items {
-                log("error: envoy REJECTED \(item.resource) \(item.version) (still serving \(item.serving)); see Envoy's log for why")
+                log(
+                    "error: envoy REJECTED \(item.resource) \(item.version) (still serving \(item.serving)); see Envoy's log for why"
+                )
             }
             return true
         case .notYet(let items):
@@ -282,7 +314,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     func retireRemovedClusters() {
         retentionEnds = nil
         guard publishedClusters.count != currentClusters.count else { return }
-        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters)) != nil {
+        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters))
+            != nil
+        {
             publishedClusters = currentClusters
             versionSuffix = nil
         }
@@ -322,14 +356,17 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         paths += ((try? fm.contentsOfDirectory(atPath: settings.directory + "/endpoints")) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { "endpoints/" + $0 }
         for path in paths {
-            if let data = fm.contents(atPath: settings.directory + "/" + path) { written[path] = contentHash(Array(data)) }
+            if let data = fm.contents(atPath: settings.directory + "/" + path) {
+                written[path] = contentHash(Array(data))
+            }
         }
     }
 
     /// Removes temp files a killed run may have left (they are never renamed into place, so Envoy never saw them).
     private func removeTempFiles() {
         for directory in [settings.directory, settings.directory + "/endpoints"] {
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where name.hasPrefix(".") && name.contains(".tmp-") {
                 unlink(directory + "/" + name)
             }
         }

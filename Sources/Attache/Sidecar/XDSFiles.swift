@@ -29,21 +29,26 @@ struct XDSFiles {
 
 /// Renders a translation (made with `EndpointDelivery.files(directory:)`) as xDS files for `directory`. Endpoint
 /// files whose assignment equals the one in `previous` are not rendered again (thousands of them, rarely changed).
-func renderXDSFiles(_ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment]) -> XDSFiles {
+func renderXDSFiles(_ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment])
+    -> XDSFiles
+{
     var endpoints: [String: [UInt8]] = [:]
     var assignments: [String: Envoy.ClusterLoadAssignment] = [:]
     for file in translation.envoy.endpointFiles {
         assignments[file.path] = file.assignment
         if previous[file.path] != file.assignment {
-            endpoints[file.path] = Envoy.discoveryResponse(typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+            endpoints[file.path] = Envoy.discoveryResponse(
+                typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
         }
     }
     var listeners = translation.envoy.bootstrap.listeners
     for index in listeners.indices {
         listeners[index].routes = .rds(
-            Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes), name: translation.envoy.routeConfiguration.name)
+            Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes),
+            name: translation.envoy.routeConfiguration.name)
     }
-    let routes = Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
+    let routes = Envoy.discoveryResponse(
+        typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
     return XDSFiles(
         endpoints: endpoints, assignments: assignments, clusters: translation.envoy.clusters, routes: routes,
         listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners),
@@ -63,10 +68,11 @@ func discoveryVersion(_ bytes: [UInt8]) -> String {
 
 /// The sidecar's bootstrap: admin, and listeners and clusters from files.
 func sidecarBootstrap(directory: String, addresses: EnvoyAddresses, regexMaxProgramSize: Int) -> [UInt8] {
-    JSONWriter.render(Envoy.DynamicBootstrap(
-        nodeID: "attache",
-        listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
-        clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
-        admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
-        runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
+    JSONWriter.render(
+        Envoy.DynamicBootstrap(
+            nodeID: "attache",
+            listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
+            clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
+            admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
+            runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
 }

@@ -10,7 +10,9 @@ enum EnvoyLocator {
 
     static let path: String? = {
         let environment = ProcessInfo.processInfo.environment
-        if let explicit = environment["ENVOY_BIN"], FileManager.default.isExecutableFile(atPath: explicit) { return explicit }
+        if let explicit = environment["ENVOY_BIN"], FileManager.default.isExecutableFile(atPath: explicit) {
+            return explicit
+        }
         for directory in (environment["PATH"] ?? "").split(separator: ":") {
             let candidate = "\(directory)/envoy"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
@@ -32,7 +34,9 @@ enum EnvoyLocator {
 }
 
 /// Runs a command to completion and returns its exit status and combined output.
-func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 60) throws -> (status: Int32, output: String) {
+func runProcess(_ executable: String, _ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 60)
+    throws -> (status: Int32, output: String)
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments

@@ -25,10 +25,14 @@ struct FixtureCase {
         return names.sorted().compactMap { name in
             let directory = root.appendingPathComponent(name)
             var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+            guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else { return nil }
             // A translate case has input files at its top; `fixtures/review/` holds diff and explain cases instead.
             let files = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-            guard files.contains(where: { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension) }) else { return nil }
+            guard files.contains(where: { ["yaml", "yml", "json"].contains(($0 as NSString).pathExtension) }) else {
+                return nil
+            }
             return FixtureCase(name: name, directory: directory)
         }
     }
@@ -55,7 +59,8 @@ struct FixtureCase {
         let translation = translate(try sources(), options: try options())
         var files: [String: [UInt8]] = [:]
         if translation.isComplete {
-            let output = FileManager.default.temporaryDirectory.appendingPathComponent("attache-fixture-\(name)-\(getpid())")
+            let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "attache-fixture-\(name)-\(getpid())")
             try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: output) }
             try OutputFiles.write(translation.envoy, to: output.path)
@@ -79,7 +84,8 @@ struct FixtureCase {
         for name in names {
             var isDirectory: ObjCBool = false
             let url = expectedDirectory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue
+            else { continue }
             if let data = try? Data(contentsOf: url) { files[name] = Array(data) }
         }
         return files
@@ -93,7 +99,8 @@ struct FixtureCase {
         }
         for (name, bytes) in produced {
             let url = expectedDirectory.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(bytes).write(to: url)
         }
         // Drop directories left empty.

@@ -110,7 +110,10 @@ struct HostileInputGenerator {
         typeNoise = random.chance(0.5) ? 0 : 0.3
         var fields: [String] = []
         let isRegex = random.chance(0.15)
-        fields.append("\"prefix\": " + (isRegex ? json(random.pick(Self.regexes)) : value(plausible: strings(["/", "/a/", "/api/", "/x/y", "a"]))))
+        fields.append(
+            "\"prefix\": "
+                + (isRegex
+                    ? json(random.pick(Self.regexes)) : value(plausible: strings(["/", "/a/", "/api/", "/x/y", "a"]))))
         if isRegex { fields.append("\"prefix_regex\": " + value(plausible: ["true"])) }
         if random.chance(0.08) { fields.append("\"prefix_exact\": " + value(plausible: ["true", "false"])) }
         fields.append("\"service\": " + value(plausible: strings(Self.services)))
@@ -130,10 +133,13 @@ struct HostileInputGenerator {
         case "weight": return value(plausible: ["0", "10", "20", "50", "100", "101", "-1", "0.5", "\"30\""])
         case "rewrite": return value(plausible: strings(["/", "", "/new/", "a\nb", "%", "x"]))
         case "headers":
-            return map(names: Self.headerNames) { $0.value(plausible: $0.strings(Self.strings) + ["true", "false"]) }  // "a" first
+            // "a" first
+            return map(names: Self.headerNames) { $0.value(plausible: $0.strings(Self.strings) + ["true", "false"]) }
         case "regex_headers": return map(names: Self.headerNames) { $0.json($0.pick(Self.regexes)) }
         case "query_parameters":
-            return map(names: ["q", "", String(repeating: "q", count: 1025)]) { $0.value(plausible: $0.strings(Self.strings)) }
+            return map(names: ["q", "", String(repeating: "q", count: 1025)]) {
+                $0.value(plausible: $0.strings(Self.strings))
+            }
         case "regex_query_parameters": return map(names: ["q", ""]) { $0.json($0.pick(Self.regexes)) }
         case "host", "hostname": return value(plausible: strings(Self.hosts))
         case "host_regex", "method_regex", "case_sensitive": return value(plausible: ["true", "false"])
@@ -173,25 +179,38 @@ struct HostileInputGenerator {
             let fields = mappingFields()
             mappings.append(GeneratedMapping(namespace: namespace, name: name))
             if random.chance(0.3) {
-                annotations.append("{\"apiVersion\": \"\(version)\", \"kind\": \"Mapping\", \"name\": \"\(name)\", \"namespace\": \"\(namespace)\", " + fields.joined(separator: ", ") + "}")
+                annotations.append(
+                    "{\"apiVersion\": \"\(version)\", \"kind\": \"Mapping\", \"name\": \"\(name)\", \"namespace\": \"\(namespace)\", "
+                        + fields.joined(separator: ", ") + "}")
             } else {
-                documents.append("{\"apiVersion\": \"\(version)\", \"kind\": \"Mapping\", \"metadata\": {\"name\": \"\(name)\", \"namespace\": \"\(namespace)\"}, \"spec\": {" + fields.joined(separator: ", ") + "}}")
+                documents.append(
+                    "{\"apiVersion\": \"\(version)\", \"kind\": \"Mapping\", \"metadata\": {\"name\": \"\(name)\", \"namespace\": \"\(namespace)\"}, \"spec\": {"
+                        + fields.joined(separator: ", ") + "}}")
             }
         }
         if !annotations.isEmpty {
-            documents.append("{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"carrier\(batch)\", \"annotations\": {\"getambassador.io/config\": \(json(annotations.joined(separator: "\n---\n")))}}, \"spec\": {\"ports\": [{\"port\": 80}]}}")
+            documents.append(
+                "{\"apiVersion\": \"v1\", \"kind\": \"Service\", \"metadata\": {\"name\": \"carrier\(batch)\", \"annotations\": {\"getambassador.io/config\": \(json(annotations.joined(separator: "\n---\n")))}}, \"spec\": {\"ports\": [{\"port\": 80}]}}"
+            )
         }
         if random.chance(0.5) {
-            documents.append("{\"apiVersion\": \"getambassador.io/v2\", \"kind\": \"Module\", \"metadata\": {\"name\": \"ambassador\"}, \"spec\": {\"config\": {\"cluster_request_timeout_ms\": \(value(plausible: Self.numbers)), \"regex_max_size\": \(value(plausible: ["200", "1000", "0", "-5", "100000"])), \"defaults\": {\"httpmapping\": {\"add_request_headers\": \(headerAdditions()), \"remove_response_headers\": \(value(plausible: strings(Self.headerNames)))}}}}}")
+            documents.append(
+                "{\"apiVersion\": \"getambassador.io/v2\", \"kind\": \"Module\", \"metadata\": {\"name\": \"ambassador\"}, \"spec\": {\"config\": {\"cluster_request_timeout_ms\": \(value(plausible: Self.numbers)), \"regex_max_size\": \(value(plausible: ["200", "1000", "0", "-5", "100000"])), \"defaults\": {\"httpmapping\": {\"add_request_headers\": \(headerAdditions()), \"remove_response_headers\": \(value(plausible: strings(Self.headerNames)))}}}}}"
+            )
         }
         if random.chance(0.6), let stable = mappings.last(where: { $0.namespace == "default" }) {
-            let match = "{\"headerName\": \(json(random.pick(Self.headerNames))), \"headerValue\": {\"\(random.pick(["exact", "prefix", "regex"]))\": \(json(random.pick(Self.regexes + Self.strings)))}}"
-            documents.append("{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Rollout\", \"metadata\": {\"name\": \"r\(batch)\"}, \"spec\": {\"strategy\": {\"canary\": {\"stableService\": \"svc\", \"canaryService\": \"svc-canary\", \"trafficRouting\": {\"ambassador\": {\"mappings\": [\"\(stable.name)\"]}}, \"steps\": [{\"setWeight\": \(value(plausible: ["10", "50", "101"]))}, {\"setHeaderRoute\": {\"name\": \"h\", \"match\": [\(match)]}}]}}}, \"status\": {\"currentStepIndex\": 1}}")
+            let match =
+                "{\"headerName\": \(json(random.pick(Self.headerNames))), \"headerValue\": {\"\(random.pick(["exact", "prefix", "regex"]))\": \(json(random.pick(Self.regexes + Self.strings)))}}"
+            documents.append(
+                "{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Rollout\", \"metadata\": {\"name\": \"r\(batch)\"}, \"spec\": {\"strategy\": {\"canary\": {\"stableService\": \"svc\", \"canaryService\": \"svc-canary\", \"trafficRouting\": {\"ambassador\": {\"mappings\": [\"\(stable.name)\"]}}, \"steps\": [{\"setWeight\": \(value(plausible: ["10", "50", "101"]))}, {\"setHeaderRoute\": {\"name\": \"h\", \"match\": [\(match)]}}]}}}, \"status\": {\"currentStepIndex\": 1}}"
+            )
         }
         if random.chance(0.5) {
             let address = json(random.pick(["10.1.0.1", "not-an-ip", "1:2:3", "fd00::2", "", "999.0.0.1", "10.1.0.2"]))
             let port = random.pick(["0", "80", "8080", "65536", "-1"])
-            documents.append("{\"apiVersion\": \"v1\", \"kind\": \"Endpoints\", \"metadata\": {\"name\": \"svc\"}, \"subsets\": [{\"addresses\": [{\"ip\": \(address)}, {\"ip\": \"10.1.0.3\"}], \"ports\": [{\"port\": \(port)}]}]}")
+            documents.append(
+                "{\"apiVersion\": \"v1\", \"kind\": \"Endpoints\", \"metadata\": {\"name\": \"svc\"}, \"subsets\": [{\"addresses\": [{\"ip\": \(address)}, {\"ip\": \"10.1.0.3\"}], \"ports\": [{\"port\": \(port)}]}]}"
+            )
         }
         return documents.map { "---\n" + $0 + "\n" }.joined()
     }

@@ -1,9 +1,10 @@
-@testable import Attache
 import Foundation
 import XCTest
 
+@testable import Attache
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // The traffic harness: real backends and a real Envoy on loopback, driven by what `attache translate` writes.
@@ -27,7 +28,8 @@ final class LoopbackBackends {
 
     init(names: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/backends.py").path] + names
+        process.arguments =
+            ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/backends.py").path] + names
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -68,7 +70,10 @@ final class EnvoyProcess {
         logPath = bootstrapPath + ".envoy.log"
         process.executableURL = URL(fileURLWithPath: envoy)
         // One worker thread keeps the 2-core CI machine responsive; no hot restart, so several Envoys can coexist.
-        process.arguments = ["-c", bootstrapPath, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warn", "--log-path", logPath]
+        process.arguments = [
+            "-c", bootstrapPath, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warn", "--log-path",
+            logPath,
+        ]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
@@ -121,7 +126,9 @@ func freeLoopbackPort() throws -> Int {
     address.sin_port = 0
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
     let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+        }
     }
     guard bound else { throw HarnessError("bind() failed") }
     return Int(UInt16(bigEndian: address.sin_port))
@@ -167,7 +174,9 @@ final class HTTPClient {
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
         guard connected else {
             close()
@@ -176,7 +185,9 @@ final class HTTPClient {
     }
 
     /// Sends one request; retries once on a fresh connection if the kept-alive one was closed by the server.
-    func send(method: String = "GET", path: String, host: String = "example.com", headers: [(String, String)] = []) throws -> HTTPResponse {
+    func send(method: String = "GET", path: String, host: String = "example.com", headers: [(String, String)] = [])
+        throws -> HTTPResponse
+    {
         do {
             return try attempt(method: method, path: path, host: host, headers: headers)
         } catch {
@@ -185,7 +196,8 @@ final class HTTPClient {
         }
     }
 
-    private func attempt(method: String, path: String, host: String, headers: [(String, String)]) throws -> HTTPResponse {
+    private func attempt(method: String, path: String, host: String, headers: [(String, String)]) throws -> HTTPResponse
+    {
         if fd < 0 { try connect() }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
@@ -206,11 +218,14 @@ final class HTTPClient {
         buffer.removeFirst(headEnd! + 4)
         var lines = head.components(separatedBy: "\r\n")
         let statusLine = lines.removeFirst().split(separator: " ")
-        guard statusLine.count >= 2, let status = Int(statusLine[1]) else { throw HarnessError("bad status line: \(head)") }
+        guard statusLine.count >= 2, let status = Int(statusLine[1]) else {
+            throw HarnessError("bad status line: \(head)")
+        }
         var responseHeaders: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            responseHeaders[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            responseHeaders[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         // Body: Content-Length, or chunked.
         var body: [UInt8] = []
@@ -221,8 +236,12 @@ final class HTTPClient {
         } else if responseHeaders["transfer-encoding"]?.lowercased() == "chunked" {
             while true {
                 var lineEnd = findCRLF()
-                while lineEnd == nil { try fill(); lineEnd = findCRLF() }
-                let size = Int(String(decoding: buffer[0..<lineEnd!], as: UTF8.self).split(separator: ";")[0], radix: 16) ?? 0
+                while lineEnd == nil {
+                    try fill()
+                    lineEnd = findCRLF()
+                }
+                let size =
+                    Int(String(decoding: buffer[0..<lineEnd!], as: UTF8.self).split(separator: ";")[0], radix: 16) ?? 0
                 buffer.removeFirst(lineEnd! + 2)
                 while buffer.count < size + 2 { try fill() }
                 body += buffer[0..<size]
@@ -243,7 +262,8 @@ final class HTTPClient {
 
     private func findHeadEnd() -> Int? {
         guard buffer.count >= 4 else { return nil }
-        for i in 0...(buffer.count - 4) where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
+        for i in 0...(buffer.count - 4)
+        where buffer[i] == 13 && buffer[i + 1] == 10 && buffer[i + 2] == 13 && buffer[i + 3] == 10 {
             return i
         }
         return nil
@@ -277,7 +297,8 @@ final class TrafficHarness {
             input = input.replacingOccurrences(of: "@\(name).port@", with: "\(port)")
             input = input.replacingOccurrences(of: "@\(name)@", with: "\(viaDNS ? "localhost" : "127.0.0.1"):\(port)")
         }
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-traffic-\(UUID().uuidString)")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attache-traffic-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let inputPath = directory.appendingPathComponent("input.yaml")
         try input.write(to: inputPath, atomically: true, encoding: .utf8)
@@ -287,11 +308,15 @@ final class TrafficHarness {
         // Exactly the `attache translate --output` code path, in-process.
         final class Sink: @unchecked Sendable { var text = "" }
         let sink = Sink()
-        let io = CommandIO(writeOut: { sink.text += String(decoding: $0, as: UTF8.self) }, writeErr: { sink.text += $0 + "\n" }, readIn: { [] })
+        let io = CommandIO(
+            writeOut: { sink.text += String(decoding: $0, as: UTF8.self) }, writeErr: { sink.text += $0 + "\n" },
+            readIn: { [] })
         let output = directory.appendingPathComponent("out")
         let status = AttacheCLI.main(
-            ["translate", "--output", output.path, "--listen-address", "127.0.0.1", "--listen-port", "\(listenPort)",
-             "--admin-port", "\(adminPort)"] + extraArguments + [inputPath.path], io: io)
+            [
+                "translate", "--output", output.path, "--listen-address", "127.0.0.1", "--listen-port", "\(listenPort)",
+                "--admin-port", "\(adminPort)",
+            ] + extraArguments + [inputPath.path], io: io)
         translateOutput = sink.text
         guard status == 0 else {
             backends.stop()
@@ -299,7 +324,8 @@ final class TrafficHarness {
             throw HarnessError("attache translate exited \(status):\n\(sink.text)")
         }
         do {
-            envoy = try EnvoyProcess(bootstrapPath: output.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+            envoy = try EnvoyProcess(
+                bootstrapPath: output.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
         } catch {
             // No Envoy (the test is then skipped) or it would not start: nothing of this harness may stay behind.
             backends.stop()
@@ -310,14 +336,18 @@ final class TrafficHarness {
     }
 
     /// One request through Envoy.
-    func request(_ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = []) throws -> HTTPResponse {
+    func request(_ path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [])
+        throws -> HTTPResponse
+    {
         try client.send(method: method, path: path, host: host, headers: headers)
     }
 
     /// Sends `n` requests (stopping early only at the deadline) and counts responses by backend; a response that
     /// did not come from a backend counts as `status:<code>`.
-    func count(_ n: Int, path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [],
-               deadline: TimeInterval = 60) throws -> [String: Int] {
+    func count(
+        _ n: Int, path: String, method: String = "GET", host: String = "example.com", headers: [(String, String)] = [],
+        deadline: TimeInterval = 60
+    ) throws -> [String: Int] {
         var counts: [String: Int] = [:]
         let stopAt = Date().addingTimeInterval(deadline)
         for _ in 0..<n where Date() < stopAt {
@@ -339,7 +369,10 @@ final class TrafficHarness {
 
 /// Asserts that `backend` got a share `p` of `n` requests, within 4 standard deviations of the binomial
 /// distribution (a false alarm about once in 16,000 runs). p = 0 or 1 must hold exactly.
-func assertShare(_ counts: [String: Int], _ backend: String, _ p: Double, of n: Int, file: StaticString = #filePath, line: UInt = #line) {
+func assertShare(
+    _ counts: [String: Int], _ backend: String, _ p: Double, of n: Int, file: StaticString = #filePath,
+    line: UInt = #line
+) {
     let total = counts.values.reduce(0, +)
     XCTAssertEqual(total, n, "not all \(n) requests completed: \(counts)", file: file, line: line)
     let observed = counts[backend] ?? 0
