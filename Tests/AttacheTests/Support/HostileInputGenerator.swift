@@ -1,25 +1,5 @@
 import Foundation
 
-/// A seeded random number generator (SplitMix64): the same seed gives the same inputs on every machine, so a
-/// failure reported with its seed can be replayed.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &self) < probability }
-
-    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &self)] }
-}
-
 /// Generates Kubernetes documents full of values that are plausible but hostile to Envoy: every Mapping field, every
 /// YAML type, empty and huge strings, unicode, control characters, reserved header names, `%` in header values, odd
 /// regexes, numbers at the edges of Envoy's ranges, odd service addresses and endpoint IPs. Documents are written as
