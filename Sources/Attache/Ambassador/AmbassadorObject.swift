@@ -5,7 +5,10 @@ import YAML
 /// reader), so that its node tree can be let go at once. Immutable: the sidecar's document cache keeps these between
 /// runs for documents that did not change. Everything that depends on other objects (duplicates, the Module's
 /// `regex_max_size`, resolvers, processing order) is done later, in `collectAmbassadorResources`.
-public struct AmbassadorObject: Sendable {
+///
+/// A class with constant fields: tens of thousands of these are passed from the parse workers through the document
+/// cache to collect, and copying a struct of a dozen references costs a reference count for each of them.
+public final class AmbassadorObject: Sendable {
     /// What the object is to Ambassador, decoded.
     enum Content: Sendable {
         case mapping(DecodedMapping)
@@ -32,11 +35,26 @@ public struct AmbassadorObject: Sendable {
     public let apiVersion: String
     public let location: SourceLocation
     public let origin: KubernetesObject.Origin
-    /// Emissary's processing order key; see `KubernetesObject.processingKey`.
-    public let processingKey: String
+    /// Emissary's processing order key; see `KubernetesObject.processingKey`. Computed when asked (for duplicates):
+    /// most objects never need it.
+    public var processingKey: String {
+        emissaryProcessingKey(name: reference.name, namespace: reference.namespace, origin: origin)
+    }
     let content: Content
     /// What checking `ambassador_id` reported: said whether or not the object counts.
     let ownershipDiagnostics: [Diagnostic]
+
+    init(
+        reference: ObjectReference, apiVersion: String, location: SourceLocation, origin: KubernetesObject.Origin,
+        content: Content, ownershipDiagnostics: [Diagnostic]
+    ) {
+        self.reference = reference
+        self.apiVersion = apiVersion
+        self.location = location
+        self.origin = origin
+        self.content = content
+        self.ownershipDiagnostics = ownershipDiagnostics
+    }
 }
 
 /// The per-object transform the pipeline hands the Kubernetes reader: an object → what it is to this Ambassador
@@ -67,7 +85,7 @@ func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) ->
     }
     return AmbassadorObject(
         reference: object.reference, apiVersion: object.apiVersion, location: object.location, origin: object.origin,
-        processingKey: object.processingKey, content: content, ownershipDiagnostics: ownership.items)
+        content: content, ownershipDiagnostics: ownership.items)
 }
 
 /// An Ambassador object decoded when its `ambassador_id` makes it ours, `.notOurs` otherwise.
@@ -90,10 +108,12 @@ extension KubernetesObject {
     /// Emissary processes objects sorted by `name.namespace.N`: N is 1 for a resource, and the document's
     /// index for an annotation, keyed by the annotated object's name and namespace. Tie-breaks in route order
     /// follow this order.
-    var processingKey: String {
-        switch origin {
-        case .document: return "\(name).\(namespace).1"
-        case .annotation(let owner, let index): return "\(owner.name).\(owner.namespace).\(index)"
-        }
+    var processingKey: String { emissaryProcessingKey(name: name, namespace: namespace, origin: origin) }
+}
+
+private func emissaryProcessingKey(name: String, namespace: String, origin: KubernetesObject.Origin) -> String {
+    switch origin {
+    case .document: return "\(name).\(namespace).1"
+    case .annotation(let owner, let index): return "\(owner.name).\(owner.namespace).\(index)"
     }
 }

@@ -8,8 +8,9 @@ import YAML
 /// One Kubernetes object, wherever it came from, with enough context to point diagnostics at its lines.
 ///
 /// Lives only while its document is read: the reader hands it to the caller's per-object transform (the Ambassador
-/// stage decodes it there) and lets its node tree go.
-public struct KubernetesObject: Sendable {
+/// stage decodes it there) and lets its node tree go. A class with constant fields, so that handing it on is one
+/// reference count rather than one per field.
+public final class KubernetesObject: Sendable {
     /// Where an object was written.
     public enum Origin: Sendable, Equatable {
         /// A document (or an item of a `kind: List`) in an input file.
