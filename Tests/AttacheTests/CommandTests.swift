@@ -18,6 +18,34 @@ final class CommandTests: XCTestCase {
         return (status, String(decoding: captured.out, as: UTF8.self), captured.err.joined(separator: "\n"))
     }
 
+    /// A Rollout without status is shown as a first release at weight 0 with every step still listed; Rollouts routed
+    /// by Istio or by replica counts are left out; a Rollout mid-update marks its current step.
+    func testRolloutPlanReadsStatusAsArgoDoes() {
+        let input = repositoryRoot.appendingPathComponent("fixtures/rollout-no-status-other-routers/input.yaml").path
+        let plan = run(["rollout", "plan", input])
+        XCTAssertEqual(plan.status, 0, plan.err)
+        XCTAssertTrue(plan.out.contains("Rollout default/shop:"), plan.out)
+        XCTAssertTrue(plan.out.contains("no status (never reconciled)"), plan.out)
+        XCTAssertTrue(plan.out.contains("canary weight now 0%"), plan.out)
+        XCTAssertTrue(plan.out.contains("setWeight: 30"), plan.out)
+        XCTAssertFalse(plan.out.contains("→"), "a first release is at no step:\n\(plan.out)")
+        XCTAssertFalse(plan.out.contains("mesh"), plan.out)
+        XCTAssertFalse(plan.out.contains("replicas-only"), plan.out)
+
+        let midUpdate = run(
+            ["rollout", "plan", "-"],
+            stdin: """
+                apiVersion: argoproj.io/v1alpha1
+                kind: Rollout
+                metadata: {name: shop}
+                spec: {strategy: {canary: {stableService: a, canaryService: b, trafficRouting: {ambassador: {mappings: [m]}},
+                  steps: [{setWeight: 30}, {pause: {}}]}}}
+                status: {stableRS: 6b8d9f7c4, currentPodHash: 7f5c6d8b9, currentStepIndex: 1}
+                """)
+        XCTAssertTrue(midUpdate.out.contains("at step 1, canary weight now 30%"), midUpdate.out)
+        XCTAssertTrue(midUpdate.out.contains("→ 1"), midUpdate.out)
+    }
+
     func testHelp() {
         XCTAssertEqual(run(["--help"]).status, 0)
         let help = run(["translate", "--help"])

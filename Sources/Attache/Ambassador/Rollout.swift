@@ -31,6 +31,9 @@ public struct Rollout: Sendable {
     public var location: SourceLocation
     public var stableService: String?
     public var canaryService: String?
+    /// What `spec.strategy.canary.trafficRouting` names (`ambassador`, `istio`, `smi`, `nginx`, `plugins`, ...);
+    /// nil without traffic routing (the controller then splits by replica counts).
+    public var router: String?
     /// `spec.strategy.canary.trafficRouting.ambassador.mappings`.
     public var mappings: [String]
     public var steps: [Step]
@@ -111,9 +114,13 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
         }
         currentStepIndex = max(0, i)
     }
+    let trafficRouting = canary?["trafficRouting"]
+    let router =
+        trafficRouting?["ambassador"] != nil ? "ambassador" : trafficRouting?.mapping?.first?.key.scalarText
     return Rollout(
         reference: object.reference, location: object.location,
         stableService: canary?["stableService"]?.scalarText, canaryService: canary?["canaryService"]?.scalarText,
+        router: router,
         mappings: (canary?["trafficRouting"]?["ambassador"]?["mappings"]?.sequence ?? []).compactMap(\.scalarText),
         steps: steps, aborted: status?["abort"]?.resolved == .bool(true),
         stableRS: status?["stableRS"]?.scalarText, currentPodHash: status?["currentPodHash"]?.scalarText,
@@ -121,8 +128,15 @@ func decodeRollout(_ object: KubernetesObject, log: inout DiagnosticLog) -> Roll
 }
 
 extension Rollout {
-    /// True when the Rollout routes through Ambassador (other Rollouts are none of Attaché's business).
-    var usesAmbassador: Bool { !mappings.isEmpty || stableService != nil }
+    /// True when the Rollout's traffic routing is Ambassador's. Rollouts routed by Istio, SMI, NGINX, a plugin, or
+    /// by replica counts alone are none of Attaché's business.
+    var usesAmbassador: Bool { router == "ambassador" }
+
+    /// Argo's `IsFullyPromoted`: the stable ReplicaSet is the current pod template's (`status.stableRS ==
+    /// status.currentPodHash`, absent fields counting as empty). A Rollout the controller never reconciled (no
+    /// `status`, as in git) is one: Argo deploys it as a first release, the new pods are the stable ones, and no
+    /// canary traffic flows.
+    var isFullyPromoted: Bool { (stableRS ?? "") == (currentPodHash ?? "") }
 
     /// The step index the Rollout is at: the override's, else `status.currentStepIndex` (missing = 0).
     func currentStep(_ override: RolloutOverride?) -> Int? {
@@ -134,14 +148,14 @@ extension Rollout {
         }
     }
 
-    /// The canary weight as the Argo controller decides it: aborted → 0; fully promoted (`stableRS ==
-    /// currentPodHash`) → 0; with steps, the last `setWeight` at or before the current index (0 if none), and 100
+    /// The canary weight as the Argo controller decides it: aborted → 0; fully promoted (`isFullyPromoted`, which
+    /// includes a Rollout without status) → 0; with steps, the last `setWeight` at or before the current index (0 if none), and 100
     /// once the index reaches the number of steps; no steps → 0. An override replaces the status.
     func canaryWeight(_ override: RolloutOverride?) -> Int {
         if case .weight(let w)? = override { return w }
         if override == nil {
             if aborted { return 0 }
-            if let stableRS, let currentPodHash, stableRS == currentPodHash { return 0 }
+            if isFullyPromoted { return 0 }
         }
         guard !steps.isEmpty, let index = currentStep(override) else { return 0 }
         if index >= steps.count { return 100 }
@@ -155,7 +169,7 @@ extension Rollout {
     /// The header routes in force at the current step: each `setHeaderRoute` at or before it, until one of the
     /// same name with no `match` removes it; none once the rollout is over, aborted or promoted.
     func headerRoutes(_ override: RolloutOverride?) -> [(name: String, match: [HeaderRouteMatch])] {
-        if override == nil, aborted || (stableRS != nil && stableRS == currentPodHash) { return [] }
+        if override == nil, aborted || isFullyPromoted { return [] }
         guard let index = currentStep(override), index < steps.count else { return [] }
         var routes: [(name: String, match: [HeaderRouteMatch])] = []
         for step in steps[0...index] {

@@ -51,7 +51,9 @@ enum RolloutCommand {
         for rollout in rollouts {
             let qualified = "\(rollout.reference.namespace)/\(rollout.reference.name)"
             let override = options.rolloutOverrides[qualified] ?? options.rolloutOverrides[rollout.reference.name]
-            let current = rollout.currentStep(override)
+            // A fully promoted Rollout is at no step: its canary takes nothing until its pod template changes.
+            let current =
+                override == nil && (rollout.aborted || rollout.isFullyPromoted) ? nil : rollout.currentStep(override)
             io.out(
                 "Rollout \(qualified): mappings \(rollout.mappings.joined(separator: ", ")); stable \(rollout.stableService ?? "?"), canary \(rollout.canaryService ?? "?")"
             )
@@ -115,7 +117,10 @@ enum RolloutCommand {
         case .weight(let w)?: return "previewing weight \(w) (--rollout)"
         case nil:
             if rollout.aborted { return "aborted" }
-            if let stable = rollout.stableRS, stable == rollout.currentPodHash { return "fully promoted" }
+            if rollout.stableRS == nil, rollout.currentPodHash == nil {
+                return "no status (never reconciled): Argo deploys it as a first release, fully promoted"
+            }
+            if rollout.isFullyPromoted { return "fully promoted" }
             return "at step \(rollout.currentStepIndex ?? 0)"
         }
     }

@@ -64,10 +64,14 @@ func applyRollouts(
         let weight = rollout.canaryWeight(override)
         let headerRoutes = rollout.headerRoutes(override)
         // A header route's matchers reach Envoy as they are: a regex RE2 refuses, or a name Envoy refuses, would
-        // make it refuse the whole route configuration.
+        // make it refuse the whole route configuration. Every step's are checked, not only those in force: the
+        // controller reaches the others later, and `rollout plan` writes them all.
         let regexMaxSize = resources.module.regexMaxSize
-        if let problem = headerRoutes.flatMap(\.match).compactMap({ headerRouteProblem($0, regexMaxSize: regexMaxSize) }
-        ).first {
+        let allMatches = rollout.steps.flatMap { step -> [Rollout.HeaderRouteMatch] in
+            if case .setHeaderRoute(_, let match) = step { return match }
+            return []
+        }
+        if let problem = allMatches.lazy.compactMap({ headerRouteProblem($0, regexMaxSize: regexMaxSize) }).first {
             error(.rolloutInvalid, problem)
             continue
         }
