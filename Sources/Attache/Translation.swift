@@ -17,9 +17,12 @@ public struct Translation: Sendable {
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     /// translate's exit status: 0 clean (warnings allowed), 1 some objects rejected, 2 nothing translated.
-    public var exitStatus: Int32 {
+    public var exitStatus: Int32 { exitStatus(strict: false) }
+
+    /// The exit status; with `strict` (`--strict`, for CI gates) a warning counts as a rejection: 1.
+    public func exitStatus(strict: Bool) -> Int32 {
         if !isComplete { return 2 }
-        return hasErrors ? 1 : 0
+        return hasErrors || (strict && diagnostics.contains { $0.severity == .warning }) ? 1 : 0
     }
 }
 

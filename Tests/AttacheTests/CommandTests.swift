@@ -52,16 +52,81 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(help.status, 0)
         XCTAssertTrue(help.out.contains("--ambassador-id"))
         XCTAssertTrue(help.out.contains("--listen-port"))
+        XCTAssertTrue(help.out.contains("--strict"))
+        // `help COMMAND` is the command's help; rollout's is plan's, and `rollout --help` is not an error.
+        XCTAssertEqual(run(["help", "translate"]).out, help.out)
+        let rolloutHelp = run(["rollout", "--help"])
+        XCTAssertEqual(rolloutHelp.status, 0, rolloutHelp.err)
+        XCTAssertEqual(run(["help", "rollout"]).out, rolloutHelp.out)
+        XCTAssertTrue(rolloutHelp.out.contains("DIR/<namespace>-<rollout>/step-N/"), rolloutHelp.out)
+        // explain and diff list only the options that change what they answer.
+        for command in ["explain", "diff"] {
+            let text = run([command, "--help"]).out
+            XCTAssertTrue(text.contains("--ambassador-id"), text)
+            XCTAssertFalse(text.contains("--listen-port") || text.contains("--admin-port"), "\(command): \(text)")
+        }
+        let version = run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        XCTAssertEqual(version.out, "attache \(AttacheCLI.version)\n")
     }
 
     func testUsageErrorsExitTwoWithSuggestions() {
         let unknown = run(["translate", "--listen-prot", "1", "x.yaml"])
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.err.contains("did you mean --listen-port?"), unknown.err)
+        // The error and one line pointing at the help, not the whole help.
+        XCTAssertEqual(unknown.err.split(separator: "\n").count, 2, unknown.err)
+        XCTAssertTrue(unknown.err.hasSuffix("run `attache translate --help` for usage"), unknown.err)
         XCTAssertEqual(run(["tranlsate"]).status, 2)
         XCTAssertTrue(run(["tranlsate"]).err.contains("did you mean translate?"))
         XCTAssertEqual(run(["translate"]).status, 2)
         XCTAssertEqual(run(["translate", "--listen-port", "http", "-"]).status, 2)
+    }
+
+    /// explain reads the request as curl would: a Host or :authority header is the host, a method may be any
+    /// upper-case token, a URL may be host/path, and a header without a colon is a specific error.
+    func testExplainRequestSyntax() {
+        let yaml = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: api}
+            spec: {prefix: /, service: api, host: shop.example.com}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: frontend}
+            spec: {prefix: /, service: frontend}
+            """
+        for request in [
+            ["/x", "-H", "Host: shop.example.com"], ["/x", "-H", ":authority: Shop.Example.com"],
+            ["shop.example.com/x"], ["PURGE", "shop.example.com/x"],
+        ] {
+            let result = run(["explain", "-"] + request, stdin: yaml)
+            XCTAssertEqual(result.status, 0, "\(request): \(result.err)")
+            XCTAssertTrue(result.out.contains("Mapping default/api"), "\(request): \(result.out)")
+        }
+        XCTAssertTrue(run(["explain", "-", "PURGE", "shop.example.com/x"], stdin: yaml).out.hasPrefix("PURGE "))
+        XCTAssertTrue(run(["explain", "-", "/x"], stdin: yaml).out.contains("Mapping default/frontend"))
+        let noColon = run(["explain", "-", "/x", "-H", "gray"], stdin: yaml)
+        XCTAssertEqual(noColon.status, 2)
+        XCTAssertTrue(noColon.err.contains("-H 'gray' is not a header"), noColon.err)
+    }
+
+    /// --strict turns warnings into exit 1 for CI gates; without it, warnings keep exit 0.
+    func testStrictFailsOnWarnings() {
+        let warned = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: a}
+            spec: {prefix: /a/, service: a, method: get}
+            """
+        let plain = run(["translate", "-"], stdin: warned)
+        XCTAssertEqual(plain.status, 0, plain.err)
+        XCTAssertTrue(plain.err.contains("warning"), plain.err)
+        XCTAssertEqual(run(["translate", "--strict", "-"], stdin: warned).status, 1)
+        let clean =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        XCTAssertEqual(run(["translate", "--strict", "-"], stdin: clean).status, 0)
     }
 
     func testStdinAndExitStatuses() throws {

@@ -16,8 +16,12 @@ public enum AttacheCLI {
           explain PATH... [METHOD] URL [-H 'NAME: VALUE']   where one request goes, and why
           diff OLD NEW           what a change does to routing (weights, routes, clusters, endpoints)
 
-        Run `attache COMMAND --help` for a command's options.
+        Run `attache COMMAND --help` (or `attache help COMMAND`) for a command's options, `attache --version` for
+        the version.
         """
+
+    /// This build's version, printed by `--version` and in `watch`'s first log line.
+    public static let version = "0.2.0"
 
     static let commands = ["translate", "rollout", "watch", "explain", "diff"]
 
@@ -39,13 +43,19 @@ public enum AttacheCLI {
             return ExplainCommand.run(rest, io: io)
         case "diff":
             return DiffCommand.run(rest, io: io)
+        case "help" where rest.count == 1 && commands.contains(rest[0]):
+            // `attache help rollout` shows `rollout plan`'s help: plan is rollout's only subcommand.
+            return main(rest[0] == "rollout" ? ["rollout", "plan", "--help"] : [rest[0], "--help"], io: io)
         case "--help", "-h", "help":
             io.out(usage)
+            return ExitStatus.success
+        case "--version", "version":
+            io.out("attache \(version)")
             return ExitStatus.success
         default:
             let hint =
                 closestName(to: command, among: commands, maximumDistance: 3).map { " (did you mean \($0)?)" } ?? ""
-            io.writeErr("attache: unknown command \(command)\(hint)\n\(usage)")
+            io.writeErr("attache: unknown command \(command)\(hint)\nrun `attache --help` for usage")
             return ExitStatus.failure
         }
     }

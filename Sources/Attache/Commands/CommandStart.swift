@@ -1,7 +1,8 @@
 import Foundation
 
-/// Options every pipeline command accepts (translate, and the commands built on it).
-let translationOptionTable: [ArgumentParser.Option] = [
+/// Where the Envoy that runs the output listens: for the commands that write Envoy config (translate, rollout plan,
+/// watch).
+let envoyOptionTable: [ArgumentParser.Option] = [
     .init(
         name: "--listen-address", takesValue: true, help: "address of Envoy's HTTP listener (default 0.0.0.0)",
         valueName: "ADDR"),
@@ -11,6 +12,14 @@ let translationOptionTable: [ArgumentParser.Option] = [
     .init(
         name: "--admin-port", takesValue: true, help: "port of Envoy's admin listener on 127.0.0.1 (default 9901)",
         valueName: "PORT"),
+]
+
+/// For the commands CI runs as gates (translate, rollout plan).
+let strictOption = ArgumentParser.Option(
+    name: "--strict", takesValue: false, help: "exit 1 on any warning too, not only on rejected objects (for CI)")
+
+/// What decides the routing: every pipeline command accepts these.
+let routingOptionTable: [ArgumentParser.Option] = [
     .init(
         name: "--ambassador-id", takesValue: true,
         help: "read objects whose ambassador_id names this id (default \"default\")", valueName: "ID"),
@@ -50,7 +59,7 @@ extension TranslationOptions {
 
 /// Parses translation options alone (fixture `args` files use this).
 public func parseTranslationOptions(_ arguments: [String]) throws(UsageError) -> TranslationOptions {
-    let parsed = try ArgumentParser(options: translationOptionTable, arguments: arguments)
+    let parsed = try ArgumentParser(options: envoyOptionTable + routingOptionTable, arguments: arguments)
     guard parsed.positional.isEmpty else { throw UsageError(message: "unexpected argument \(parsed.positional[0])") }
     return try TranslationOptions(parsed)
 }
@@ -75,7 +84,7 @@ struct CommandStart {
             }
             return CommandStart(parsed: parsed, options: options)
         } catch {
-            io.writeErr("attache \(name): \(error.message)\n\(usage)")
+            io.writeErr("attache \(name): \(error.message)\nrun `attache \(name) --help` for usage")
             exitStatus = ExitStatus.failure
             return nil
         }

@@ -10,7 +10,7 @@ enum DiffCommand {
                 name: "--new", takesValue: true, help: "an input path of the new side (repeatable)", valueName: "PATH"),
             .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
         ]
-        + translationOptionTable
+        + routingOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -45,7 +45,9 @@ enum DiffCommand {
         guard !oldPaths.isEmpty, !newPaths.isEmpty,
             oldPaths.isEmpty || parsed.positional.isEmpty || parsed.positional.count == 2
         else {
-            io.writeErr("attache diff: give OLD and NEW, or --old PATH... and --new PATH...\n\(usage)")
+            io.writeErr(
+                "attache diff: give OLD and NEW, or --old PATH... and --new PATH...\nrun `attache diff --help` for usage"
+            )
             return ExitStatus.failure
         }
         let format = parsed.value("--format") ?? "text"

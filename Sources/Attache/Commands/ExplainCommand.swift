@@ -8,7 +8,7 @@ enum ExplainCommand {
             .init(name: "--header", takesValue: true, help: "same as -H", valueName: "'NAME: VALUE'"),
             .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
         ]
-        + translationOptionTable
+        + routingOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -25,6 +25,18 @@ enum ExplainCommand {
 
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]
 
+    static let seeHelp = "run `attache explain --help` for usage"
+
+    /// A standard method in any case, or an extension method as HTTP writes them (`PURGE`, `PROPFIND`): upper-case
+    /// letters, digits, `-` and `_`.
+    static func isMethod(_ word: String) -> Bool {
+        if methods.contains(word.uppercased()) { return true }
+        guard let first = word.unicodeScalars.first, ("A"..."Z").contains(first) else { return false }
+        return word.unicodeScalars.allSatisfy {
+            ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_"
+        }
+    }
+
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
         // A request typed as one quoted string ("GET https://x/y -H 'a: b'") is split as a shell would.
         var status = ExitStatus.success
@@ -37,27 +49,26 @@ enum ExplainCommand {
         }
         let parsed = start.parsed
         let options = start.options
-        // Paths come first; the request starts at a method or a URL.
-        let positional = parsed.positional
-        guard
-            let start = positional.firstIndex(where: {
-                methods.contains($0.uppercased()) || $0.contains("://")
-                    || $0.hasPrefix("/") && !FileManager.default.fileExists(atPath: $0)
-            })
-        else {
-            io.writeErr("attache explain: no request given (e.g. GET https://example.com/path)\n\(usage)")
+        // Paths come first, then an optional METHOD, then the URL (always the last word).
+        var words = parsed.positional
+        guard words.count >= 2, let url = words.popLast() else {
+            io.writeErr("attache explain: give input paths, then [METHOD] URL (e.g. GET https://example.com/path)")
+            io.writeErr(seeHelp)
             return ExitStatus.failure
         }
-        var requestWords = Array(positional[start...])
-        let method = methods.contains(requestWords[0].uppercased()) ? requestWords.removeFirst() : nil
-        let paths = Array(positional[..<start])
-        guard !paths.isEmpty, requestWords.count == 1,
-            let request = ProbeRequest.parse(
-                method: method, url: requestWords[0], headers: parsed.allValues("-H") + parsed.allValues("--header"))
-        else {
-            io.writeErr("attache explain: give input paths, then [METHOD] URL (headers as -H 'name: value')\n\(usage)")
+        var method: String?
+        if words.count >= 2, let word = words.last, isMethod(word), !FileManager.default.fileExists(atPath: word) {
+            method = words.removeLast()
+        }
+        let request: ProbeRequest
+        do {
+            request = try ProbeRequest.parse(
+                method: method, url: url, headers: parsed.allValues("-H") + parsed.allValues("--header"))
+        } catch {
+            io.writeErr("attache explain: \(error.message)")
             return ExitStatus.failure
         }
+        let paths = words
         let format = parsed.value("--format") ?? "text"
         guard format == "text" || format == "json" else {
             io.writeErr("attache explain: --format is text or json")
@@ -80,7 +91,7 @@ enum ExplainCommand {
     /// single and double quotes.
     static func splitQuotedRequest(_ argument: String) -> [String] {
         guard argument.contains(" "), let first = argument.split(separator: " ").first,
-            methods.contains(first.uppercased())
+            isMethod(String(first))
         else { return [argument] }
         var words: [String] = [], current = "", quote: Character?
         for character in argument {

@@ -1,16 +1,16 @@
 import Foundation
 
 /// `attache rollout plan [options] PATH...`: each Argo Rollout's steps with the canary weight at each, and which
-/// step is current; with `--output DIR`, the Envoy config of every step in `DIR/<rollout>/step-N/` (the last one,
+/// step is current; with `--output DIR`, the Envoy config of every step in `DIR/<namespace>-<rollout>/step-N/` (the last one,
 /// N = number of steps, is the promoted end state) so that a reviewer can diff step against step.
 enum RolloutCommand {
     static let options: [ArgumentParser.Option] =
         [
             .init(
                 name: "--output", takesValue: true,
-                help: "write the Envoy config of every step into DIR/<rollout>/step-N/", valueName: "DIR")
+                help: "write the Envoy config of every step into DIR/<namespace>-<rollout>/step-N/", valueName: "DIR")
         ]
-        + translationOptionTable
+        + envoyOptionTable + routingOptionTable + [strictOption]
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -24,8 +24,12 @@ enum RolloutCommand {
         """
 
     static func run(_ arguments: [String], io: CommandIO) -> Int32 {
+        if arguments.first == "--help" || arguments.first == "-h" {
+            io.out(usage)
+            return ExitStatus.success
+        }
         guard arguments.first == "plan" else {
-            io.writeErr("attache rollout: the only subcommand is `plan`\n\(usage)")
+            io.writeErr("attache rollout: the only subcommand is `plan`\nrun `attache rollout plan --help` for usage")
             return ExitStatus.failure
         }
         var status = ExitStatus.success
@@ -39,7 +43,7 @@ enum RolloutCommand {
         let parsed = start.parsed
         let options = start.options
         guard !parsed.positional.isEmpty else {
-            io.writeErr("attache rollout plan: no input paths\n\(usage)")
+            io.writeErr("attache rollout plan: no input paths\nrun `attache rollout plan --help` for usage")
             return ExitStatus.failure
         }
         let (translation, inputs) = loadAndTranslate(
@@ -96,7 +100,7 @@ enum RolloutCommand {
                 )
             }
         }
-        return translation.exitStatus
+        return translation.exitStatus(strict: parsed.has("--strict"))
     }
 
     static func describe(_ step: Rollout.Step) -> String {

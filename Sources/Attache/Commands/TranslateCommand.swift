@@ -9,7 +9,7 @@ enum TranslateCommand {
                 help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap",
                 valueName: "DIR")
         ]
-        + translationOptionTable
+        + envoyOptionTable + routingOptionTable + [strictOption]
         + [
             .init(
                 name: "--timings", takesValue: false,
@@ -26,7 +26,8 @@ enum TranslateCommand {
         (a file, a directory read recursively for *.yaml, *.yml and *.json, or - for standard input) and
         prints the Envoy v3 bootstrap that routes as Emissary-ingress would.
 
-        Exit status: 0 translated, 1 some objects were rejected (the rest was translated), 2 nothing translated.
+        Exit status: 0 translated, 1 some objects were rejected (the rest was translated; with --strict also on any
+        warning), 2 nothing translated.
 
         options:
         \(ArgumentParser.help(options))
@@ -43,7 +44,7 @@ enum TranslateCommand {
         let parsed = start.parsed
         let options = start.options
         guard !parsed.positional.isEmpty else {
-            io.writeErr("attache translate: no input paths\n\(usage)")
+            io.writeErr("attache translate: no input paths\nrun `attache translate --help` for usage")
             return ExitStatus.failure
         }
         let outputDirectory = parsed.value("--output")
@@ -90,7 +91,7 @@ enum TranslateCommand {
             io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")
         }
-        let exitStatus = translation.exitStatus
+        let exitStatus = translation.exitStatus(strict: parsed.has("--strict"))
         // Freeing every route and cluster one by one is slow at the end of a large run: another thread does it,
         // and a process that exits first leaves it to the kernel.
         releaseInBackground(consume translation)

@@ -20,7 +20,7 @@ enum WatchCommand {
                 help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects",
                 valueName: "URL"),
         ]
-        + translationOptionTable
+        + envoyOptionTable + routingOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -46,11 +46,13 @@ enum WatchCommand {
         let parsed = start.parsed
         let options = start.options
         guard let directory = parsed.value("--xds-dir") else {
-            io.writeErr("attache watch: --xds-dir DIR is required\n\(usage)")
+            io.writeErr("attache watch: --xds-dir DIR is required\nrun `attache watch --help` for usage")
             return ExitStatus.failure
         }
         guard !parsed.positional.isEmpty, !parsed.positional.contains("-") else {
-            io.writeErr("attache watch: give the input paths to watch (standard input cannot be watched)\n\(usage)")
+            io.writeErr(
+                "attache watch: give the input paths to watch (standard input cannot be watched)\nrun `attache watch --help` for usage"
+            )
             return ExitStatus.failure
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path

@@ -33,9 +33,16 @@ public struct ProbeRequest: Sendable, Equatable {
             && a.headers.map(\.value) == b.headers.map(\.value)
     }
 
-    /// Parses `[METHOD] URL` plus `name: value` headers. The URL may be `https://host/path?query`, `host/path` or
-    /// `/path` (host `example.com`).
-    public static func parse(method: String?, url: String, headers: [String]) -> ProbeRequest? {
+    /// Why a typed request cannot be read.
+    public struct SyntaxError: Error, Equatable {
+        public var message: String
+    }
+
+    /// Parses `[METHOD] URL` plus `name: value` headers, as curl reads them. The URL may be
+    /// `https://host/path?query`, `host/path` or `/path` (host `example.com`). A `Host` or `:authority` header is the
+    /// request's host (it replaces the URL's, as it does for Envoy); `:method` is its method. Pseudo-header names keep
+    /// their leading colon (`:authority: x`).
+    public static func parse(method: String?, url: String, headers: [String]) throws(SyntaxError) -> ProbeRequest {
         var rest = Substring(url)
         if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
         var host = "example.com"
@@ -44,6 +51,7 @@ public struct ProbeRequest: Sendable, Equatable {
             host = String(rest[..<end])
             rest = rest[end...]
         }
+        guard !host.isEmpty else { throw SyntaxError(message: "the URL \"\(url)\" has no host") }
         var path = String(rest)
         var query: [(String, String)] = []
         if let mark = path.firstIndex(of: "?") {
@@ -54,18 +62,32 @@ public struct ProbeRequest: Sendable, Equatable {
             path = String(path[..<mark])
         }
         if path.isEmpty { path = "/" }
+        var method = (method ?? "GET").uppercased()
         var parsed: [(String, String)] = []
         for header in headers {
-            guard let colon = header.firstIndex(of: ":") else { return nil }
-            parsed.append(
-                (
-                    header[..<colon].trimmingCharacters(in: .whitespaces).lowercased(),
-                    header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-                ))
+            // The name ends at the first colon after its first character: `:authority: x` is `:authority`.
+            let searchFrom = header.hasPrefix(":") ? header.index(after: header.startIndex) : header.startIndex
+            guard let colon = header[searchFrom...].firstIndex(of: ":") else {
+                throw SyntaxError(
+                    message: "-H '\(header)' is not a header: write it as 'NAME: VALUE' (e.g. -H '\(header): true')")
+            }
+            let name = header[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            let value = header[header.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty, name != ":" else { throw SyntaxError(message: "-H '\(header)' has no header name") }
+            switch name {
+            case "host", ":authority": host = value
+            case ":method": method = value.uppercased()
+            case ":path", ":scheme":
+                throw SyntaxError(message: "-H '\(header)': give the \(name.dropFirst()) in the URL")
+            default:
+                if name.hasPrefix(":") {
+                    throw SyntaxError(message: "-H '\(header)': \(name) is not an HTTP/2 pseudo-header Envoy matches")
+                }
+                parsed.append((name, value))
+            }
         }
-        guard !host.isEmpty else { return nil }
-        return ProbeRequest(
-            method: (method ?? "GET").uppercased(), host: host, path: path, query: query, headers: parsed)
+        guard !host.isEmpty else { throw SyntaxError(message: "the request's Host is empty") }
+        return ProbeRequest(method: method, host: host, path: path, query: query, headers: parsed)
     }
 
     private static func percentDecoded(_ text: Substring) -> String {
