@@ -131,13 +131,41 @@ final class RoutingTests: XCTestCase {
         XCTAssertTrue(names[1].hasPrefix("cluster_svc1_prod_"))
         XCTAssertLessThanOrEqual(names[2].count, 60)
         XCTAssertEqual(clusterNames(for: [long, slow, plain]), names.reversed(), "names do not depend on order")
-        // Two hosts that sanitise to the same text still get different names.
-        let dotted = UpstreamCluster.Identity(
-            discovery: .dns(host: "a.b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
-        let underscored = UpstreamCluster.Identity(
-            discovery: .dns(host: "a_b", port: 80), tls: false, connectTimeoutMs: 3000, ipv6: false)
-        let clash = clusterNames(for: [dotted, underscored])
-        XCTAssertNotEqual(clash[0], clash[1])
+    }
+
+    /// A cluster's name depends on its identity alone: adding or removing other clusters never renames it, also
+    /// among hosts whose readable forms would collide (`a_b`, `a.b`, `a-b`; `a.8080` against `a` on port 8080;
+    /// `a.tls` against `a` over TLS). Seeded random sets of such hosts, named together and apart.
+    func testClusterNamesDependOnlyOnTheirOwnIdentity() {
+        func identity(_ host: String, _ port: Int = 80, tls: Bool = false, connect: Int = 3000)
+            -> UpstreamCluster.Identity
+        {
+            UpstreamCluster.Identity(
+                discovery: .dns(host: host, port: port), tls: tls, connectTimeoutMs: connect, ipv6: false)
+        }
+        let tricky = [
+            identity("a.b"), identity("a_b"), identity("a-b"), identity("a", 8080), identity("a.8080"),
+            identity("a", 443, tls: true), identity("a.tls"), identity("a.tls", 443, tls: true),
+            identity("a", 8443, tls: true),
+            identity("a.8443", 443, tls: true), identity("a.b", connect: 100), identity("a.0badcafe"), identity("A.B"),
+            identity("10.0.0.7", 9000), identity("fd00::7", 9000),
+            UpstreamCluster.Identity(
+                discovery: .endpoints(namespace: "ns", service: "a", port: 80), tls: false, connectTimeoutMs: 3000,
+                ipv6: false),
+        ]
+        let alone = tricky.map { clusterNames(for: [$0])[0] }
+        XCTAssertEqual(Set(alone).count, tricky.count, "distinct identities, distinct names: \(alone)")
+        XCTAssertEqual(clusterNames(for: tricky), alone, "named together as apart")
+        XCTAssertEqual(alone[0], "cluster_a_b")
+        XCTAssertEqual(alone[2], "cluster_a-b")
+        XCTAssertEqual(alone[3], "cluster_a_8080")
+        XCTAssertEqual(alone[5], "cluster_a_tls")
+        XCTAssertTrue(alone[1].hasPrefix("cluster_a_b_") && alone[4].hasPrefix("cluster_a_8080_"), "\(alone)")
+        var generator = seededRandom()
+        for _ in 0..<200 {
+            let subset = tricky.filter { _ in Bool.random(using: &generator) }
+            XCTAssertEqual(clusterNames(for: subset), subset.map { clusterName($0) })
+        }
     }
 
 }

@@ -1,53 +1,82 @@
-/// Cluster names: readable, unique, at most 60 characters, and the same on every run.
+/// Cluster names: readable, unique, at most 60 characters, and each a function of its own identity only, so that
+/// adding or removing other Mappings never renames a cluster (under the sidecar a rename is a cluster removed and
+/// added: connections drained, stats reset).
 ///
-/// A DNS cluster is `cluster_<host with dots as _>`, plus `_<port>` when the port is not the scheme's default and
-/// `_tls` for https; an endpoint cluster is Emissary's `k8s/<namespace>/<service>/<port>`. Which fields make two clusters different is `UpstreamCluster.Identity`. A cluster whose
-/// settings differ from Ambassador's defaults, a name longer than 60 characters, and names that would collide all
-/// get an 8-hex-digit hash of the identity, so that adding a Mapping never renames an existing cluster.
+/// A DNS cluster is `cluster_<host>`, the host's dots written as `_`, plus `_<port>` when the port is not the
+/// scheme's default and `_tls` for https; an endpoint cluster is Emissary's `k8s/<namespace>/<service>/<port>`.
+/// Which fields make two clusters different is `UpstreamCluster.Identity`. The readable form is kept only where it
+/// names one identity and no other: the host holds only lower-case letters, digits, `-` and `.` (so `_` comes only
+/// from a dot), its last label is neither all digits (a port), `tls`, nor 8 hex digits (a hash), the settings are
+/// Ambassador's defaults, and the name fits in 60 characters. Any other cluster gets its readable prefix and an
+/// 8-hex-digit hash of the whole identity.
 ///
 /// `identities` must be distinct; the names come back in the same order.
 func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
-    let maxLength = 60
-    @Sendable func hasDefaultSettings(_ identity: UpstreamCluster.Identity) -> Bool {
-        identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
-    }
-    // Each name on its own (on all processors), except for counting which plain names collide.
-    // Hashed where they are made, so that counting them below hashes nothing.
-    let base = parallelMap(count: identities.count) { Prehashed(readableClusterName(identities[$0])) }
-    let baseNumber = numberByFirstOccurrence(base).number
-    // Only clusters that would keep the plain name can collide; the others always carry a hash.
-    var uses = [Int](repeating: 0, count: base.count)
-    for index in identities.indices where hasDefaultSettings(identities[index]) { uses[baseNumber[index]] += 1 }
-    let unique = identities.indices.map {
-        base[$0].key.utf8.count <= maxLength && uses[baseNumber[$0]] == 1 && hasDefaultSettings(identities[$0])
-    }
-    return parallelMap(count: identities.count) { index -> String in
-        if unique[index] { return base[index].key }
-        let suffix = "_" + stableHash(identityText(identities[index]))
-        return String(decoding: base[index].key.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
+    // Each name on its own, on all processors: a name depends on nothing but its identity.
+    let names = parallelMap(count: identities.count) { clusterName(identities[$0]) }
+    // Two identities could share a name only if their 32-bit hashes collide: then the later ones (in identity
+    // order, which is the routing model's) take a counter, the one case where a name depends on other clusters.
+    let numbered = numberByFirstOccurrence(names.map { Prehashed($0) })
+    guard numbered.first.count < names.count else { return names }
+    var seen = [Int](repeating: 0, count: numbered.first.count)
+    return names.indices.map { index in
+        let number = numbered.number[index]
+        seen[number] += 1
+        return seen[number] == 1 ? names[index] : names[index] + "_\(seen[number])"
     }
 }
 
-private func readableClusterName(_ identity: UpstreamCluster.Identity) -> String {
+/// The name of one cluster; see `clusterNames`.
+func clusterName(_ identity: UpstreamCluster.Identity) -> String {
+    let maxLength = 60
+    let hasDefaultSettings = identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
+    let readable: String
+    var unambiguous: Bool
     switch identity.discovery {
     case .dns(let host, let port):
-        var name = "cluster_" + sanitized(host)
-        if port != (identity.tls ? 443 : 80) { name += "_\(port)" }
-        if identity.tls { name += "_tls" }
-        return name
+        readable =
+            "cluster_" + sanitized(host) + (port != (identity.tls ? 443 : 80) ? "_\(port)" : "")
+            + (identity.tls ? "_tls" : "")
+        unambiguous = isReadableHost(host)
     case .endpoints(let namespace, let service, let port):
-        // Emissary's name for an endpoint set; Envoy accepts `/` in cluster names.
-        return "k8s/\(namespace)/\(service)/\(port)" + (identity.tls ? "_tls" : "")
+        // Emissary's name for an endpoint set; Envoy accepts `/` in cluster names. Namespace and Service names are
+        // DNS labels: no `/`, so the parts cannot run into each other.
+        readable = "k8s/\(namespace)/\(service)/\(port)" + (identity.tls ? "_tls" : "")
+        unambiguous = !namespace.utf8.contains(UInt8(ascii: "/")) && !service.utf8.contains(UInt8(ascii: "/"))
     }
+    unambiguous = unambiguous && hasDefaultSettings && readable.utf8.count <= maxLength
+    if unambiguous { return readable }
+    let suffix = "_" + stableHash(identityText(identity))
+    return String(decoding: readable.utf8.prefix(maxLength - suffix.utf8.count), as: UTF8.self) + suffix
 }
 
-/// Lowercase letters and digits stay; everything else becomes `_`.
+/// True when `host` reads back from its sanitised form alone: letters, digits, `-` and `.` only (so each `_` in the
+/// name was a dot), and a last label that cannot be mistaken for the port or `_tls` suffix or for a hash.
+private func isReadableHost(_ host: String) -> Bool {
+    let allowed = host.utf8.allSatisfy { byte in
+        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+    }
+    guard allowed else { return false }
+    let last =
+        host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).last.map(Array.init) ?? []
+    let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+    let isHex = { (byte: UInt8) in isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) }
+    if !last.isEmpty, last.allSatisfy(isDigit) { return false }
+    if last == Array("tls".utf8) { return false }
+    if last.count == 8, last.allSatisfy(isHex) { return false }
+    return true
+}
+
+/// Lower-case letters, digits and `-` stay; a dot, and anything else, becomes `_`.
 private func sanitized(_ text: String) -> String {
     String(
         decoding: text.utf8.map { byte -> UInt8 in
             let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
             return (lower >= UInt8(ascii: "a") && lower <= UInt8(ascii: "z"))
-                || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) ? lower : UInt8(ascii: "_")
+                || (lower >= UInt8(ascii: "0") && lower <= UInt8(ascii: "9")) || lower == UInt8(ascii: "-")
+                ? lower : UInt8(ascii: "_")
         }, as: UTF8.self)
 }
 
