@@ -129,6 +129,61 @@ final class CommandTests: XCTestCase {
         XCTAssertEqual(run(["translate", "--strict", "-"], stdin: clean).status, 0)
     }
 
+    /// diff reads back every file and directory Attaché writes: a bootstrap, routes.json, clusters.json, xDS files
+    /// and directories; files it cannot read are errors, never "no routing change".
+    func testDiffReadsWrittenEnvoyFiles() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("attache-diff-files-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func mappings(weight: Int) -> String {
+            """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: stable}
+            spec: {prefix: /shop/, service: shop}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: canary}
+            spec: {prefix: /shop/, service: shop-canary, weight: \(weight)}
+            """
+        }
+        for (side, weight) in [("a", 10), ("b", 30)] {
+            let input = directory.appendingPathComponent("\(side).yaml")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try mappings(weight: weight).write(to: input, atomically: true, encoding: .utf8)
+            let out = directory.appendingPathComponent("out-\(side)").path
+            XCTAssertEqual(run(["translate", "--output", out, input.path]).status, 0)
+            let xds = directory.appendingPathComponent("xds-\(side)")
+            try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+            XCTAssertEqual(run(["watch", "--once", "--xds-dir", xds.path, input.path]).status, 0)
+        }
+        let d = directory.path
+        for (old, new) in [
+            ("out-a/bootstrap.json", "out-b/bootstrap.json"), ("out-a/routes.json", "out-b/routes.json"),
+            ("xds-a/rds.json", "xds-b/rds.json"), ("xds-a", "xds-b"), ("out-a", "xds-b"),
+            ("a.yaml", "out-b/bootstrap.json"),
+        ] {
+            let diff = run(["diff", "\(d)/\(old)", "\(d)/\(new)"])
+            XCTAssertEqual(diff.status, 1, "\(old) → \(new): \(diff.out)\(diff.err)")
+            XCTAssertTrue(diff.out.contains("10% → 30%"), "\(old) → \(new): \(diff.out)")
+        }
+        for (old, new) in [
+            ("out-a/bootstrap.json", "xds-a"), ("out-a/clusters.json", "xds-b/cds.json"), ("a.yaml", "xds-a"),
+        ] {
+            let diff = run(["diff", "\(d)/\(old)", "\(d)/\(new)"])
+            XCTAssertEqual(diff.status, 0, "\(old) → \(new): \(diff.out)\(diff.err)")
+        }
+        let mixed = run(["diff", "\(d)/out-a/routes.json", "\(d)/out-b/clusters.json"])
+        XCTAssertEqual(mixed.status, 2, mixed.out)
+        let dynamic = run(["diff", "\(d)/xds-a/bootstrap.json", "\(d)/xds-b/bootstrap.json"])
+        XCTAssertEqual(dynamic.status, 2, dynamic.out)
+        XCTAssertTrue(dynamic.err.contains("diff the directory"), dynamic.err)
+        try Data("{\"hello\": 1}".utf8).write(to: directory.appendingPathComponent("other.json"))
+        let other = run(["diff", "\(d)/other.json", "\(d)/out-b/routes.json"])
+        XCTAssertEqual(other.status, 2, other.out)
+        XCTAssertTrue(other.err.contains("neither Kubernetes objects nor Envoy config"), other.err)
+    }
+
     func testStdinAndExitStatuses() throws {
         let good =
             "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"

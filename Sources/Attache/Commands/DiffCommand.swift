@@ -20,8 +20,10 @@ enum DiffCommand {
         Shows what Envoy will do differently: routes added, removed, or routing differently (weights as
         `svc-a 70% → 40%`, a different Mapping winning, rewrite, Host rewrite, timeout and header changes), clusters
         added, removed or changed field by field, endpoint churn, and diagnostics only one side has. Each side is
-        input paths (files, directories, -, or <(git show main:deploy/mappings.yaml)) or a directory written by
-        `attache translate --output`. Exit status as diff(1): 0 same, 1 different, 2 trouble.
+        input paths (files, directories, -, or <(git show main:deploy/mappings.yaml)), or Envoy config Attaché wrote:
+        a `translate --output` or `watch --xds-dir` directory, a bootstrap.json, routes.json or clusters.json, or an
+        xDS file (rds.json, cds.json); a file with routes only (or clusters only) is compared on that part.
+        Exit status as diff(1): 0 same, 1 different, 2 trouble.
 
         options:
         \(ArgumentParser.help(options))
@@ -60,10 +62,24 @@ enum DiffCommand {
         else {
             return ExitStatus.failure
         }
-        // A translated directory carries no diagnostics: compare them only when both sides are inputs.
+        // Written config carries no diagnostics: compare them only when both sides are inputs. A side that holds
+        // only routes (or only clusters) is compared on that part alone.
         let compareDiagnostics = old.diagnostics != nil && new.diagnostics != nil
+        var (oldModel, newModel) = (old.config.model, new.config.model)
+        if !old.config.hasRoutes || !new.config.hasRoutes {
+            oldModel.groups = []
+            newModel.groups = []
+        }
+        if !old.config.hasClusters || !new.config.hasClusters {
+            oldModel.clusters = []
+            newModel.clusters = []
+        }
+        if !old.config.hasRoutes && !new.config.hasClusters || !old.config.hasClusters && !new.config.hasRoutes {
+            io.writeErr("attache diff: one side holds only routes and the other only clusters: nothing to compare")
+            return ExitStatus.failure
+        }
         let diff = diffRouting(
-            old: old.model, new: new.model, oldDiagnostics: compareDiagnostics ? old.diagnostics ?? [] : [],
+            old: oldModel, new: newModel, oldDiagnostics: compareDiagnostics ? old.diagnostics ?? [] : [],
             newDiagnostics: compareDiagnostics ? new.diagnostics ?? [] : [])
         if format == "json" {
             io.writeOut(JSONWriter.render(diff.json))
@@ -73,18 +89,13 @@ enum DiffCommand {
         return diff.isEmpty ? ExitStatus.success : 1
     }
 
-    /// One side: a `translate --output` directory read back, or inputs translated.
+    /// One side: Envoy config Attaché wrote, read back (then it carries no diagnostics), or inputs translated.
     static func side(_ paths: [String], options: TranslationOptions, io: CommandIO, label: String) -> (
-        model: RoutingModel, diagnostics: [Diagnostic]?
+        config: ReadBackConfig, diagnostics: [Diagnostic]?
     )? {
-        var isDirectory: ObjCBool = false
-        if paths.count == 1, FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory),
-            isDirectory.boolValue,
-            FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.bootstrap),
-            FileManager.default.fileExists(atPath: paths[0] + "/" + OutputFiles.routes)
-        {
+        if paths.count == 1 {
             do {
-                return (try readTranslatedDirectory(paths[0]), nil)
+                if let config = try readEnvoyConfig(paths[0]) { return (config, nil) }
             } catch {
                 io.writeErr("attache diff: \(error)")
                 return nil
@@ -99,6 +110,6 @@ enum DiffCommand {
             io.writeErr("attache diff: the \(label) side could not be translated")
             return nil
         }
-        return (translation.model, translation.diagnostics)
+        return (ReadBackConfig(model: translation.model, hasRoutes: true, hasClusters: true), translation.diagnostics)
     }
 }

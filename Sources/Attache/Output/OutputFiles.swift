@@ -58,3 +58,11 @@ public enum OutputFiles {
         return StreamedFile(path: directory + "/" + name, marks: marks)
     }
 }
+
+/// The files `watch` writes into its xDS directory (`Sidecar/`), besides `endpoints/<cluster>.json`.
+public enum XDSFileNames {
+    public static let bootstrap = "bootstrap.json"
+    public static let listeners = "lds.json"
+    public static let clusters = "cds.json"
+    public static let routes = "rds.json"
+}

@@ -7,30 +7,132 @@ struct EnvoyConfigError: Error, CustomStringConvertible {
     var description: String { "\(path): \(reason)" }
 }
 
-/// Reads a directory written by `translate --output` back into a routing model, so that `diff` can compare it
-/// with inputs or with another such directory. Only what Attaché writes is understood.
-func readTranslatedDirectory(_ directory: String) throws(EnvoyConfigError) -> RoutingModel {
-    func load(_ name: String) throws(EnvoyConfigError) -> Any {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + name),
-            let value = try? JSONSerialization.jsonObject(with: data)
-        else { throw EnvoyConfigError(path: directory + "/" + name, reason: "is missing or not JSON") }
-        return value
+/// Envoy config read back for `diff`: the routing model it describes, and which parts it holds (a routes.json alone
+/// says nothing about clusters, and a clusters.json nothing about routes).
+struct ReadBackConfig {
+    var model: RoutingModel
+    var hasRoutes: Bool
+    var hasClusters: Bool
+}
+
+/// Reads Envoy config that Attaché wrote, so that `diff` can compare it with inputs or with other such config:
+/// a `translate --output` directory, a `watch` xDS directory, or one file (a bootstrap, routes.json, clusters.json,
+/// or an xDS DiscoveryResponse of routes or clusters). nil when `path` is none of these (then it is an input).
+/// Only what Attaché writes is understood; other Envoy config is an error, not a silent "no change".
+func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig? {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return nil }
+    let directory = path.hasSuffix("/") ? String(path.dropLast()) : path
+    if isDirectory.boolValue {
+        let has = { (name: String) in FileManager.default.fileExists(atPath: directory + "/" + name) }
+        if has(OutputFiles.bootstrap), has(OutputFiles.routes), has(OutputFiles.clusters) {
+            return try readBack(
+                routes: try loadJSON(directory + "/" + OutputFiles.routes) as? [String: Any] ?? [:],
+                clusters: try loadJSON(directory + "/" + OutputFiles.clusters) as? [[String: Any]] ?? [],
+                file: directory + "/" + OutputFiles.routes)
+        }
+        if has(XDSFileNames.routes), has(XDSFileNames.clusters) {
+            let routes = try resources(
+                of: try loadJSON(directory + "/" + XDSFileNames.routes), directory + "/" + XDSFileNames.routes)
+            var clusters = try resources(
+                of: try loadJSON(directory + "/" + XDSFileNames.clusters), directory + "/" + XDSFileNames.clusters)
+            // EDS clusters' members are in endpoints/<cluster>.json, one assignment per file.
+            for index in clusters.indices where clusters[index]["load_assignment"] == nil {
+                guard let name = clusters[index]["name"] as? String else { continue }
+                let file = directory + "/" + endpointFileName(forCluster: name)
+                if let assignment = try? resources(of: try loadJSON(file), file).first {
+                    clusters[index]["load_assignment"] = assignment
+                }
+            }
+            return try readBack(
+                routes: routes.first ?? [:], clusters: clusters, file: directory + "/" + XDSFileNames.routes)
+        }
+        return nil
     }
-    let routeConfiguration = try load(OutputFiles.routes) as? [String: Any] ?? [:]
-    let clusterList = try load(OutputFiles.clusters) as? [[String: Any]] ?? []
+    guard path.lowercased().hasSuffix(".json"), let json = try? loadJSON(path) else { return nil }
+    if let object = json as? [String: Any] {
+        if object["apiVersion"] != nil || object["kind"] != nil { return nil }  // a Kubernetes object in JSON
+        if let resources = object["static_resources"] as? [String: Any] {
+            let managers = (resources["listeners"] as? [[String: Any]] ?? []).flatMap { listener in
+                (listener["filter_chains"] as? [[String: Any]] ?? []).flatMap { chain in
+                    (chain["filters"] as? [[String: Any]] ?? []).compactMap { $0["typed_config"] as? [String: Any] }
+                }
+            }
+            guard let routes = managers.lazy.compactMap({ $0["route_config"] as? [String: Any] }).first else {
+                throw EnvoyConfigError(path: path, reason: "is a bootstrap without an inline route configuration")
+            }
+            return try readBack(routes: routes, clusters: resources["clusters"] as? [[String: Any]] ?? [], file: path)
+        }
+        if object["dynamic_resources"] != nil {
+            throw EnvoyConfigError(
+                path: path, reason: "reads its listeners and clusters from files: diff the directory they are in")
+        }
+        if object["virtual_hosts"] != nil {
+            var config = try readBack(routes: object, clusters: [], file: path)
+            config.hasClusters = false
+            return config
+        }
+        if object["resources"] != nil, object["version_info"] != nil {
+            let list = try resources(of: object, path)
+            let type = (list.first?["@type"] as? String) ?? ""
+            if type == Envoy.routeConfigurationType {
+                var config = try readBack(routes: list.first ?? [:], clusters: [], file: path)
+                config.hasClusters = false
+                return config
+            }
+            if type == Envoy.clusterType {
+                var config = try readBack(routes: [:], clusters: list, file: path)
+                config.hasRoutes = false
+                return config
+            }
+            throw EnvoyConfigError(
+                path: path,
+                reason: "is a DiscoveryResponse of \(type.isEmpty ? "nothing" : type); diff reads routes and clusters")
+        }
+        throw EnvoyConfigError(
+            path: path, reason: "is JSON but neither Kubernetes objects nor Envoy config Attaché writes")
+    }
+    if let list = json as? [[String: Any]], !list.isEmpty,
+        list.allSatisfy({ $0["connect_timeout"] != nil && $0["name"] != nil })
+    {
+        var config = try readBack(routes: [:], clusters: list, file: path)
+        config.hasRoutes = false
+        return config
+    }
+    return nil
+}
+
+private func loadJSON(_ path: String) throws(EnvoyConfigError) -> Any {
+    guard let data = FileManager.default.contents(atPath: path),
+        let value = try? JSONSerialization.jsonObject(with: data)
+    else { throw EnvoyConfigError(path: path, reason: "is missing or not JSON") }
+    return value
+}
+
+/// The `resources` of a DiscoveryResponse.
+private func resources(of json: Any, _ path: String) throws(EnvoyConfigError) -> [[String: Any]] {
+    guard let object = json as? [String: Any], let list = object["resources"] as? [[String: Any]] else {
+        throw EnvoyConfigError(path: path, reason: "is not an xDS DiscoveryResponse")
+    }
+    return list
+}
+
+/// A routing model from a route configuration and a cluster list as Attaché writes them.
+private func readBack(routes routeConfiguration: [String: Any], clusters clusterList: [[String: Any]], file: String)
+    throws(EnvoyConfigError) -> ReadBackConfig
+{
     var model = RoutingModel()
     let virtualHosts = routeConfiguration["virtual_hosts"] as? [[String: Any]] ?? []
     var routes: [Route] = []
     for (index, json) in virtualHosts.flatMap({ $0["routes"] as? [[String: Any]] ?? [] }).enumerated() {
-        guard let route = readRoute(json, file: directory + "/" + OutputFiles.routes, index: index) else {
-            throw EnvoyConfigError(
-                path: directory + "/" + OutputFiles.routes, reason: "route \(index + 1) is not one Attaché writes")
+        guard let route = readRoute(json, file: file, index: index) else {
+            throw EnvoyConfigError(path: file, reason: "route \(index + 1) is not one Attaché writes")
         }
         routes.append(route)
     }
     model.groups = canaryGroups(readBack: routes)
     model.clusters = clusterList.compactMap(readCluster)
-    return model
+    return ReadBackConfig(model: model, hasRoutes: true, hasClusters: true)
 }
 
 /// Routes read back from Envoy JSON, grouped as Attaché wrote them: a canary group's routes are consecutive and

@@ -6,14 +6,6 @@
 // Sidecar re-runs the shared pipeline and writes only the files whose bytes changed, in an order that never lets
 // a route point at a cluster Envoy does not have.
 
-/// File names inside the xDS directory.
-public enum XDSFileNames {
-    public static let bootstrap = "bootstrap.json"
-    public static let listeners = "lds.json"
-    public static let clusters = "cds.json"
-    public static let routes = "rds.json"
-}
-
 /// Everything the sidecar writes for one translation, rendered.
 struct XDSFiles {
     /// `endpoints/<cluster>.json` → bytes, for the EDS clusters whose assignment changed since `previous`.
