@@ -184,6 +184,30 @@ final class CommandTests: XCTestCase {
         XCTAssertTrue(other.err.contains("neither Kubernetes objects nor Envoy config"), other.err)
     }
 
+    /// Output written inside an input directory is not read back as input on the next run (translate --output,
+    /// rollout plan --output, watch --xds-dir).
+    func testOwnOutputInsideTheInputIsNotInput() throws {
+        let deploy = FileManager.default.temporaryDirectory.appendingPathComponent("attache-deploy-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: deploy) }
+        try FileManager.default.createDirectory(at: deploy, withIntermediateDirectories: true)
+        try "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+            .write(to: deploy.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        let output = deploy.appendingPathComponent("envoy").path
+        let first = run(["translate", deploy.path, "--output", output])
+        let second = run(["translate", deploy.path, "--output", output])
+        XCTAssertEqual(first.status, 0, first.err)
+        XCTAssertEqual(second.status, 0, second.err)
+        XCTAssertEqual(second.out, first.out)
+        try FileManager.default.removeItem(atPath: output)
+        let xds = deploy.appendingPathComponent("xds")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        for _ in 0..<2 {
+            let watch = run(["watch", "--once", deploy.path, "--xds-dir", xds.path])
+            XCTAssertEqual(watch.status, 0, watch.err)
+            XCTAssertFalse(watch.err.contains("error"), watch.err)
+        }
+    }
+
     func testStdinAndExitStatuses() throws {
         let good =
             "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"

@@ -259,6 +259,44 @@ final class SidecarProcessTests: XCTestCase {
             envoy, ["--mode", "validate", "-c", xds.appendingPathComponent("bootstrap.json").path])
         XCTAssertEqual(result.status, 0, result.output)
     }
+
+    /// Started on input it cannot translate, and with nothing on disk, the sidecar writes an empty but valid config
+    /// (bootstrap last): Envoy starts on it and answers 404, then serves the fixed input.
+    func testBrokenFirstInputStartsEnvoyOnAnEmptyConfig() throws {
+        _ = try EnvoyLocator.require()
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-broken-\(UUID().uuidString)")
+        let xds = root.appendingPathComponent("xds")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let input = root.appendingPathComponent("m.yaml")
+        let (adminPort, listenPort) = (try freeLoopbackPort(), try freeLoopbackPort())
+        let captured = CommandTests.Captured()
+        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+        func once(_ yaml: String) throws -> Int32 {
+            try yaml.write(to: input, atomically: true, encoding: .utf8)
+            return AttacheCLI.main(
+                [
+                    "watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)",
+                    "--listen-address", "127.0.0.1", "--listen-port", "\(listenPort)",
+                ], io: io)
+        }
+        XCTAssertEqual(try once("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: broken\n"), 2)
+        let log = captured.err.joined(separator: "\n")
+        XCTAssertTrue(log.contains("writing an empty config"), log)
+        let files = Set(FileManager.default.subpaths(atPath: xds.path) ?? [])
+        XCTAssertTrue(files.isSuperset(of: ["bootstrap.json", "lds.json", "cds.json", "rds.json"]), "\(files)")
+        let envoy = try EnvoyProcess(
+            bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        defer { envoy.stop() }
+        let client = HTTPClient(port: listenPort)
+        defer { client.close() }
+        XCTAssertTrue(waitUntil(10) { (try? client.send(path: "/a/x").status) == 404 }, envoy.log)
+        // Fixed: the Mapping's upstream is a closed loopback port, so a routed request gets 503, not 404.
+        let fixed =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: \"127.0.0.1:1\"}\n"
+        XCTAssertEqual(try once(fixed), 0, captured.err.joined(separator: "\n"))
+        XCTAssertTrue(waitUntil(10) { (try? HTTPClient(port: listenPort).send(path: "/a/x").status) == 503 }, envoy.log)
+    }
 }
 
 /// `watch --envoy-admin`: the sidecar reads Envoy's stats after each write and says whether Envoy applied it.

@@ -47,7 +47,9 @@ enum RolloutCommand {
             return ExitStatus.failure
         }
         let (translation, inputs) = loadAndTranslate(
-            FileInputSource(paths: parsed.positional, readStandardInput: io.readIn), options: options, io: io)
+            FileInputSource(
+                paths: parsed.positional, excluding: parsed.value("--output").map { [$0] } ?? [],
+                readStandardInput: io.readIn), options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }

@@ -61,7 +61,10 @@ enum TranslateCommand {
         // routing model is built.
         let translation = { () -> Translation in
             let input = { () -> ParsedInput in
-                let inputs = FileInputSource(paths: parsed.positional, readStandardInput: io.readIn).snapshot()
+                let inputs = FileInputSource(
+                    paths: parsed.positional, excluding: outputDirectory.map { [$0] } ?? [],
+                    readStandardInput: io.readIn
+                ).snapshot()
                 clock.lap("read")
                 return parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, options: options)
             }()

@@ -56,15 +56,6 @@ enum WatchCommand {
             return ExitStatus.failure
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
-        for path in parsed.positional {
-            let input = URL(fileURLWithPath: path).standardizedFileURL.path
-            if absolute == input || absolute.hasPrefix(input + "/") {
-                io.writeErr(
-                    "attache watch: the xDS directory \(directory) is inside the input \(path); it would read its own output"
-                )
-                return ExitStatus.failure
-            }
-        }
         var settings = SidecarSettings(options: options, directory: absolute)
         settings.once = parsed.has("--once")
         if let text = parsed.value("--hold-off-ms") {
@@ -85,6 +76,8 @@ enum WatchCommand {
         sidecarSignalReceived = 0
         signal(SIGTERM) { _ in sidecarSignalReceived = 1 }
         signal(SIGINT) { _ in sidecarSignalReceived = 1 }
-        return Sidecar(settings: settings, source: FileInputSource(paths: parsed.positional), io: io).run()
+        return Sidecar(
+            settings: settings, source: FileInputSource(paths: parsed.positional, excluding: [absolute]), io: io
+        ).run()
     }
 }

@@ -29,31 +29,35 @@ public protocol InputSource: AnyObject {
 /// or `-` for standard input, which is read once. Changes are noticed by `InputWatcher`, started on the first wait.
 public final class FileInputSource: InputSource {
     public let paths: [String]
+    /// Directories not read even when inside an input directory: Attaché's own output (`translate --output`,
+    /// `watch --xds-dir`), which would otherwise be read back as input on the next run.
+    public let excluding: [String]
     private let readStandardInput: () -> [UInt8]
     private var watcher: InputWatcher?
 
     public init(
-        paths: [String],
+        paths: [String], excluding: [String] = [],
         readStandardInput: @escaping () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
     ) {
         self.paths = paths
+        self.excluding = excluding
         self.readStandardInput = readStandardInput
     }
 
     public func snapshot() -> InputSnapshot {
-        let loaded = SourceLoader.load(paths: paths, readStandardInput: readStandardInput)
+        let loaded = SourceLoader.load(paths: paths, excluding: excluding, readStandardInput: readStandardInput)
         return InputSnapshot(sources: loaded.sources, diagnostics: loaded.diagnostics)
     }
 
     public func waitForChange(timeout: TimeInterval, holdOff: TimeInterval, cap: TimeInterval, shouldStop: () -> Bool)
         -> Bool
     {
-        if watcher == nil { watcher = InputWatcher(paths: paths) }
+        if watcher == nil { watcher = InputWatcher(paths: paths, excluding: excluding) }
         return watcher?.waitForChange(timeout: timeout, holdOff: holdOff, cap: cap, shouldStop: shouldStop) ?? false
     }
 
     /// Starts watching now, so that a change made between the first snapshot and the first wait is not missed.
     func startWatching() {
-        if watcher == nil { watcher = InputWatcher(paths: paths) }
+        if watcher == nil { watcher = InputWatcher(paths: paths, excluding: excluding) }
     }
 }

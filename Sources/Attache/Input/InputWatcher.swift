@@ -10,13 +10,15 @@ import Foundation
 /// so noise (our reads, unrelated files) never causes a reconfiguration.
 final class InputWatcher {
     private let paths: [String]
+    private let excluding: [String]
     private var fd: Int32 = -1
     private var watched = Set<String>()
     private(set) var fingerprint: [String]
 
-    init(paths: [String]) {
+    init(paths: [String], excluding: [String]) {
         self.paths = paths
-        fingerprint = SourceLoader.fingerprint(paths: paths)
+        self.excluding = excluding
+        fingerprint = SourceLoader.fingerprint(paths: paths, excluding: excluding)
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         refreshWatches()
     }
@@ -35,7 +37,7 @@ final class InputWatcher {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 var ignored = DiagnosticLog()
-                directories += SourceLoader.walk(path, log: &ignored).directories
+                directories += SourceLoader.walk(path, excluding: excluding, log: &ignored).directories
             } else {
                 directories.append(
                     (path as NSString).deletingLastPathComponent.isEmpty
@@ -65,7 +67,7 @@ final class InputWatcher {
             while Date() < capAt, !shouldStop(), waitForEvent(milliseconds: Int32(max(1, holdOff * 1000))) {}
             refreshWatches()
         }
-        let now = SourceLoader.fingerprint(paths: paths)
+        let now = SourceLoader.fingerprint(paths: paths, excluding: excluding)
         guard now != fingerprint else { return false }
         fingerprint = now
         return true

@@ -23,8 +23,9 @@ public enum SourceLoader {
     static let extensions: Set<String> = ["yaml", "yml", "json"]
 
     /// Loads every path. Unreadable paths become error diagnostics (the caller decides whether that stops the run).
+    /// Directories in `excluding` (Attaché's own output, when it lies inside an input directory) are not walked.
     public static func load(
-        paths: [String],
+        paths: [String], excluding: [String] = [],
         readStandardInput: () -> [UInt8] = { Array(FileHandle.standardInput.readDataToEndOfFile()) }
     ) -> (sources: [SourceFile], diagnostics: DiagnosticLog) {
         var sources: [SourceFile] = []
@@ -36,7 +37,7 @@ public enum SourceLoader {
                 stdinRead = true
                 continue
             }
-            for file in inputFiles(under: path, log: &log) {
+            for file in walk(path, excluding: excluding, log: &log).files {
                 // A pipe named on the command line (`<(git show ...)`) is read like stdin; one met in a directory is not.
                 if let bytes = readFile(file, allowPipe: file == path, log: &log) {
                     sources.append(SourceFile(name: file, bytes: bytes))
@@ -110,26 +111,30 @@ public enum SourceLoader {
     /// in name order, hidden entries skipped (a Kubernetes ConfigMap volume's `..data` is reached through the
     /// visible links), each real directory once (a symlink loop is reported, not followed forever).
     public static func inputFiles(under path: String, log: inout DiagnosticLog) -> [String] {
-        walk(path, log: &log).files
+        walk(path, excluding: [], log: &log).files
     }
 
     /// The one walk of an input path: the files `load` reads (see `inputFiles`), and the directories it listed to
     /// find them (the sidecar watches those).
-    static func walk(_ path: String, log: inout DiagnosticLog) -> (files: [String], directories: [String]) {
+    /// Directories in `excluding` are skipped, compared by real path (symlinks resolved).
+    static func walk(_ path: String, excluding: [String], log: inout DiagnosticLog) -> (
+        files: [String], directories: [String]
+    ) {
         var found = (files: [String](), directories: [String]())
+        let excluded = Set(excluding.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
         var visited = Set<String>()
-        collect(path: path, explicitlyNamed: true, into: &found, log: &log, visited: &visited)
+        collect(path: path, explicitlyNamed: true, into: &found, log: &log, visited: &visited, excluded: excluded)
         return found
     }
 
     /// A fingerprint of what `load` would read: each file's identity, size and modification time (through
     /// symlinks, so a ConfigMap's `..data` swap changes it). The sidecar compares fingerprints to tell a real
     /// change from noise.
-    public static func fingerprint(paths: [String]) -> [String] {
+    public static func fingerprint(paths: [String], excluding: [String] = []) -> [String] {
         var log = DiagnosticLog()
         var result: [String] = []
         for path in paths where path != "-" {
-            for file in inputFiles(under: path, log: &log) {
+            for file in walk(path, excluding: excluding, log: &log).files {
                 var info = stat()
                 if stat(file, &info) == 0 {
                     result.append(
@@ -145,8 +150,7 @@ public enum SourceLoader {
 
     private static func collect(
         path: String, explicitlyNamed: Bool, into found: inout (files: [String], directories: [String]),
-        log: inout DiagnosticLog,
-        visited: inout Set<String>
+        log: inout DiagnosticLog, visited: inout Set<String>, excluded: Set<String>
     ) {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
@@ -161,6 +165,7 @@ public enum SourceLoader {
         if isDirectory.boolValue {
             // Resolving symlinks makes a loop (a link to a parent) visit each real directory once.
             let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            if excluded.contains(real) { return }  // Attaché's own output: not an input
             guard visited.insert(real).inserted else {
                 log.warning(
                     .unreadablePath, "directory already read (symlink loop?); skipped",
@@ -178,7 +183,9 @@ public enum SourceLoader {
                 var childIsDirectory: ObjCBool = false
                 _ = fm.fileExists(atPath: child, isDirectory: &childIsDirectory)
                 if childIsDirectory.boolValue || extensions.contains((entry as NSString).pathExtension.lowercased()) {
-                    collect(path: child, explicitlyNamed: false, into: &found, log: &log, visited: &visited)
+                    collect(
+                        path: child, explicitlyNamed: false, into: &found, log: &log, visited: &visited,
+                        excluded: excluded)
                 }
             }
             return

@@ -109,16 +109,6 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         removeTempFiles()
         primeFromDisk()
-        // Written before the first translation, so that Envoy can start even when the input is broken at first.
-        if written[XDSFileNames.bootstrap] == nil,
-            write(
-                XDSFileNames.bootstrap,
-                sidecarBootstrap(
-                    directory: directory, addresses: options.envoy,
-                    regexMaxProgramSize: AmbassadorDefaults.regexMaxProgramSize)) == nil
-        {
-            return ExitStatus.failure
-        }
 
         if !settings.once { (source as? FileInputSource)?.startWatching() }
         let status = reconfigure()
@@ -144,7 +134,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// One translation and the writes it calls for. Returns translate's exit status.
     @discardableResult
     func reconfigure() -> Int32 {
-        var clock = StageClock()
+        let clock = StageClock()
         let inputs = source.snapshot()
         // Unchanged documents come back from the cache already decoded, so a change costs the changed documents'
         // parse and decode, then routing and rendering.
@@ -157,9 +147,29 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         guard translation.isComplete else {
             let reason = translation.diagnostics.first { $0.severity == .error }?.description ?? "input unusable"
-            io.writeErr("attache watch: input not translated, keeping version \(version ?? "none"): \(reason)")
+            guard written[XDSFileNames.listeners] == nil else {
+                io.writeErr("attache watch: input not translated, keeping version \(version ?? "none"): \(reason)")
+                return translation.exitStatus
+            }
+            // Nothing on disk yet: an empty but valid config, so that an Envoy started on the bootstrap runs (and
+            // answers 404) and picks up the fix, instead of dying on missing files.
+            io.writeErr(
+                "attache watch: input not translated: \(reason); writing an empty config (Envoy answers 404) until it can be"
+            )
+            let empty = translateObjects(
+                ParsedInput(objects: [], isComplete: true, log: DiagnosticLog()), options: options)
+            if publish(empty, clock: clock) == ExitStatus.failure { return ExitStatus.failure }
             return translation.exitStatus
         }
+        return publish(translation, clock: clock)
+    }
+
+    /// Writes what `translation` calls for, in an order that never lets Envoy see a reference to something it does
+    /// not have yet: endpoints, clusters, routes, listeners, and the bootstrap last (an Envoy started as soon as the
+    /// bootstrap appears finds every file it names). Returns translate's exit status (2 when a file cannot be
+    /// written).
+    private func publish(_ translation: Translation, clock started: StageClock) -> Int32 {
+        var clock = started
         let files = renderXDSFiles(translation, directory: settings.directory, previous: assignments)
         var wrote: [String] = []
         // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
@@ -168,16 +178,6 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             Self.resourceStatPrefixes
             + watchedEndpoints.compactMap { files.assignments[$0].map { "cluster." + $0.clusterName } }
         let rejectedBefore = settings.envoyAdmin?.rejectionCounts(watchedPrefixes)
-
-        // The bootstrap carries the Module's regex_max_size; Envoy reads it only when it starts.
-        let bootstrap = sidecarBootstrap(
-            directory: settings.directory, addresses: options.envoy,
-            regexMaxProgramSize: translation.model.regexMaxProgramSize)
-        if write(XDSFileNames.bootstrap, bootstrap) == true, startedRouting {
-            io.writeErr(
-                "attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it"
-            )
-        }
 
         // 1. Endpoints of every EDS cluster.
         var endpointsWritten = true
@@ -224,6 +224,21 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         // 3. Routes, then listeners (which name the routes).
         if write(XDSFileNames.routes, files.routes) == true { wrote.append(XDSFileNames.routes) }
         if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
+        // 4. The bootstrap, which names the files above. It carries the Module's regex_max_size, which Envoy reads
+        //    only when it starts.
+        let bootstrap = sidecarBootstrap(
+            directory: settings.directory, addresses: options.envoy,
+            regexMaxProgramSize: translation.model.regexMaxProgramSize)
+        switch write(XDSFileNames.bootstrap, bootstrap) {
+        case true?:
+            if startedRouting {
+                io.writeErr(
+                    "attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it"
+                )
+            }
+        case false?: break
+        case nil: return ExitStatus.failure
+        }
         startedRouting = true
 
         if clustersChanged || endpointsChanged || versionSuffix == nil {
