@@ -24,6 +24,9 @@ public final class AmbassadorObject: Sendable {
         case unsupportedAmbassadorKind
         /// An annotation document whose apiVersion is not Ambassador's: skipped with an error.
         case foreignAnnotation
+        /// An object that means to be Ambassador's but names a version or kind that does not exist, or a near miss
+        /// of its API group: skipped, with this diagnostic (`ambassadorAPIProblem`).
+        case misnamed(severity: Severity, code: DiagnosticCode, message: String)
         /// An Ambassador object whose `ambassador_id` names another Ambassador.
         case notOurs
         /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...) or unusable (an EndpointSlice without a
@@ -64,6 +67,8 @@ func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) ->
     let content: AmbassadorObject.Content
     if case .annotation = object.origin, !annotationVersions.contains(object.apiVersion) {
         content = .foreignAnnotation
+    } else if let problem = ambassadorAPIProblem(object) {
+        content = .misnamed(severity: problem.severity, code: problem.code, message: problem.message)
     } else {
         switch ObjectRole(apiVersion: annotationNormalizedVersion(object), kind: object.kind) {
         case .ignored: content = .ignored

@@ -148,6 +148,9 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
         case .resolver(let kind):
             resources.resolvers[object.reference.name] = kind
             continue
+        case .misnamed(let severity, let code, let message):
+            log.add(Diagnostic(severity, code, message, at: object.location, object: object.reference))
+            continue
         case .unsupportedAmbassadorKind:
             log.note(
                 .unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped",

@@ -16,6 +16,9 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case objectMissingName = "ObjectMissingName"
     case duplicateObject = "DuplicateObject"
     case unsupportedKind = "UnsupportedKind"
+    case unknownAmbassadorVersion = "UnknownAmbassadorVersion"
+    case unknownAmbassadorKind = "UnknownAmbassadorKind"
+    case notAmbassadorAPIVersion = "NotAmbassadorAPIVersion"
     case ambassadorIDInvalid = "AmbassadorIDInvalid"
 
     // Mapping fields
