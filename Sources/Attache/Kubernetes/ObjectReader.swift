@@ -116,6 +116,8 @@ private func readObjects<Decoded: Sendable>(
             let hint = fieldsSharingLine(reader.line(error.mark.line))
         {
             log.error(.fieldsShareLine, "\(hint) (YAML says: \(error.message))", at: at)
+        } else if let hint = pastedYAMLHint(error.message, at: error.mark.line, line: { reader.line($0) }) {
+            log.error(.yamlSyntax, "\(hint) (YAML says: \(error.message))", at: at)
         } else {
             log.error(.yamlSyntax, error.message, at: at)
         }
@@ -227,6 +229,11 @@ struct ObjectReader {
                 log.error(
                     .unrenderedTemplate,
                     "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)",
+                    at: at, object: owner)
+            } else if let hint = pastedYAMLHint(error.message, at: error.mark.line, line: { line($0) }) {
+                log.error(
+                    .annotationSyntax,
+                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))",
                     at: at, object: owner)
             } else {
                 log.error(
@@ -366,4 +373,35 @@ func fieldsSharingLine(_ line: String) -> String? {
     else { return nil }
     return
         "`\(first.dropLast())` and `\(second.dropLast())` seem to share one line (a lost line break?); put `\(second)` on a line of its own"
+}
+
+/// A hint for a YAML syntax error of the kind text copied from a web page or documentation causes: a tab in the
+/// indentation, a `...` placeholder (YAML reads it as the end of a document), or a line indented under one that
+/// opens no block (a copy that added a leading space to every line but the first). nil when none applies.
+/// `line(n)` is line n of the input, numbered as the error's position is.
+func pastedYAMLHint(_ message: String, at errorLine: Int, line: (Int) -> String) -> String? {
+    func indentation(_ text: String) -> Substring { text.prefix { $0 == " " || $0 == "\t" } }
+    for number in max(1, errorLine - 1)...max(1, errorLine) where indentation(line(number)).contains("\t") {
+        return "line \(number) is indented with a tab, and YAML indents with spaces only"
+    }
+    for number in (max(1, errorLine - 200)...max(1, errorLine)).reversed() {
+        let text = line(number).trimmingCharacters(in: .whitespaces)
+        if text == "---" { break }  // the start of this document: a `...` before it is someone else's
+        if text == "..." || text == "…" {
+            return
+                "line \(number) is `\(text)`, which YAML reads as the end of a document: a placeholder copied from documentation? Remove it"
+        }
+    }
+    guard message.contains("mapping values are not allowed"), errorLine > 1 else { return nil }
+    var previous = errorLine - 1
+    while previous > 1, line(previous).trimmingCharacters(in: .whitespaces).isEmpty { previous -= 1 }
+    let above = line(previous)
+    let opensBlock =
+        above.trimmingCharacters(in: .whitespaces).hasSuffix(":")
+        || above.trimmingCharacters(in: .whitespaces).hasPrefix("-")
+    if !opensBlock, indentation(line(errorLine)).count > indentation(above).count {
+        return
+            "line \(errorLine) is indented more than line \(previous), which opens no block (leading spaces from a copy?); the keys of one mapping start in one column"
+    }
+    return nil
 }
