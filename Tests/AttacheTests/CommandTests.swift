@@ -208,6 +208,28 @@ final class CommandTests: XCTestCase {
         }
     }
 
+    /// Messages a new user tripped over: a file named twice is read once (no "defined twice" pointing at itself),
+    /// a step past a Rollout's end is said, a multi-byte character is never cut, an empty key is called empty.
+    func testMessagesSayWhatHappened() throws {
+        let example = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
+        let twice = run(["translate", example, example])
+        XCTAssertEqual(twice.status, 0, twice.err)
+        XCTAssertFalse(twice.err.contains("DuplicateObject"), twice.err)
+        let rollout = repositoryRoot.appendingPathComponent("fixtures/rollout-header-step/input.yaml").path
+        let pastEnd = run(["translate", "--rollout", "shop=step:99", rollout])
+        XCTAssertTrue(pastEnd.err.contains("[RolloutStepOutOfRange] --rollout asks for step 99"), pastEnd.err)
+        let odd = run(
+            ["translate", "-"],
+            stdin: """
+                apiVersion: getambassador.io/v2
+                kind: Mapping
+                metadata: {name: x}
+                spec: {prefix: /, service: sérvice, add_response_headers: {"": a}}
+                """)
+        XCTAssertTrue(odd.err.contains("has \"é\" in its host name"), odd.err)
+        XCTAssertTrue(odd.err.contains("must be non-empty strings, but one is empty"), odd.err)
+    }
+
     func testStdinAndExitStatuses() throws {
         let good =
             "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"

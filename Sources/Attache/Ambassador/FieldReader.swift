@@ -142,9 +142,8 @@ struct FieldReader {
         var result: [(String, Node)] = []
         for pair in pairs {
             guard case .string(let name)? = pair.key.resolved ?? nil, !name.isEmpty else {
-                error(
-                    .mappingFieldType,
-                    "keys of `\(key)` must be non-empty strings, but one is \(pair.key.typeDescription)", at: pair.key)
+                let what = pair.key.resolved == .string("") ? "empty" : pair.key.typeDescription
+                error(.mappingFieldType, "keys of `\(key)` must be non-empty strings, but one is \(what)", at: pair.key)
                 continue
             }
             if let earlier = result.firstIndex(where: { isSameKey($0.0, name) }) { result.remove(at: earlier) }

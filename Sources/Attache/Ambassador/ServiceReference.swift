@@ -113,7 +113,7 @@ func parseServiceReference(_ service: String) -> Result<ParsedService, ServicePr
                 ServiceProblem(
                     code: .serviceInvalid,
                     message:
-                        "`service` \"\(text)\" has \"\(string(hostPart[hostPart.firstIndex(of: byte)!...].prefix(1)))\" in its host name"
+                        "`service` \"\(text)\" has \"\(firstCharacter(of: hostPart, from: byte))\" in its host name"
                 ))
         }
     }
@@ -158,4 +158,11 @@ private func containsPair(_ bytes: [UInt8], _ byte: UInt8) -> Bool {
     guard bytes.count > 1 else { return false }
     for i in 1..<bytes.count where bytes[i] == byte && bytes[i - 1] == byte { return true }
     return false
+}
+
+/// The whole character that starts where `byte` first occurs in `bytes`, for messages: a multi-byte character is
+/// never cut in half (`é`, not a replacement character).
+private func firstCharacter(of bytes: some Collection<UInt8>, from byte: UInt8) -> String {
+    guard let start = bytes.firstIndex(of: byte) else { return "" }
+    return String(String(decoding: bytes[start...], as: UTF8.self).prefix(1))
 }

@@ -66,20 +66,32 @@ enum RolloutCommand {
             io.out(
                 "  state: \(stateDescription(rollout, override: override)), canary weight now \(rollout.canaryWeight(override))%"
             )
-            io.out("     step                          canary  stable  pause")
+            // The step column is as wide as the widest step of this Rollout (a header route's match is long).
+            let stepTexts = rollout.steps.map(describe) + ["(end: promoted)"]
+            let width = max(28, stepTexts.map(\.count).max() ?? 0)
+            let pauses = rollout.steps.map { step -> String in
+                if case .pause(let duration) = step { return duration ?? "until resumed" }
+                return ""
+            }
+            let pauseWidth = max(5, pauses.map(\.count).max() ?? 0)
+            let header = [
+                "   ", "  ", "step".padding(toLength: width, withPad: " ", startingAt: 0), "canary", "stable",
+                "pause".padding(toLength: pauseWidth, withPad: " ", startingAt: 0), "header routes",
+            ]
+            io.out(header.joined(separator: " "))
             for index in 0...rollout.steps.count {
-                let step = index < rollout.steps.count ? describe(rollout.steps[index]) : "(end: promoted)"
                 let weight = rollout.canaryWeight(.step(index))
-                var pause = ""
-                if index < rollout.steps.count, case .pause(let duration) = rollout.steps[index] {
-                    pause = duration ?? "until resumed"
-                }
-                let headers = rollout.headerRoutes(.step(index)).map { "\($0.name)" }
-                let marker = index == current ? "→" : " "
-                let padded = step.padding(toLength: max(28, step.count), withPad: " ", startingAt: 0)
+                let pause = index < pauses.count ? pauses[index] : ""
+                let headers = rollout.headerRoutes(.step(index)).map(\.name).joined(separator: ", ")
+                let columns = [
+                    index == current ? "  →" : "   ", String(index).padding(toLength: 2, withPad: " ", startingAt: 0),
+                    stepTexts[index].padding(toLength: width, withPad: " ", startingAt: 0),
+                    " " + String(weight).leftPadded(4) + "%", " " + String(100 - weight).leftPadded(4) + "%",
+                    pause.padding(toLength: pauseWidth, withPad: " ", startingAt: 0), headers,
+                ]
                 io.out(
-                    "  \(marker) \(String(index).padding(toLength: 2, withPad: " ", startingAt: 0)) \(padded)  \(String(weight).leftPadded(4))%  \(String(100 - weight).leftPadded(4))%  \(pause)\(headers.isEmpty ? "" : "  header routes: \(headers.joined(separator: ", "))")"
-                )
+                    columns.joined(separator: " ").replacingOccurrences(
+                        of: "\\s+$", with: "", options: .regularExpression))
             }
             if let directory = parsed.value("--output") {
                 for index in 0...rollout.steps.count {

@@ -66,6 +66,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case rolloutCanaryReplaced = "RolloutCanaryReplaced"
     case rolloutStableServiceNotInMapping = "RolloutStableServiceNotInMapping"
     case rolloutOverrideUnused = "RolloutOverrideUnused"
+    case rolloutStepOutOfRange = "RolloutStepOutOfRange"
 
     // Output
     case nothingToRoute = "NothingToRoute"

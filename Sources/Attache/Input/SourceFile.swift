@@ -31,6 +31,7 @@ public enum SourceLoader {
         var sources: [SourceFile] = []
         var log = DiagnosticLog()
         var stdinRead = false
+        var read = Set<String>()  // device and inode of each file read
         for path in paths {
             if path == "-" {
                 if !stdinRead { sources.append(SourceFile(name: "<stdin>", bytes: readStandardInput())) }
@@ -38,6 +39,10 @@ public enum SourceLoader {
                 continue
             }
             for file in walk(path, excluding: excluding, log: &log).files {
+                // A file named twice (`a.yaml a.yaml`, or a file and its directory) is read once: its objects
+                // would otherwise all be duplicates of themselves.
+                var info = stat()
+                if stat(file, &info) == 0, !read.insert("\(info.st_dev):\(info.st_ino)").inserted { continue }
                 // A pipe named on the command line (`<(git show ...)`) is read like stdin; one met in a directory is not.
                 if let bytes = readFile(file, allowPipe: file == path, log: &log) {
                     sources.append(SourceFile(name: file, bytes: bytes))

@@ -3,18 +3,48 @@
 public struct RoutingDiff: Sendable {
     public enum Kind: String, Sendable { case added, removed, changed }
 
+    /// Where a share of requests goes: a Mapping and its upstream, or nowhere (Envoy answers 404).
+    public struct Destination: Hashable, Sendable {
+        /// `namespace/name` of the Mapping; nil for requests no route takes.
+        public var mapping: String?
+        public var upstream: String
+
+        public var text: String { mapping.map { "\($0) → \(upstream)" } ?? "no route (404)" }
+    }
+
+    /// One fact of an entry, as data (for `--format json`) with its line of text.
+    public enum Detail: Sendable {
+        /// How a new route splits its requests, in percent.
+        case split([Destination: Int])
+        /// How the split of the requests a match takes changed, in percent (0: not there).
+        case splitChange(old: [Destination: Int], new: [Destination: Int])
+        /// The Mapping behind a new route, and where it is written.
+        case definedAt(mapping: ObjectReference, location: SourceLocation)
+        /// What a removed route did.
+        case was(mapping: ObjectReference, upstream: String)
+        /// A route setting of one Mapping that changed (`RouteSettings.described`).
+        case setting(mapping: ObjectReference, name: String, old: String, new: String)
+        /// What an added or removed cluster stands for.
+        case upstream(String)
+        /// A cluster field that changed: upstream, connect timeout, TLS, IPv6.
+        case field(name: String, old: String, new: String)
+        /// Endpoint churn of a cluster.
+        case endpoints(added: Int, removed: Int, now: Int)
+    }
+
     public struct Entry: Sendable {
         public var kind: Kind
         /// What the entry is about: a route's match (`* /api/ [x-beta: on]`) or a cluster's name.
         public var subject: String
-        public var details: [String]
+        public var details: [Detail]
     }
 
     public var routes: [Entry] = []
     public var clusters: [Entry] = []
-    /// Diagnostics only one side has (compared without their positions, which move with the text).
-    public var diagnosticsOnlyOld: [String] = []
-    public var diagnosticsOnlyNew: [String] = []
+    /// Diagnostics only one side has: compared without their positions (which move with the text), reported with
+    /// them (the old side's for `diagnosticsOnlyOld`, the new side's for `diagnosticsOnlyNew`).
+    public var diagnosticsOnlyOld: [Diagnostic] = []
+    public var diagnosticsOnlyNew: [Diagnostic] = []
 
     public var isEmpty: Bool {
         routes.isEmpty && clusters.isEmpty && diagnosticsOnlyOld.isEmpty && diagnosticsOnlyNew.isEmpty
@@ -48,22 +78,18 @@ public func diffRouting(
     func distribution(
         _ indices: [Int], _ routes: [Route], _ routeShares: [Int], _ index: RouteIndex,
         _ clusters: [String: UpstreamCluster], probe: ProbeRequest?
-    ) -> [String: Int] {
-        var shares: [String: Int] = [:]
+    ) -> [RoutingDiff.Destination: Int] {
+        func destination(_ route: Route) -> RoutingDiff.Destination {
+            RoutingDiff.Destination(
+                mapping: "\(route.mapping.namespace)/\(route.mapping.name)", upstream: upstream(route, clusters))
+        }
+        var shares: [RoutingDiff.Destination: Int] = [:]
         if let probe {
             let outcome = evaluate(probe, routes: routes, index: index)
-            for share in outcome.shares {
-                shares[
-                    "\(routes[share.route].mapping.namespace)/\(routes[share.route].mapping.name) → \(upstream(routes[share.route], clusters))",
-                    default: 0] += share.percent
-            }
-            if outcome.unrouted > 0 { shares["no route (404)"] = outcome.unrouted }
+            for share in outcome.shares { shares[destination(routes[share.route]), default: 0] += share.percent }
+            if outcome.unrouted > 0 { shares[RoutingDiff.Destination(mapping: nil, upstream: "")] = outcome.unrouted }
         } else {
-            for index in indices {
-                shares[
-                    "\(routes[index].mapping.namespace)/\(routes[index].mapping.name) → \(upstream(routes[index], clusters))",
-                    default: 0] += routeShares[index]
-            }
+            for index in indices { shares[destination(routes[index]), default: 0] += routeShares[index] }
         }
         return shares
     }
@@ -77,32 +103,28 @@ public func diffRouting(
             diff.routes.append(
                 .init(
                     kind: .added, subject: key,
-                    details: describeShares(shares)
-                        + added.map { "from \(newRoutes[$0].mapping) (\(newRoutes[$0].location))" }))
+                    details: [.split(shares)]
+                        + added.map { .definedAt(mapping: newRoutes[$0].mapping, location: newRoutes[$0].location) }))
         case (let removed?, nil):
             diff.routes.append(
                 .init(
                     kind: .removed, subject: key,
-                    details: removed.map { "was \(oldRoutes[$0].mapping) → \(upstream(oldRoutes[$0], oldClusters))" }))
+                    details: removed.map {
+                        .was(mapping: oldRoutes[$0].mapping, upstream: upstream(oldRoutes[$0], oldClusters))
+                    }))
         case (let before?, let after?):
             let probe = probeRequest(for: newRoutes[after[0]])
             let was = distribution(before, oldRoutes, oldShares, oldIndex, oldClusters, probe: probe)
             let now = distribution(after, newRoutes, newShares, newIndex, newClusters, probe: probe)
-            var details: [String] = []
-            if was != now {
-                details.append(
-                    Set(was.keys).union(now.keys).sorted().map { "\($0) \(was[$0] ?? 0)% → \(now[$0] ?? 0)%" }.joined(
-                        separator: ", "))
-            }
+            var details: [RoutingDiff.Detail] = []
+            if was != now { details.append(.splitChange(old: was, new: now)) }
             // Per-Mapping settings of the routes with this match.
             for index in after {
                 let route = newRoutes[index]
                 guard let previous = before.map({ oldRoutes[$0] }).first(where: { $0.mapping == route.mapping }) else {
                     continue
                 }
-                details += settingChanges(previous, route).map {
-                    "\(route.mapping.namespace)/\(route.mapping.name): \($0)"
-                }
+                details += settingChanges(previous, route)
             }
             if !details.isEmpty { diff.routes.append(.init(kind: .changed, subject: key, details: details)) }
         case (nil, nil):
@@ -113,9 +135,10 @@ public func diffRouting(
     for name in Set(oldClusters.keys).union(newClusters.keys).sorted(by: codePointLess) {
         switch (oldClusters[name], newClusters[name]) {
         case (nil, let added?):
-            diff.clusters.append(.init(kind: .added, subject: name, details: [added.upstreamDescription]))
+            diff.clusters.append(.init(kind: .added, subject: name, details: [.upstream(added.upstreamDescription)]))
         case (let removed?, nil):
-            diff.clusters.append(.init(kind: .removed, subject: name, details: [removed.upstreamDescription]))
+            diff.clusters.append(
+                .init(kind: .removed, subject: name, details: [.upstream(removed.upstreamDescription)]))
         case (let was?, let now?):
             let changes = clusterChanges(was, now)
             if !changes.isEmpty { diff.clusters.append(.init(kind: .changed, subject: name, details: changes)) }
@@ -123,14 +146,12 @@ public func diffRouting(
         }
     }
 
-    func positionless(_ diagnostics: [Diagnostic]) -> [String] {
-        diagnostics.map {
-            "\($0.severity.rawValue): [\($0.code.rawValue)] \($0.message)\($0.object.map { " (\($0))" } ?? "")"
-        }
+    func positionless(_ diagnostic: Diagnostic) -> String {
+        "\(diagnostic.severity.rawValue): [\(diagnostic.code.rawValue)] \(diagnostic.message)\(diagnostic.object.map { " (\($0))" } ?? "")"
     }
-    let oldSet = Set(positionless(oldDiagnostics)), newSet = Set(positionless(newDiagnostics))
-    diff.diagnosticsOnlyOld = oldSet.subtracting(newSet).sorted()
-    diff.diagnosticsOnlyNew = newSet.subtracting(oldSet).sorted()
+    let oldSet = Set(oldDiagnostics.map(positionless)), newSet = Set(newDiagnostics.map(positionless))
+    diff.diagnosticsOnlyOld = oldDiagnostics.filter { !newSet.contains(positionless($0)) }
+    diff.diagnosticsOnlyNew = newDiagnostics.filter { !oldSet.contains(positionless($0)) }
     return diff
 }
 
@@ -205,34 +226,128 @@ func upstreamName(_ cluster: UpstreamCluster) -> String {
     }
 }
 
-/// The settings that differ between two routes of one Mapping, as `name old → new`, through
-/// `RouteSettings.described`: a new setting is compared without being named here.
-private func settingChanges(_ was: Route, _ now: Route) -> [String] {
+/// The settings that differ between two routes of one Mapping, through `RouteSettings.described`: a new setting
+/// is compared without being named here.
+private func settingChanges(_ was: Route, _ now: Route) -> [RoutingDiff.Detail] {
     zip(was.settings.described, now.settings.described).compactMap { before, after in
-        before.value == after.value ? nil : "\(before.name) \(before.value) → \(after.value)"
+        before.value == after.value
+            ? nil : .setting(mapping: now.mapping, name: before.name, old: before.value, new: after.value)
     }
 }
 
-private func clusterChanges(_ was: UpstreamCluster, _ now: UpstreamCluster) -> [String] {
-    var changes: [String] = []
-    if upstreamName(was) != upstreamName(now) { changes.append("upstream \(upstreamName(was)) → \(upstreamName(now))") }
+private func clusterChanges(_ was: UpstreamCluster, _ now: UpstreamCluster) -> [RoutingDiff.Detail] {
+    var changes: [RoutingDiff.Detail] = []
+    func onOff(_ flag: Bool) -> String { flag ? "on" : "off" }
+    if upstreamName(was) != upstreamName(now) {
+        changes.append(.field(name: "upstream", old: upstreamName(was), new: upstreamName(now)))
+    }
     if was.connectTimeoutMs != now.connectTimeoutMs {
         changes.append(
-            "connect timeout \(Envoy.duration(milliseconds: was.connectTimeoutMs)) → \(Envoy.duration(milliseconds: now.connectTimeoutMs))"
-        )
+            .field(
+                name: "connect timeout", old: Envoy.duration(milliseconds: was.connectTimeoutMs),
+                new: Envoy.duration(milliseconds: now.connectTimeoutMs)))
     }
-    if was.tls != now.tls { changes.append("TLS \(was.tls ? "on" : "off") → \(now.tls ? "on" : "off")") }
-    if was.ipv6 != now.ipv6 { changes.append("IPv6 \(was.ipv6 ? "on" : "off") → \(now.ipv6 ? "on" : "off")") }
+    if was.tls != now.tls { changes.append(.field(name: "TLS", old: onOff(was.tls), new: onOff(now.tls))) }
+    if was.ipv6 != now.ipv6 { changes.append(.field(name: "IPv6", old: onOff(was.ipv6), new: onOff(now.ipv6))) }
     let before = Set(was.members), after = Set(now.members)
     if before != after {
         changes.append(
-            "+\(after.subtracting(before).count) −\(before.subtracting(after).count) endpoints (now \(after.count))")
+            .endpoints(
+                added: after.subtracting(before).count, removed: before.subtracting(after).count, now: after.count))
     }
     return changes
 }
 
-private func describeShares(_ shares: [String: Int]) -> [String] {
-    [shares.keys.sorted().map { "\($0) \(shares[$0] ?? 0)%" }.joined(separator: ", ")]
+extension RoutingDiff.Detail {
+    /// The line `diff` prints for it.
+    public var text: String {
+        func sortedText(_ destinations: some Collection<RoutingDiff.Destination>) -> [RoutingDiff.Destination] {
+            destinations.sorted { $0.text < $1.text }
+        }
+        switch self {
+        case .split(let shares):
+            return sortedText(shares.keys).map { "\($0.text) \(shares[$0] ?? 0)%" }.joined(separator: ", ")
+        case .splitChange(let old, let new):
+            return sortedText(Set(old.keys).union(new.keys)).map { "\($0.text) \(old[$0] ?? 0)% → \(new[$0] ?? 0)%" }
+                .joined(separator: ", ")
+        case .definedAt(let mapping, let location): return "from \(mapping) (\(location))"
+        case .was(let mapping, let upstream): return "was \(mapping) → \(upstream)"
+        case .setting(let mapping, let name, let old, let new):
+            return "\(mapping.namespace)/\(mapping.name): \(name) \(old) → \(new)"
+        case .upstream(let upstream): return upstream
+        case .field(let name, let old, let new): return "\(name) \(old) → \(new)"
+        case .endpoints(let added, let removed, let now): return "+\(added) −\(removed) endpoints (now \(now))"
+        }
+    }
+
+    /// The same fact as data, with its text.
+    public var json: JSONValue {
+        func destinations(_ list: [(RoutingDiff.Destination, [(String, JSONValue)])]) -> JSONValue {
+            .array(
+                list.sorted { $0.0.text < $1.0.text }.map { destination, values in
+                    .object(
+                        [("mapping", destination.mapping.map(JSONValue.string) ?? .null)]
+                            + [("upstream", destination.mapping == nil ? .null : .string(destination.upstream))]
+                            + values)
+                })
+        }
+        var fields: [(String, JSONValue)]
+        switch self {
+        case .split(let shares):
+            fields = [
+                ("type", .string("split")),
+                ("to", destinations(shares.map { ($0.key, [("percent", .int($0.value))]) })),
+            ]
+        case .splitChange(let old, let new):
+            fields = [
+                ("type", .string("split_change")),
+                (
+                    "to",
+                    destinations(
+                        Set(old.keys).union(new.keys).map {
+                            ($0, [("old_percent", .int(old[$0] ?? 0)), ("new_percent", .int(new[$0] ?? 0))])
+                        })
+                ),
+            ]
+        case .definedAt(let mapping, let location):
+            fields = [
+                ("type", .string("defined_at")), ("mapping", .string("\(mapping.namespace)/\(mapping.name)")),
+                ("location", .string(location.description)),
+            ]
+        case .was(let mapping, let upstream):
+            fields = [
+                ("type", .string("was")), ("mapping", .string("\(mapping.namespace)/\(mapping.name)")),
+                ("upstream", .string(upstream)),
+            ]
+        case .setting(let mapping, let name, let old, let new):
+            fields = [
+                ("type", .string("setting")), ("mapping", .string("\(mapping.namespace)/\(mapping.name)")),
+                ("setting", .string(name)), ("old", .string(old)), ("new", .string(new)),
+            ]
+        case .upstream(let upstream): fields = [("type", .string("upstream")), ("upstream", .string(upstream))]
+        case .field(let name, let old, let new):
+            fields = [
+                ("type", .string("field")), ("field", .string(name)), ("old", .string(old)), ("new", .string(new)),
+            ]
+        case .endpoints(let added, let removed, let now):
+            fields = [
+                ("type", .string("endpoints")), ("added", .int(added)), ("removed", .int(removed)), ("now", .int(now)),
+            ]
+        }
+        return .object(fields + [("text", .string(text))])
+    }
+}
+
+extension Diagnostic {
+    /// A diagnostic as data, for `--format json` reports.
+    var json: JSONValue {
+        .object([
+            ("severity", .string(severity.rawValue)), ("code", .string(code.rawValue)), ("message", .string(message)),
+            ("location", location.map { .string($0.description) } ?? .null),
+            ("object", object.map { .string("\($0.kind) \($0.namespace)/\($0.name)") } ?? .null),
+            ("text", .string(description)),
+        ])
+    }
 }
 
 extension RoutingDiff {
@@ -244,20 +359,21 @@ extension RoutingDiff {
             lines.append("routes:")
             for entry in routes {
                 lines.append("  \(symbol[entry.kind] ?? "?") \(entry.subject)")
-                for detail in entry.details { lines.append("      \(detail)") }
+                for detail in entry.details { lines.append("      \(detail.text)") }
             }
         }
         if !clusters.isEmpty {
             lines.append("clusters:")
             for entry in clusters {
                 lines.append(
-                    "  \(symbol[entry.kind] ?? "?") \(entry.subject): \(entry.details.joined(separator: "; "))")
+                    "  \(symbol[entry.kind] ?? "?") \(entry.subject): \(entry.details.map(\.text).joined(separator: "; "))"
+                )
             }
         }
         if !diagnosticsOnlyOld.isEmpty || !diagnosticsOnlyNew.isEmpty {
             lines.append("diagnostics:")
-            for line in diagnosticsOnlyOld { lines.append("  - \(line)") }
-            for line in diagnosticsOnlyNew { lines.append("  + \(line)") }
+            for diagnostic in diagnosticsOnlyOld { lines.append("  - \(diagnostic)") }
+            for diagnostic in diagnosticsOnlyNew { lines.append("  + \(diagnostic)") }
         }
         return lines.joined(separator: "\n")
     }
@@ -268,7 +384,7 @@ extension RoutingDiff {
                 list.map {
                     .object([
                         ("change", .string($0.kind.rawValue)), ("subject", .string($0.subject)),
-                        ("details", .array($0.details.map(JSONValue.string))),
+                        ("details", .array($0.details.map(\.json))),
                     ])
                 })
         }
@@ -279,8 +395,8 @@ extension RoutingDiff {
             (
                 "diagnostics",
                 .object([
-                    ("only_old", .array(diagnosticsOnlyOld.map(JSONValue.string))),
-                    ("only_new", .array(diagnosticsOnlyNew.map(JSONValue.string))),
+                    ("only_old", .array(diagnosticsOnlyOld.map(\.json))),
+                    ("only_new", .array(diagnosticsOnlyNew.map(\.json))),
                 ])
             ),
         ])

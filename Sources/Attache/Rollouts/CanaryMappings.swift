@@ -25,6 +25,12 @@ func applyRollouts(
                 usedOverrides.insert(key)
             }
         }
+        if case .step(let step)? = override, step > rollout.steps.count {
+            log.warning(
+                .rolloutStepOutOfRange,
+                "--rollout asks for step \(step), but Rollout \(rollout.reference.name) has \(rollout.steps.count) step(s): read as its end (step \(rollout.steps.count): all traffic to the canary)",
+                at: rollout.location, object: rollout.reference)
+        }
         func error(_ code: DiagnosticCode, _ message: String) {
             log.error(
                 code, message + "; the Rollout's canary Mappings are not made", at: rollout.location,
