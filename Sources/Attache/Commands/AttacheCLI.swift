@@ -20,8 +20,8 @@ public enum AttacheCLI {
         the version.
         """
 
-    /// This build's version, printed by `--version` and in `watch`'s first log line.
-    public static let version = "0.2.0"
+    /// This build's version (`attacheVersion`).
+    public static var version: String { attacheVersion }
 
     static let commands = ["translate", "rollout", "watch", "explain", "diff"]
 

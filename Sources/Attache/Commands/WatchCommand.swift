@@ -16,6 +16,10 @@ enum WatchCommand {
                 name: "--hold-off-ms", takesValue: true,
                 help: "quiet time that ends a burst of input changes (default 20)", valueName: "MS"),
             .init(
+                name: "--log-format", takesValue: true,
+                help: "text (default: time, level, message) or json (one object per line, for log pipelines)",
+                valueName: "FORMAT"),
+            .init(
                 name: "--envoy-admin", takesValue: true,
                 help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects",
                 valueName: "URL"),
@@ -58,6 +62,13 @@ enum WatchCommand {
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         var settings = SidecarSettings(options: options, directory: absolute)
         settings.once = parsed.has("--once")
+        if let format = parsed.value("--log-format") {
+            guard let chosen = EventLog.Format(rawValue: format) else {
+                io.writeErr("attache watch: --log-format is text or json, not \"\(format)\"")
+                return ExitStatus.failure
+            }
+            settings.logFormat = chosen
+        }
         if let text = parsed.value("--hold-off-ms") {
             guard let ms = Int(text), (0...10_000).contains(ms) else {
                 io.writeErr("attache watch: --hold-off-ms takes milliseconds from 0 to 10000")

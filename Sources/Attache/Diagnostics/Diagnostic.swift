@@ -138,3 +138,15 @@ func abbreviated(_ text: String) -> String {
     guard text.utf8.count > 80, text.count > 80 else { return text }
     return "\(text.prefix(60))… (\(text.utf8.count) bytes)"
 }
+
+extension Diagnostic {
+    /// A diagnostic as data, for `--format json` reports.
+    var json: JSONValue {
+        .object([
+            ("severity", .string(severity.rawValue)), ("code", .string(code.rawValue)), ("message", .string(message)),
+            ("location", location.map { .string($0.description) } ?? .null),
+            ("object", object.map { .string("\($0.kind) \($0.namespace)/\($0.name)") } ?? .null),
+            ("text", .string(description)),
+        ])
+    }
+}

