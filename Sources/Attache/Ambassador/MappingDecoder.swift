@@ -11,18 +11,54 @@ private let understoodFields: Set<String> = [
     "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "resolver",
 ]
 
-/// Mapping fields Emissary knows and Attaché does not implement yet: warned about and ignored, so that the rest
-/// of the Mapping still routes.
-private let unsupportedFields: Set<String> = [
-    "add_linkerd_headers", "allow_upgrade", "auth_context_extensions", "auto_host_rewrite", "bypass_auth",
-    "bypass_error_response_overrides", "circuit_breakers", "cluster_idle_timeout_ms",
-    "cluster_max_connection_lifetime_ms",
-    "cluster_tag", "cors", "dns_type", "docs", "enable_ipv4", "enable_ipv6", "envoy_override",
-    "error_response_overrides",
-    "grpc", "health_checks", "host_redirect", "keepalive", "labels", "load_balancer", "modules", "outlier_detection",
-    "path_redirect", "prefix_redirect", "priority", "rate_limits", "redirect_response_code", "regex_redirect",
-    "regex_rewrite", "respect_dns_ttl", "retry_policy", "shadow", "stats_name", "tls", "use_websocket", "v3StatsName",
-    "v3health_checks",
+/// Mapping fields Emissary implements and Attaché does not yet, each with what it would change. Each changes where
+/// a request goes or what reaches the upstream, so a Mapping that uses one is refused (an error) rather than routed
+/// differently from Emissary.
+private let refusedFields: [String: String] = [
+    "add_linkerd_headers": "adds the l5d-dst-override header",
+    "allow_upgrade": "lets connections upgrade (websocket, ...)",
+    "auto_host_rewrite": "rewrites the Host header to the upstream's",
+    "circuit_breakers": "limits connections and requests to the upstream",
+    "cluster_idle_timeout_ms": "closes idle upstream connections",
+    "cluster_max_connection_lifetime_ms": "closes upstream connections after a lifetime",
+    "cors": "answers CORS preflight requests",
+    "dns_type": "changes how the upstream's name is resolved",
+    "enable_ipv4": "changes which addresses the upstream's name resolves to",
+    "enable_ipv6": "changes which addresses the upstream's name resolves to",
+    "envoy_override": "adds raw Envoy route configuration",
+    "error_response_overrides": "replaces error responses",
+    "grpc": "speaks HTTP/2 to the upstream",
+    "health_checks": "takes unhealthy endpoints out of the rotation",
+    "host_redirect": "answers with a redirect instead of proxying",
+    "keepalive": "sets TCP keepalive on upstream connections",
+    "load_balancer": "changes which endpoint a request goes to",
+    "path_redirect": "answers with a redirect instead of proxying",
+    "prefix_redirect": "answers with a redirect instead of proxying",
+    "redirect_response_code": "answers with a redirect instead of proxying",
+    "regex_redirect": "answers with a redirect instead of proxying",
+    "regex_rewrite": "rewrites the path by a regex",
+    "retry_policy": "retries failed requests",
+    "shadow": "mirrors requests to another service and takes no live traffic",
+    "tls": "originates TLS to the upstream with a TLSContext",
+    "use_websocket": "lets connections upgrade to websockets",
+]
+
+/// Mapping fields Emissary knows that change nothing without features Attaché does not have (authentication, rate
+/// limiting, the developer portal, statistics names): warned about and ignored.
+private let ignoredFields: [String: String] = [
+    "auth_context_extensions": "only used with an AuthService",
+    "bypass_auth": "only used with an AuthService",
+    "bypass_error_response_overrides": "only used with error_response_overrides",
+    "cluster_tag": "only names the cluster",
+    "docs": "only used by the developer portal",
+    "labels": "only used with a RateLimitService",
+    "outlier_detection": "Emissary does not support it either",
+    "priority": "only changes which circuit-breaker thresholds apply",
+    "rate_limits": "only used with a RateLimitService",
+    "respect_dns_ttl": "only changes how often the upstream's name is resolved again",
+    "stats_name": "only names the cluster's statistics",
+    "v3StatsName": "only names the cluster's statistics",
+    "v3health_checks": "not a field Emissary 3 reads",
 ]
 
 /// The dialect of a Mapping object: its apiVersion, and whether it was written in an annotation.
@@ -91,9 +127,10 @@ private func decodeMapping(
 
     for pair in fields.mapping ?? [] {
         guard case .string(let key)? = pair.key.resolved else {
-            reader.warning(
-                .mappingUnsupportedField,
-                "a field name must be a string, but this one is \(pair.key.typeDescription); ignored", at: pair.key)
+            reader.error(
+                .mappingUnknownField,
+                "a field name must be a string, but this one is \(pair.key.typeDescription); the Mapping is refused",
+                at: pair.key)
             continue
         }
         if key == "hostname", dialect == .v2 {
@@ -104,12 +141,18 @@ private func decodeMapping(
             continue
         }
         guard !understoodFields.contains(key) else { continue }
-        if unsupportedFields.contains(key) {
-            reader.warning(
-                .mappingUnsupportedField, "`\(key)` is not supported by Attaché yet and is ignored", at: pair.key)
+        if let effect = refusedFields[key] {
+            reader.error(
+                .mappingFieldNotImplemented,
+                "`\(key)` \(effect) in Emissary, and Attaché does not implement it yet: the Mapping is refused rather than routed differently",
+                at: pair.key)
+        } else if let why = ignoredFields[key] {
+            reader.warning(.mappingUnsupportedField, "`\(key)` is ignored (\(why))", at: pair.key)
         } else {
-            reader.warning(
-                .mappingUnsupportedField, "unknown field `\(abbreviated(key))` is ignored\(suggestion(for: key))",
+            // A typo (`weigth`) must not silently change where traffic goes.
+            reader.error(
+                .mappingUnknownField,
+                "unknown field `\(abbreviated(key))`\(suggestion(for: key)); the Mapping is refused (a misspelt field would otherwise be dropped)",
                 at: pair.key)
         }
     }
@@ -403,7 +446,8 @@ private func decodeHost(
 
 /// "did you mean `service`?" for a field one or two edits away from a known one.
 private func suggestion(for key: String) -> String {
-    closestName(to: key, among: understoodFields.sorted(), maximumDistance: 2).map { " (did you mean `\($0)`?)" } ?? ""
+    let known = understoodFields.union(refusedFields.keys).union(ignoredFields.keys).sorted()
+    return closestName(to: key, among: known, maximumDistance: 2).map { " (did you mean `\($0)`?)" } ?? ""
 }
 
 extension DiagnosticLog {

@@ -26,6 +26,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case mappingFieldType = "MappingFieldType"
     case mappingFieldValue = "MappingFieldValue"
     case mappingUnsupportedField = "MappingUnsupportedField"
+    case mappingFieldNotImplemented = "MappingFieldNotImplemented"
+    case mappingUnknownField = "MappingUnknownField"
     case mappingWeightOutOfRange = "MappingWeightOutOfRange"
     case mappingWeightNotNumber = "MappingWeightNotNumber"
     case mappingHostWildcard = "MappingHostWildcard"
