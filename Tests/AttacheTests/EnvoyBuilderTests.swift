@@ -100,8 +100,10 @@ final class EnvoyBuilderTests: XCTestCase {
 
     func testClusters() {
         func cluster(_ discovery: ClusterDiscovery, tls: Bool = false, ipv6: Bool = false) -> UpstreamCluster {
-            UpstreamCluster(
-                name: "c", discovery: discovery, tls: tls, connectTimeoutMs: 3000, ipv6: ipv6,
+            var settings = UpstreamSettings()
+            settings.ipv6 = ipv6
+            return UpstreamCluster(
+                name: "c", discovery: discovery, tls: tls, settings: settings,
                 members: [EndpointAddress(address: "10.1.0.5", port: 8080)], mappings: [])
         }
         let pods = ClusterDiscovery.endpoints(namespace: "shop", service: "web", port: 80)

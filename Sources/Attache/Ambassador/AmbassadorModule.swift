@@ -13,8 +13,15 @@ public struct AmbassadorModule: Sendable {
     public var defaultAddResponseHeaders: [HeaderAddition] = []
     public var defaultRemoveRequestHeaders: [String]?
     public var defaultRemoveResponseHeaders: [String]?
-    /// Ambassador resolves service names over IPv4 only unless `enable_ipv6` is true.
+    /// Ambassador resolves service names over IPv4 only unless `enable_ipv6` is true (`enable_ipv4: false` with it:
+    /// IPv6 only).
+    public var enableIPv4 = true
     public var enableIPv6 = false
+    /// Cluster defaults for Mappings that do not set their own.
+    public var clusterIdleTimeoutMs: Int?
+    public var clusterMaxConnectionLifetimeMs: Int?
+    public var keepalive: TCPKeepalive?
+    public var circuitBreakers: [CircuitBreaker]?
     /// `regex_max_size`: the largest RE2 program a Mapping's regex may compile to (Envoy refuses larger ones).
     public var regexMaxSize = AmbassadorDefaults.regexMaxProgramSize
 
@@ -23,8 +30,8 @@ public struct AmbassadorModule: Sendable {
 
 private let readModuleSettings: Set<String> = [
     "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults",
-    "enable_ipv6",
-    "regex_max_size",
+    "enable_ipv4", "enable_ipv6", "regex_max_size", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms",
+    "keepalive", "circuit_breakers",
 ]
 
 /// Stage: the `ambassador` Module object → its settings. Settings Attaché does not implement get a warning each.
@@ -50,7 +57,12 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     module.clusterRequestTimeoutMs = reader.milliseconds("cluster_request_timeout_ms")
     module.useAmbassadorNamespaceForServiceResolution =
         reader.bool("use_ambassador_namespace_for_service_resolution") ?? false
+    module.enableIPv4 = reader.bool("enable_ipv4") ?? true
     module.enableIPv6 = reader.bool("enable_ipv6") ?? false
+    module.clusterIdleTimeoutMs = reader.milliseconds("cluster_idle_timeout_ms")
+    module.clusterMaxConnectionLifetimeMs = reader.milliseconds("cluster_max_connection_lifetime_ms")
+    module.keepalive = reader.tcpKeepalive("keepalive")
+    module.circuitBreakers = reader.circuitBreakers("circuit_breakers")
     module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
     if let defaults = config["defaults"], defaults.resolved != .null {
         // Defaults may sit directly under `defaults` (every class) or under `defaults.httpmapping`; the latter wins.

@@ -23,13 +23,36 @@ struct FieldReader {
     let object: KubernetesObject
     let node: Node
     let typing: Typing
+    /// Where `node` sits, for messages: `keepalive.` for the fields of a Mapping's `keepalive`.
+    let path: String
     var log = DiagnosticLog()
     private(set) var isValid = true
 
-    init(object: KubernetesObject, node: Node? = nil, typing: Typing = .loose) {
+    init(object: KubernetesObject, node: Node? = nil, typing: Typing = .loose, path: String = "") {
         self.object = object
         self.node = node ?? object.fields
         self.typing = typing
+        self.path = path
+    }
+
+    /// Reads the object-valued field `key` with `body`, on a reader of its own whose problems count as this one's;
+    /// nil when the field is absent, and (with a type error) when it is not a mapping.
+    mutating func nested<T>(_ key: String, _ body: (inout FieldReader) -> T) -> T? {
+        guard let value = node[key], value.resolved != .null else { return nil }
+        guard value.mapping != nil else {
+            typeError(key, expected: "a mapping", got: value)
+            return nil
+        }
+        return within(value, path: path + key + ".", body)
+    }
+
+    /// Runs `body` on a reader of `value` (named `path` in messages) and takes over what it reported.
+    mutating func within<T>(_ value: Node, path: String, _ body: (inout FieldReader) -> T) -> T {
+        var inner = FieldReader(object: object, node: value, typing: typing, path: path)
+        let result = body(&inner)
+        log.add(contentsOf: inner.log)
+        if !inner.isValid { isValid = false }
+        return result
     }
 
     func location(_ node: Node) -> SourceLocation { object.location(of: node) }
@@ -54,14 +77,14 @@ struct FieldReader {
     }
 
     mutating func typeError(_ key: String, expected: String, got value: Node) {
-        error(.mappingFieldType, "`\(key)` must be \(expected), but it is \(value.typeDescription)", at: value)
+        error(.mappingFieldType, "`\(path)\(key)` must be \(expected), but it is \(value.typeDescription)", at: value)
     }
 
     /// A string field. With loose typing, numbers written plainly are read as their text (`prefix: 2024`);
     /// booleans, lists and mappings are type errors either way.
     mutating func string(_ key: String, required: Bool = false) -> String? {
         guard let value = node[key], value.resolved != .null else {
-            if required { error(.mappingMissingField, "required field `\(key)` is missing", at: node) }
+            if required { error(.mappingMissingField, "required field `\(path)\(key)` is missing", at: node) }
             return nil
         }
         return scalarText(value, key: key)
@@ -75,7 +98,7 @@ struct FieldReader {
             if typing == .loose, value.resolved?.boolValue == nil { return text }
             error(
                 .mappingFieldType,
-                "`\(key)` must be a string, but it is \(value.typeDescription) (write \"\(abbreviated(text))\" in quotes)",
+                "`\(path)\(key)` must be a string, but it is \(value.typeDescription) (write \"\(abbreviated(text))\" in quotes)",
                 at: value)
             return nil
         default:
@@ -124,7 +147,8 @@ struct FieldReader {
         if let range, !range.contains(result) {
             error(
                 .mappingFieldValue,
-                "`\(key)` must be between \(range.lowerBound) and \(range.upperBound), but it is \(result)", at: value)
+                "`\(path)\(key)` must be between \(range.lowerBound) and \(range.upperBound), but it is \(result)",
+                at: value)
             return nil
         }
         return result
@@ -143,7 +167,9 @@ struct FieldReader {
         for pair in pairs {
             guard case .string(let name)? = pair.key.resolved ?? nil, !name.isEmpty else {
                 let what = pair.key.resolved == .string("") ? "empty" : pair.key.typeDescription
-                error(.mappingFieldType, "keys of `\(key)` must be non-empty strings, but one is \(what)", at: pair.key)
+                error(
+                    .mappingFieldType, "keys of `\(path)\(key)` must be non-empty strings, but one is \(what)",
+                    at: pair.key)
                 continue
             }
             if let earlier = result.firstIndex(where: { isSameKey($0.0, name) }) { result.remove(at: earlier) }
@@ -180,7 +206,7 @@ extension FieldReader {
         if pairs.count > EnvoyLimits.maxHeadersToAdd, let node = node[key] {
             error(
                 .mappingFieldValue,
-                "`\(key)` has \(pairs.count) headers; Envoy takes at most \(EnvoyLimits.maxHeadersToAdd) per route",
+                "`\(path)\(key)` has \(pairs.count) headers; Envoy takes at most \(EnvoyLimits.maxHeadersToAdd) per route",
                 at: node)
             return []
         }
@@ -188,7 +214,7 @@ extension FieldReader {
             if value.scalar != nil, !stringAllowed {
                 error(
                     .mappingFieldType,
-                    "`\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)",
+                    "`\(path)\(key).\(name)` must be a mapping `{value: ..., append: ...}` in a v3alpha1 Mapping, but it is \(value.typeDescription)",
                     at: value)
                 continue
             }
@@ -208,16 +234,16 @@ extension FieldReader {
             }
             guard let addition else { continue }
             if let problem = envoyHeaderNameProblem(name) {
-                error(.headerNameInvalid, "`\(key)` names a header Envoy refuses: \(problem)", at: value)
+                error(.headerNameInvalid, "`\(path)\(key)` names a header Envoy refuses: \(problem)", at: value)
             } else if let problem = envoyModifiableHeaderProblem(name) {
-                error(.headerNotModifiable, "`\(key).\(abbreviated(name))`: \(problem)", at: value)
+                error(.headerNotModifiable, "`\(path)\(key).\(abbreviated(name))`: \(problem)", at: value)
             } else if let problem = envoyHeaderValueProblem(addition.value) {
                 error(
-                    .headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
+                    .headerValueInvalid, "`\(path)\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
                     at: value)
             } else if let problem = envoySubstitutionFormatProblem(addition.value) {
                 error(
-                    .headerValueInvalid, "`\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
+                    .headerValueInvalid, "`\(path)\(key).\(abbreviated(name))` has a value Envoy refuses: \(problem)",
                     at: value)
             } else {
                 result.append(addition)
@@ -236,9 +262,9 @@ extension FieldReader {
         for (index, name) in names.enumerated() {
             let at = listNode.sequence.map { index < $0.count ? $0[index] : listNode } ?? listNode
             if let problem = envoyHeaderNameProblem(name) {
-                error(.headerNameInvalid, "`\(key)` names a header Envoy refuses: \(problem)", at: at)
+                error(.headerNameInvalid, "`\(path)\(key)` names a header Envoy refuses: \(problem)", at: at)
             } else if let problem = envoyModifiableHeaderProblem(name) {
-                error(.headerNotModifiable, "`\(key)`: \(problem)", at: at)
+                error(.headerNotModifiable, "`\(path)\(key)`: \(problem)", at: at)
             } else {
                 removable.append(name)
             }
@@ -252,7 +278,7 @@ extension FieldReader {
         guard (minimum...EnvoyLimits.maxDurationMilliseconds).contains(value) else {
             error(
                 .durationOutOfRange,
-                "`\(key)` must be between \(minimum) and \(EnvoyLimits.maxDurationMilliseconds) (the longest duration Envoy takes), but it is \(value)",
+                "`\(path)\(key)` must be between \(minimum) and \(EnvoyLimits.maxDurationMilliseconds) (the longest duration Envoy takes), but it is \(value)",
                 at: node)
             return nil
         }

@@ -30,6 +30,30 @@ public final class Mapping: Sendable {
         public var prefixRegex: Bool?
         public var prefixExact: Bool?
         public var connectTimeoutMs: Int?
+        public var idleTimeoutMs: Int?
+        public var maxConnectionLifetimeMs: Int?
+        public var keepalive: TCPKeepalive?
+        /// Compared with the Module's default filled in (Emissary fills it in before it compares).
+        public var circuitBreakers: [CircuitBreaker]?
+        /// Core fields Attaché otherwise ignores (`bypass_auth`, `bypass_error_response_overrides`, `labels`), as
+        /// canonical text: they still decide who may join a group.
+        public var ignored: [String: String] = [:]
+
+        public init(
+            prefixRegex: Bool?, prefixExact: Bool?, connectTimeoutMs: Int?, idleTimeoutMs: Int? = nil,
+            maxConnectionLifetimeMs: Int? = nil, keepalive: TCPKeepalive? = nil,
+            circuitBreakers: [CircuitBreaker]? = nil,
+            ignored: [String: String] = [:]
+        ) {
+            self.prefixRegex = prefixRegex
+            self.prefixExact = prefixExact
+            self.connectTimeoutMs = connectTimeoutMs
+            self.idleTimeoutMs = idleTimeoutMs
+            self.maxConnectionLifetimeMs = maxConnectionLifetimeMs
+            self.keepalive = keepalive
+            self.circuitBreakers = circuitBreakers
+            self.ignored = ignored
+        }
     }
 
     /// What a Mapping matches: the path, the header and query-parameter matchers (in Emissary's order: `headers`,

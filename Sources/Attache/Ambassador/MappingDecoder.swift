@@ -8,6 +8,8 @@ private let understoodFields: Set<String> = [
     "prefix", "prefix_regex", "prefix_exact", "rewrite", "service", "weight", "headers", "regex_headers",
     "query_parameters", "regex_query_parameters", "host", "host_regex", "hostname", "method", "method_regex",
     "precedence", "case_sensitive", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms", "host_rewrite",
+    "grpc", "dns_type", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "cluster_idle_timeout_ms",
+    "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers",
     "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "resolver",
 ]
 
@@ -18,19 +20,11 @@ private let refusedFields: [String: String] = [
     "add_linkerd_headers": "adds the l5d-dst-override header",
     "allow_upgrade": "lets connections upgrade (websocket, ...)",
     "auto_host_rewrite": "rewrites the Host header to the upstream's",
-    "circuit_breakers": "limits connections and requests to the upstream",
-    "cluster_idle_timeout_ms": "closes idle upstream connections",
-    "cluster_max_connection_lifetime_ms": "closes upstream connections after a lifetime",
     "cors": "answers CORS preflight requests",
-    "dns_type": "changes how the upstream's name is resolved",
-    "enable_ipv4": "changes which addresses the upstream's name resolves to",
-    "enable_ipv6": "changes which addresses the upstream's name resolves to",
     "envoy_override": "adds raw Envoy route configuration",
     "error_response_overrides": "replaces error responses",
-    "grpc": "speaks HTTP/2 to the upstream",
     "health_checks": "takes unhealthy endpoints out of the rotation",
     "host_redirect": "answers with a redirect instead of proxying",
-    "keepalive": "sets TCP keepalive on upstream connections",
     "load_balancer": "changes which endpoint a request goes to",
     "path_redirect": "answers with a redirect instead of proxying",
     "prefix_redirect": "answers with a redirect instead of proxying",
@@ -55,7 +49,6 @@ private let ignoredFields: [String: String] = [
     "outlier_detection": "Emissary does not support it either",
     "priority": "only changes which circuit-breaker thresholds apply",
     "rate_limits": "only used with a RateLimitService",
-    "respect_dns_ttl": "only changes how often the upstream's name is resolved again",
     "stats_name": "only names the cluster's statistics",
     "v3StatsName": "only names the cluster's statistics",
     "v3health_checks": "not a field Emissary 3 reads",
@@ -258,6 +251,7 @@ private func decodeMapping(
     let removeResponseHeaders = reader.removableHeaderNames(
         "remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
+    let clusterSettings = reader.clusterSettings(connectTimeoutMs: connectTimeoutMs)
 
     log.add(contentsOf: reader.log)
     guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else {
@@ -275,13 +269,20 @@ private func decodeMapping(
             resolverLocation: fields["resolver"].map { object.location(of: $0) }),
         weight: weight, weightLocation: fields["weight"].map { object.location(of: $0) },
         coreFields: Mapping.GroupCoreFields(
-            prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs),
+            prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs,
+            idleTimeoutMs: clusterSettings.idleTimeoutMs,
+            maxConnectionLifetimeMs: clusterSettings.maxConnectionLifetimeMs, keepalive: clusterSettings.keepalive,
+            circuitBreakers: clusterSettings.circuitBreakers,
+            ignored: Dictionary(
+                uniqueKeysWithValues: ["bypass_auth", "bypass_error_response_overrides", "labels"].compactMap { key in
+                    fields[key].map { (key, canonicalText($0)) }
+                })),
         route: RouteSettings(
             prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs,
             idleTimeoutMs: idleTimeoutMs,
             addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
             removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders),
-        cluster: ClusterSettings(connectTimeoutMs: connectTimeoutMs))
+        cluster: clusterSettings)
 }
 
 /// `weight`: an integer from 0 to 100 (the CRD schema types it `integer`). Above 100 or below 0 is an error here
@@ -458,4 +459,15 @@ extension DiagnosticLog {
     mutating func add(contentsOf diagnostics: [Diagnostic]) {
         for item in diagnostics { add(item) }
     }
+}
+
+/// A YAML value as text that is equal exactly when the values are: scalars by resolved value, mappings by key (in
+/// byte order, as Emissary's Go half hands them over), sequences in order.
+private func canonicalText(_ node: Node) -> String {
+    if let pairs = node.mapping {
+        let entries = pairs.map { (canonicalText($0.key), canonicalText($0.value)) }.sorted { $0.0 < $1.0 }
+        return "{" + entries.map { "\($0.0):\($0.1)" }.joined(separator: ",") + "}"
+    }
+    if let items = node.sequence { return "[" + items.map(canonicalText).joined(separator: ",") + "]" }
+    return String(describing: node.resolved.map { $0 as Any } ?? node.scalarText as Any)
 }

@@ -21,26 +21,36 @@ func loadAssignment(_ cluster: UpstreamCluster) -> Envoy.ClusterLoadAssignment {
 }
 
 func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Envoy.Cluster {
+    var built: Envoy.Cluster
     switch cluster.discovery {
     case .endpoints:
         switch delivery {
         case .inline:
-            return Envoy.Cluster(
+            built = Envoy.Cluster(
                 name: cluster.name, type: .STATIC, connectTimeoutMs: cluster.connectTimeoutMs, dnsLookupFamily: nil,
                 loadAssignment: loadAssignment(cluster), edsPath: nil, upstreamTLS: cluster.tls)
         case .files(let directory):
-            return Envoy.Cluster(
+            built = Envoy.Cluster(
                 name: cluster.name, type: .EDS, connectTimeoutMs: cluster.connectTimeoutMs, dnsLookupFamily: nil,
                 loadAssignment: nil, edsPath: directory + "/" + endpointFileName(forCluster: cluster.name),
                 upstreamTLS: cluster.tls)
         }
     case .dns(let host, let port):
         let isAddress = isIPAddress(host)
-        return Envoy.Cluster(
-            name: cluster.name, type: isAddress ? .STATIC : .STRICT_DNS, connectTimeoutMs: cluster.connectTimeoutMs,
-            dnsLookupFamily: isAddress ? nil : (cluster.ipv6 ? "AUTO" : "V4_ONLY"),
+        built = Envoy.Cluster(
+            name: cluster.name, type: isAddress ? .STATIC : (cluster.settings.logicalDNS ? .LOGICAL_DNS : .STRICT_DNS),
+            connectTimeoutMs: cluster.connectTimeoutMs,
+            dnsLookupFamily: isAddress ? nil : cluster.settings.dnsLookupFamily,
             loadAssignment: Envoy.ClusterLoadAssignment(
                 clusterName: cluster.name, endpoints: [Envoy.SocketAddress(address: host, port: port)]),
             edsPath: nil, upstreamTLS: cluster.tls)
+        built.respectDNSTTL = !isAddress && cluster.settings.respectDNSTTL
     }
+    let settings = cluster.settings
+    built.http2 = settings.http2
+    built.idleTimeoutMs = settings.idleTimeoutMs
+    built.maxConnectionDurationMs = settings.maxConnectionLifetimeMs
+    built.circuitBreakers = settings.circuitBreakers
+    built.keepalive = settings.keepalive
+    return built
 }

@@ -13,6 +13,7 @@ public enum Envoy {
         typePrefix + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
     static let routerType = typePrefix + "envoy.extensions.filters.http.router.v3.Router"
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
+    static let httpProtocolOptionsType = typePrefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
 
     /// The connection manager's stat prefix and the route configuration's name: together they name the RDS stats
     /// the sidecar reads back (`http.ingress_http.rds.attache-routes.version_text`).
@@ -245,7 +246,7 @@ public enum Envoy {
 
     /// `envoy.config.cluster.v3.Cluster`.
     public struct Cluster: Sendable, Equatable, JSONObjectRepresentable {
-        public enum DiscoveryType: String, Sendable { case STATIC, STRICT_DNS, EDS }
+        public enum DiscoveryType: String, Sendable { case STATIC, STRICT_DNS, LOGICAL_DNS, EDS }
         public var name: String
         public var type: DiscoveryType
         public var connectTimeoutMs: Int
@@ -255,6 +256,27 @@ public enum Envoy {
         /// For EDS: the file Envoy reads this cluster's ClusterLoadAssignment from.
         public var edsPath: String?
         public var upstreamTLS: Bool
+        /// HTTP/2 to the upstream (`grpc`).
+        public var http2 = false
+        public var respectDNSTTL = false
+        /// `common_http_protocol_options`: idle timeout and longest connection lifetime.
+        public var idleTimeoutMs: Int?
+        public var maxConnectionDurationMs: Int?
+        public var circuitBreakers: [CircuitBreaker]?
+        public var keepalive: TCPKeepalive?
+
+        public init(
+            name: String, type: DiscoveryType, connectTimeoutMs: Int, dnsLookupFamily: String?,
+            loadAssignment: ClusterLoadAssignment?, edsPath: String?, upstreamTLS: Bool
+        ) {
+            self.name = name
+            self.type = type
+            self.connectTimeoutMs = connectTimeoutMs
+            self.dnsLookupFamily = dnsLookupFamily
+            self.loadAssignment = loadAssignment
+            self.edsPath = edsPath
+            self.upstreamTLS = upstreamTLS
+        }
 
         public func writeFields(to o: inout JSONWriter) {
             o.field("name", name)
@@ -276,6 +298,47 @@ public enum Envoy {
                 o.field("transport_socket") { t in
                     t.field("name", "envoy.transport_sockets.tls")
                     t.field("typed_config") { $0.field("@type", Envoy.upstreamTLSType) }
+                }
+            }
+            if http2 {
+                o.field("typed_extension_protocol_options") { options in
+                    options.field("envoy.extensions.upstreams.http.v3.HttpProtocolOptions") { http in
+                        http.field("@type", Envoy.httpProtocolOptionsType)
+                        http.field("explicit_http_config") { $0.field("http2_protocol_options") { _ in } }
+                    }
+                }
+            }
+            if respectDNSTTL { o.field("respect_dns_ttl", true) }
+            if idleTimeoutMs != nil || maxConnectionDurationMs != nil {
+                o.field("common_http_protocol_options") { common in
+                    common.field("idle_timeout", idleTimeoutMs.map { Envoy.duration(milliseconds: $0) })
+                    common.field(
+                        "max_connection_duration", maxConnectionDurationMs.map { Envoy.duration(milliseconds: $0) })
+                }
+            }
+            if let circuitBreakers {
+                o.field("circuit_breakers") { breakers in
+                    breakers.key("thresholds")
+                    breakers.array { list in
+                        for breaker in circuitBreakers {
+                            list.object { t in
+                                t.field("priority", breaker.priority?.uppercased() ?? "DEFAULT")
+                                t.field("max_connections", breaker.maxConnections)
+                                t.field("max_pending_requests", breaker.maxPendingRequests)
+                                t.field("max_requests", breaker.maxRequests)
+                                t.field("max_retries", breaker.maxRetries)
+                            }
+                        }
+                    }
+                }
+            }
+            if let keepalive {
+                o.field("upstream_connection_options") { options in
+                    options.field("tcp_keepalive") { k in
+                        k.field("keepalive_probes", keepalive.probes)
+                        k.field("keepalive_time", keepalive.idleTime)
+                        k.field("keepalive_interval", keepalive.interval)
+                    }
                 }
             }
         }

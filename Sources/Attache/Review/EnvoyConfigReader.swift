@@ -247,10 +247,8 @@ private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
     let isEndpoints: Bool
     if case .endpoints = discovery { isEndpoints = true } else { isEndpoints = false }
     return UpstreamCluster(
-        name: name, discovery: discovery, tls: json["transport_socket"] != nil,
-        connectTimeoutMs: milliseconds(json["connect_timeout"]) ?? AmbassadorDefaults.connectTimeoutMs,
-        ipv6: (json["dns_lookup_family"] as? String) == "AUTO", members: isEndpoints ? members.sorted() : [],
-        mappings: [])
+        name: name, discovery: discovery, tls: json["transport_socket"] != nil, settings: readUpstreamSettings(json),
+        members: isEndpoints ? members.sorted() : [], mappings: [])
 }
 
 /// "3s" / "0.250s" → milliseconds.
@@ -259,4 +257,37 @@ private func milliseconds(_ value: Any?) -> Int? {
         seconds >= 0, seconds < 1e9
     else { return nil }
     return Int((seconds * 1000).rounded())
+}
+
+/// A cluster's settings as Attaché writes them (`envoyCluster`), read back.
+private func readUpstreamSettings(_ json: [String: Any]) -> UpstreamSettings {
+    var settings = UpstreamSettings()
+    settings.connectTimeoutMs = milliseconds(json["connect_timeout"]) ?? AmbassadorDefaults.connectTimeoutMs
+    switch json["dns_lookup_family"] as? String {
+    case "AUTO": settings.ipv6 = true
+    case "V6_ONLY":
+        settings.ipv6 = true
+        settings.ipv4 = false
+    default: break
+    }
+    settings.logicalDNS = (json["type"] as? String) == "LOGICAL_DNS"
+    settings.respectDNSTTL = json["respect_dns_ttl"] as? Bool ?? false
+    settings.http2 = json["typed_extension_protocol_options"] != nil
+    let common = json["common_http_protocol_options"] as? [String: Any]
+    settings.idleTimeoutMs = milliseconds(common?["idle_timeout"])
+    settings.maxConnectionLifetimeMs = milliseconds(common?["max_connection_duration"])
+    if let thresholds = (json["circuit_breakers"] as? [String: Any])?["thresholds"] as? [[String: Any]] {
+        settings.circuitBreakers = thresholds.map {
+            CircuitBreaker(
+                priority: ($0["priority"] as? String)?.lowercased(), maxConnections: $0["max_connections"] as? Int,
+                maxPendingRequests: $0["max_pending_requests"] as? Int, maxRequests: $0["max_requests"] as? Int,
+                maxRetries: $0["max_retries"] as? Int)
+        }
+    }
+    if let keepalive = (json["upstream_connection_options"] as? [String: Any])?["tcp_keepalive"] as? [String: Any] {
+        settings.keepalive = TCPKeepalive(
+            idleTime: keepalive["keepalive_time"] as? Int, interval: keepalive["keepalive_interval"] as? Int,
+            probes: keepalive["keepalive_probes"] as? Int)
+    }
+    return settings
 }

@@ -92,6 +92,15 @@ extension Explanation {
                 let route = outcome.route
                 lines.append("  \(String(outcome.percent).leftPadded(3))%  \(route.mapping) (\(route.location))")
                 lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
+                if let settings = outcome.cluster?.settings {
+                    let changed = zip(settings.described, UpstreamSettings().described).filter {
+                        $0.0.value != $0.1.value
+                    }
+                    if !changed.isEmpty {
+                        lines.append(
+                            "        upstream " + changed.map { "\($0.0.name) \($0.0.value)" }.joined(separator: ", "))
+                    }
+                }
                 var details = "path \(outcome.upstreamPath)"
                 if outcome.upstreamHost != request.host { details += ", Host rewritten to \(outcome.upstreamHost)" }
                 details +=

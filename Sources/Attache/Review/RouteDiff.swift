@@ -241,14 +241,10 @@ private func clusterChanges(_ was: UpstreamCluster, _ now: UpstreamCluster) -> [
     if upstreamName(was) != upstreamName(now) {
         changes.append(.field(name: "upstream", old: upstreamName(was), new: upstreamName(now)))
     }
-    if was.connectTimeoutMs != now.connectTimeoutMs {
-        changes.append(
-            .field(
-                name: "connect timeout", old: Envoy.duration(milliseconds: was.connectTimeoutMs),
-                new: Envoy.duration(milliseconds: now.connectTimeoutMs)))
-    }
     if was.tls != now.tls { changes.append(.field(name: "TLS", old: onOff(was.tls), new: onOff(now.tls))) }
-    if was.ipv6 != now.ipv6 { changes.append(.field(name: "IPv6", old: onOff(was.ipv6), new: onOff(now.ipv6))) }
+    for (before, after) in zip(was.settings.described, now.settings.described) where before.value != after.value {
+        changes.append(.field(name: before.name, old: before.value, new: after.value))
+    }
     let before = Set(was.members), after = Set(now.members)
     if before != after {
         changes.append(

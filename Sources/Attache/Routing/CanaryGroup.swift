@@ -77,12 +77,12 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
 /// the first leaves out, is refused, and so is one whose header matchers differ from the first's (possible only when
 /// their group texts collide). A weight that would push the group's sum above 100 is rejected too (Emissary would
 /// emit broken thresholds); the rest of the group still routes.
-func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
+func admitToGroup(_ mappings: [Mapping], module: AmbassadorModule, log: inout DiagnosticLog) -> [Int] {
     guard let first = mappings.first else { return [] }
     var survivors: [Int] = []
     var weightSum = 0
     for (index, mapping) in mappings.enumerated() {
-        if index > 0, let conflict = coreFieldConflict(mapping, first: first) {
+        if index > 0, let conflict = coreFieldConflict(mapping, first: first, module: module) {
             log.error(
                 .groupSettingConflict,
                 "Mapping shares prefix \(mapping.match.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
@@ -105,8 +105,9 @@ func admitToGroup(_ mappings: [Mapping], log: inout DiagnosticLog) -> [Int] {
 }
 
 /// What makes `mapping` differ from its group's `first` Mapping in a field Emissary requires to be the same, in words;
-/// nil when nothing does. Only fields `mapping` writes count (Emissary checks the keys the new Mapping has).
-func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
+/// nil when nothing does. Only fields `mapping` writes count (Emissary checks the keys the new Mapping has), except
+/// `circuit_breakers`, which Emissary fills in from the Module before it compares (so every Mapping has it).
+func coreFieldConflict(_ mapping: Mapping, first: Mapping, module: AmbassadorModule) -> String? {
     func describe<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "nothing" }
     let (mine, theirs) = (mapping.coreFields, first.coreFields)
     if let value = mine.prefixRegex, value != theirs.prefixRegex {
@@ -117,6 +118,22 @@ func coreFieldConflict(_ mapping: Mapping, first: Mapping) -> String? {
     }
     if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
         return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
+    }
+    if let value = mine.idleTimeoutMs, value != theirs.idleTimeoutMs {
+        return "writes `cluster_idle_timeout_ms: \(value)` where it writes \(describe(theirs.idleTimeoutMs))"
+    }
+    if let value = mine.maxConnectionLifetimeMs, value != theirs.maxConnectionLifetimeMs {
+        return
+            "writes `cluster_max_connection_lifetime_ms: \(value)` where it writes \(describe(theirs.maxConnectionLifetimeMs))"
+    }
+    if mine.keepalive != nil, mine.keepalive != theirs.keepalive {
+        return "writes a different `keepalive`"
+    }
+    if (mine.circuitBreakers ?? module.circuitBreakers) != (theirs.circuitBreakers ?? module.circuitBreakers) {
+        return "has different `circuit_breakers`"
+    }
+    for (key, value) in mine.ignored.sorted(by: { $0.key < $1.key }) where theirs.ignored[key] != value {
+        return "writes a different `\(key)`"
     }
     let sameMatchers =
         mapping.match.headers.count == first.match.headers.count

@@ -29,7 +29,7 @@ func clusterNames(for identities: [UpstreamCluster.Identity]) -> [String] {
 /// The name of one cluster; see `clusterNames`.
 func clusterName(_ identity: UpstreamCluster.Identity) -> String {
     let maxLength = 60
-    let hasDefaultSettings = identity.connectTimeoutMs == AmbassadorDefaults.connectTimeoutMs && !identity.ipv6
+    let hasDefaultSettings = identity.settings == UpstreamSettings()
     let readable: String
     var unambiguous: Bool
     switch identity.discovery {
@@ -81,11 +81,17 @@ private func sanitized(_ text: String) -> String {
 }
 
 private func identityText(_ identity: UpstreamCluster.Identity) -> String {
+    let settings = identity.settings
+    let common = "tls=\(identity.tls)|connect=\(settings.connectTimeoutMs)|ipv6=\(settings.ipv6)"
+    // The other settings only when one is not the default, so that the names of clusters that differ by connect
+    // timeout or IPv6 alone stay what they were before those settings existed.
+    var rest = settings
+    rest.connectTimeoutMs = AmbassadorDefaults.connectTimeoutMs
+    rest.ipv6 = false
+    let extra = rest == UpstreamSettings() ? "" : "|" + String(describing: rest)
     switch identity.discovery {
-    case .dns(let host, let port):
-        return "dns|\(host)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
+    case .dns(let host, let port): return "dns|\(host)|\(port)|" + common + extra
     case .endpoints(let namespace, let service, let port):
-        return
-            "k8s|\(namespace)|\(service)|\(port)|tls=\(identity.tls)|connect=\(identity.connectTimeoutMs)|ipv6=\(identity.ipv6)"
+        return "k8s|\(namespace)|\(service)|\(port)|" + common + extra
     }
 }

@@ -58,23 +58,47 @@ public struct UpstreamCluster: Sendable, Equatable {
     public var name: String
     public var discovery: ClusterDiscovery
     public var tls: Bool
-    public var connectTimeoutMs: Int
-    public var ipv6: Bool
+    public var settings: UpstreamSettings
     /// For endpoint discovery: the pod addresses, sorted (empty when none are known: Envoy answers 503).
     public var members: [EndpointAddress]
     /// The Mappings that send traffic here, for diagnostics and `explain`.
     public var mappings: [ObjectReference]
+
+    public init(
+        name: String, discovery: ClusterDiscovery, tls: Bool, settings: UpstreamSettings, members: [EndpointAddress],
+        mappings: [ObjectReference]
+    ) {
+        self.name = name
+        self.discovery = discovery
+        self.tls = tls
+        self.settings = settings
+        self.members = members
+        self.mappings = mappings
+    }
+
+    public var connectTimeoutMs: Int { settings.connectTimeoutMs }
 
     /// Everything that makes two clusters different. Two Mappings whose identities are equal share a cluster;
     /// any difference (unlike Emissary, where the first Mapping's settings silently win) makes a new one.
     public struct Identity: Hashable, Sendable {
         public var discovery: ClusterDiscovery
         public var tls: Bool
-        public var connectTimeoutMs: Int
-        public var ipv6: Bool
+        public var settings: UpstreamSettings
+
+        public init(discovery: ClusterDiscovery, tls: Bool, settings: UpstreamSettings) {
+            self.discovery = discovery
+            self.tls = tls
+            self.settings = settings
+        }
+
+        /// An identity with Ambassador's defaults but for the connect timeout and IPv6.
+        public init(discovery: ClusterDiscovery, tls: Bool, connectTimeoutMs: Int, ipv6: Bool) {
+            var settings = UpstreamSettings()
+            settings.connectTimeoutMs = connectTimeoutMs
+            settings.ipv6 = ipv6
+            self.init(discovery: discovery, tls: tls, settings: settings)
+        }
     }
 
-    public var identity: Identity {
-        Identity(discovery: discovery, tls: tls, connectTimeoutMs: connectTimeoutMs, ipv6: ipv6)
-    }
+    public var identity: Identity { Identity(discovery: discovery, tls: tls, settings: settings) }
 }

@@ -11,7 +11,8 @@ public func buildRoutingModel(
     let mappings = resources.mappings
     let routable = resolveUpstreams(mappings, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &log)
     let groups = formCanaryGroups(routable)
-    let admitted = admitToGroups(groups, routable: routable, mappings: mappings, log: &log)
+    let admitted = admitToGroups(
+        groups, routable: routable, mappings: mappings, module: resources.module, log: &log)
     let clusters = internClusters(admitted, routable: routable)
     let members = resolveClusterMembers(
         clusters, admitted: admitted, routable: routable, mappings: mappings, resources: resources, log: &log)
@@ -88,13 +89,15 @@ func formCanaryGroups(_ routable: RoutableMappings) -> GroupedPositions {
 /// Step 3: each group checked on its own (on all processors) by `admitToGroup`; what it refuses is left out, and a
 /// group left empty is dropped. Members are routable indices.
 func admitToGroups(
-    _ groups: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], log: inout DiagnosticLog
+    _ groups: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], module: AmbassadorModule,
+    log: inout DiagnosticLog
 ) -> GroupedPositions {
     // nil: the whole group stays (nearly always), and no array comes back.
     let verdicts = parallelMap(count: groups.count) { group -> (survivors: [Int]?, diagnostics: [Diagnostic]) in
         var groupLog = DiagnosticLog()
         let members = groups[group]
-        let survivors = admitToGroup(members.map { mappings[routable.mappingIndex[$0]] }, log: &groupLog)
+        let survivors = admitToGroup(
+            members.map { mappings[routable.mappingIndex[$0]] }, module: module, log: &groupLog)
         return (
             survivors.count == members.count ? nil : survivors.map { members[members.startIndex + $0] }, groupLog.items
         )
@@ -186,9 +189,8 @@ func buildClusterList(
         let number = byName[position]
         let identity = clusters.identities[number]
         return UpstreamCluster(
-            name: names[number], discovery: identity.discovery, tls: identity.tls,
-            connectTimeoutMs: identity.connectTimeoutMs,
-            ipv6: identity.ipv6, members: members[number],
+            name: names[number], discovery: identity.discovery, tls: identity.tls, settings: identity.settings,
+            members: members[number],
             mappings: clusters.users[number].map { mappings[routable.mappingIndex[admitted.members[$0]]].reference })
     }
 }

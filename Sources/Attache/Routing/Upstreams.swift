@@ -49,9 +49,7 @@ func upstreamIdentity(
         discovery = .dns(host: host, port: port)
     }
     return UpstreamCluster.Identity(
-        discovery: discovery, tls: service.isTLS,
-        connectTimeoutMs: mapping.cluster.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs,
-        ipv6: resources.module.enableIPv6)
+        discovery: discovery, tls: service.isTLS, settings: upstreamSettings(mapping.cluster, module: resources.module))
 }
 
 /// The members of an endpoint cluster, warning (once per cluster, at the first Mapping that uses it) when the
@@ -120,4 +118,20 @@ func isIPAddress(_ host: String) -> Bool {
         }
     }
     return digits > 0 && parts == 3
+}
+
+/// A Mapping's cluster settings resolved: the Mapping's, else the Module's, else Ambassador's defaults.
+func upstreamSettings(_ written: ClusterSettings, module: AmbassadorModule) -> UpstreamSettings {
+    var settings = UpstreamSettings()
+    settings.connectTimeoutMs = written.connectTimeoutMs ?? AmbassadorDefaults.connectTimeoutMs
+    settings.ipv4 = written.enableIPv4 ?? module.enableIPv4
+    settings.ipv6 = written.enableIPv6 ?? module.enableIPv6
+    settings.http2 = written.grpc ?? false
+    settings.logicalDNS = written.logicalDNS ?? false
+    settings.respectDNSTTL = written.respectDNSTTL ?? false
+    settings.idleTimeoutMs = written.idleTimeoutMs ?? module.clusterIdleTimeoutMs
+    settings.maxConnectionLifetimeMs = written.maxConnectionLifetimeMs ?? module.clusterMaxConnectionLifetimeMs
+    settings.keepalive = written.keepalive ?? module.keepalive
+    settings.circuitBreakers = written.circuitBreakers ?? module.circuitBreakers
+    return settings
 }
