@@ -42,12 +42,14 @@ final class EnvoyAcceptsPropertyTests: XCTestCase {
                 return
             }
 
-            // Every generated Mapping is routed, or an error names it.
-            let routes = Set(translation.model.routes.map { "\($0.mapping.namespace)/\($0.mapping.name)" })
+            // Every generated Mapping is routed (or mirrored to, for a shadow), or an error names it (or, for a
+            // shadow with nothing to mirror, the warning that says so).
+            let routes = Set(
+                translation.model.routes.map { "\($0.mapping.namespace)/\($0.mapping.name)" }
+                    + translation.model.clusters.flatMap(\.mappings).map { "\($0.namespace)/\($0.name)" })
             let named = Set(
-                translation.diagnostics.filter { $0.severity == .error }.compactMap {
-                    $0.object.map { "\($0.namespace)/\($0.name)" }
-                })
+                translation.diagnostics.filter { $0.severity == .error || $0.code == .shadowWithoutPrimary }
+                    .compactMap { $0.object.map { "\($0.namespace)/\($0.name)" } })
             for mapping in generated {
                 let key = "\(mapping.namespace)/\(mapping.name)"
                 if routes.contains(key) {

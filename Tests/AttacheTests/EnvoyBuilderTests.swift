@@ -87,7 +87,7 @@ final class EnvoyBuilderTests: XCTestCase {
                 {
                     $0.requestHeadersToAdd == [Envoy.HeaderValueOption(key: "x-a", value: "1", append: false)]
                         && $0.responseHeadersToRemove == ["server"]
-                        && $0.route.timeoutMs == AmbassadorDefaults.requestTimeoutMs
+                        && $0.route?.timeoutMs == AmbassadorDefaults.requestTimeoutMs
                 }
             ),
         ]

@@ -5,6 +5,13 @@ Usage: backends.py NAME [NAME ...] [--address 127.0.0.1]
 Starts one HTTP server per NAME on ADDRESS with a free port, prints one JSON line {"NAME": port, ...}, and serves
 until its standard input closes (so it never outlives the test that started it). Every response is JSON naming
 the backend and echoing what it received: method, path, Host, and the request headers.
+
+For the tests of Mapping fields, a backend also:
+- answers `GET /__requests__` with how many requests it has received (and their paths), itself not counted, so a
+  test can see that Envoy mirrored requests to it;
+- when its name starts with `flaky`, answers 503 to its 1st, 3rd, 5th, ... request (a test of retries);
+- answers a request that asks to upgrade to websocket with 101 Switching Protocols, then echoes what it receives
+  (Envoy passes the upgrade only when the route allows it).
 """
 import json
 import sys
@@ -13,16 +20,48 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 def handler_for(name):
+    received = []
+    lock = threading.Lock()
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         # Headers and body in separate small writes plus Nagle's algorithm stall each response ~40 ms behind
         # the peer's delayed ACK; the harness sends thousands of requests, so turn Nagle off.
         disable_nagle_algorithm = True
 
+        def reply(self, status, reason, body):
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            self.wfile.write(head + body)  # one write per response
+
         def answer(self):
             length = int(self.headers.get("Content-Length") or 0)
             if length:
                 self.rfile.read(length)
+            if self.path == "/__requests__":
+                with lock:
+                    body = json.dumps({"count": len(received), "paths": list(received)}).encode()
+                self.reply(200, "OK", body)
+                return
+            with lock:
+                received.append(self.path)
+                number = len(received)
+            if self.headers.get("Upgrade", "").lower() == "websocket":
+                self.wfile.write(
+                    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+                self.wfile.flush()
+                while True:  # echo until the client goes
+                    data = self.connection.recv(4096)
+                    if not data:
+                        break
+                    self.connection.sendall(data)
+                self.close_connection = True
+                return
+            if name.startswith("flaky") and number % 2 == 1:
+                self.reply(503, "Service Unavailable", json.dumps({"failed_by": name, "request": number}).encode())
+                return
             body = json.dumps({
                 "backend": name,
                 "method": self.command,
@@ -30,13 +69,9 @@ def handler_for(name):
                 "host": self.headers.get("Host", ""),
                 "headers": {k.lower(): v for k, v in self.headers.items()},
             }).encode()
-            head = (
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode()
-            self.wfile.write(head + body)  # one write per response
+            self.reply(200, "OK", body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = answer
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = answer
 
         def log_message(self, *args):
             pass

@@ -79,7 +79,9 @@ class Emissary:
         return RouteTable(routes, upstreams), notes + errors, snapshot
 
 
-CLUSTER_SETTINGS = ("resolver", "connect_timeout_ms", "enable_ipv6", "enable_ipv4", "tls")
+CLUSTER_SETTINGS = ("resolver", "connect_timeout_ms", "enable_ipv6", "enable_ipv4", "tls", "grpc", "dns_type",
+                    "respect_dns_ttl", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms", "keepalive",
+                    "circuit_breakers")
 
 
 def shared_cluster_notes(ir):
@@ -206,6 +208,45 @@ def random_mapping(rng, index, namespace, version, in_annotation):
         spec["idle_timeout_ms"] = 7000
     if rng.random() < 0.1:
         spec["host_rewrite"] = "rewritten.example.com"
+    # Issue 18's fields, each in a few Mappings: where traffic goes must still agree.
+    if rng.random() < 0.04:
+        spec["shadow"] = True
+    elif rng.random() < 0.04:
+        spec["host_redirect"] = True
+        spec["service"] = rng.choice(["new.example.com", "moved.example.com:8080", "bare"])
+        if is_v3 and "hostname" not in spec and "host" not in spec:
+            # Emissary attaches a redirect group to a Host only by its host glob (the group has no Mappings whose
+            # labels a mappingSelector could match), so a v3alpha1 redirect without one routes nowhere there: the
+            # documented deliberate difference "a v3alpha1 Mapping naming no host routes every host".
+            spec["hostname"] = "*"
+        choice = rng.random()
+        if choice < 0.3:
+            spec["path_redirect"] = "/elsewhere"
+        elif choice < 0.6:
+            spec["prefix_redirect"] = "/moved/"
+        elif choice < 0.8:
+            spec["regex_redirect"] = {"pattern": "^/([a-z]+)/(.*)$", "substitution": "/\\2/\\1"}
+        if rng.random() < 0.5:
+            spec["redirect_response_code"] = rng.choice([301, 302, 307, 308])
+    if rng.random() < 0.04:
+        spec["regex_rewrite"] = {"pattern": "^/([a-z]+)/", "substitution": "/rx/\\1/"}
+    if rng.random() < 0.03 and "host_rewrite" not in spec:
+        spec["auto_host_rewrite"] = True
+    if rng.random() < 0.03:
+        spec["allow_upgrade"] = ["websocket"]
+    if rng.random() < 0.02:
+        spec["use_websocket"] = True
+    if rng.random() < 0.03:
+        spec["retry_policy"] = {"retry_on": rng.choice(["5xx", "gateway-error"]), "num_retries": rng.choice([1, 3])}
+    if rng.random() < 0.03:
+        spec["cors"] = {"origins": ["https://a.example.com"], "methods": ["GET", "POST"], "max_age": "60"}
+    if rng.random() < 0.03:
+        spec["load_balancer"] = rng.choice([{"policy": "least_request"}, {"policy": "ring_hash", "header": "x-user"},
+                                            {"policy": "maglev", "source_ip": True}])
+    if rng.random() < 0.03:
+        spec["grpc"] = True
+    if rng.random() < 0.02:
+        spec["add_linkerd_headers"] = True
     return spec
 
 
@@ -375,11 +416,15 @@ def describe_shares(shares):
     parts = []
     for outcome, share in sorted(shares.items(), key=lambda item: (-item[1], str(item[0]))):
         if outcome[0] == "route":
-            _, upstream, path, host_rewrite, timeout, idle = outcome
-            text = f"{share}% → {upstream[1]}{' tls' if upstream[2] else ''} path {path}"
+            _, upstream, path, host_rewrite, timeout, idle, mirrors, policies = outcome
+            text = f"{share}% → {upstream[1]}{' tls' if upstream[2] else ''} {upstream[3:]} path {path}"
             if host_rewrite:
                 text += f" host {host_rewrite}"
             text += f" timeout {timeout}ms" + (f" idle {idle}ms" if idle is not None else "")
+            if mirrors:
+                text += f" mirrors {mirrors}"
+            if policies != '{"cors": null, "hash": [], "retry": null, "upgrades": []}':
+                text += f" policies {policies}"
         else:
             text = f"{share}% {' '.join(str(x) for x in outcome)}"
         parts.append(text)
@@ -486,6 +531,11 @@ DELIBERATE_ATTACHE_REJECTIONS = [
     ("[HeaderNameInvalid]", "a header name Envoy refuses (Envoy would refuse the whole config)"),
     ("[DurationOutOfRange]", "a duration Envoy refuses (Envoy would refuse the whole config)"),
     ("[AddressInvalid]", "an address Envoy refuses (Envoy would refuse the whole config)"),
+    ("[MappingUnknownField]", "an unknown field (Emissary's API server drops it)"),
+    ("[MappingFieldNotImplemented]", "a field Attaché does not build yet"),
+    ("cannot both be used: Envoy takes one way", "`auto_host_rewrite` with `host_rewrite` (Envoy would refuse the whole config)"),
+    ("a redirect's `service` is the host", "a redirect to a `service` with a scheme"),
+    ("a redirect with a regex `host`", "a redirect with a regex host (Emissary drops it silently)"),
 ]
 
 DELIBERATE_ATTACHE = [

@@ -161,14 +161,17 @@ class RouteTable:
 
     def outcome(self, route, request):
         if "redirect" in route:
-            return ("redirect", tuple(sorted(route["redirect"].items())))
+            return ("redirect", _canonical_redirect(route["redirect"]))
         if "direct_response" in route:
             return ("direct", route["direct_response"].get("status"))
         action = route["route"]
         match = route["match"]
         path = request.path
+        regex_rewrite = action.get("regex_rewrite")
         rewrite = action.get("prefix_rewrite")
-        if rewrite is not None and rewrite != "":
+        if regex_rewrite:
+            path = _regex_substitute(regex_rewrite, path)
+        elif rewrite is not None and rewrite != "":
             if "prefix" in match:
                 path = rewrite + path[len(match["prefix"]):]
             else:
@@ -178,8 +181,22 @@ class RouteTable:
         cluster = action.get("cluster")
         upstream = self.upstreams.get(cluster, ("unknown-cluster", cluster))
         timeout = _duration_ms(action.get("timeout"))
-        return ("route", upstream, path, action.get("host_rewrite_literal"),
-                timeout if timeout is not None else self.default_timeout_ms, _duration_ms(action.get("idle_timeout")))
+        host = action.get("host_rewrite_literal")
+        if action.get("auto_host_rewrite"):
+            host = ("auto", upstream)
+        mirrors = tuple(
+            (self.upstreams.get(m.get("cluster"), ("unknown-cluster", m.get("cluster"))),
+             threshold({"runtime_fraction": m["runtime_fraction"]}) if "runtime_fraction" in m else 100)
+            for m in action.get("request_mirror_policies", []))
+        policies = _canonical({
+            "retry": action.get("retry_policy"),
+            "upgrades": sorted(u.get("upgrade_type", "").lower() for u in action.get("upgrade_configs", [])),
+            "hash": [_canonical_hash(h) for h in action.get("hash_policy", [])],
+            "cors": _canonical_cors(route, action),
+        })
+        return ("route", upstream, path, host,
+                timeout if timeout is not None else self.default_timeout_ms, _duration_ms(action.get("idle_timeout")),
+                mirrors, policies)
 
     def evaluate(self, request):
         """Outcome → share (out of 100) over Envoy's random draw; 'not found' where no route takes it."""
@@ -204,22 +221,70 @@ class RouteTable:
         return shares
 
 
+def _canonical(value):
+    """A JSON-like value as a hashable, order-independent text."""
+    import json
+    return json.dumps(value, sort_keys=True)
+
+
+_REDIRECT_CODES = {0: 301, 1: 302, 2: 303, 3: 307, 4: 308, "MOVED_PERMANENTLY": 301, "FOUND": 302,
+                   "SEE_OTHER": 303, "TEMPORARY_REDIRECT": 307, "PERMANENT_REDIRECT": 308}
+
+
+def _canonical_redirect(redirect):
+    """Emissary writes the response code as the enum's number, Attaché as its name; both mean the same."""
+    value = dict(redirect)
+    value["response_code"] = _REDIRECT_CODES.get(value.get("response_code", 0), value.get("response_code"))
+    if "regex_rewrite" in value:
+        rewrite = value["regex_rewrite"]
+        value["regex_rewrite"] = {"pattern": _regex_of(rewrite.get("pattern", {})), "substitution": rewrite.get("substitution")}
+    return _canonical(value)
+
+
+def _regex_substitute(rewrite, path):
+    pattern = _regex_of(rewrite.get("pattern", {})) or ""
+    substitution = re.sub(r"\\(\d)", r"\\g<\1>", rewrite.get("substitution", ""))
+    try:
+        return re.sub(pattern, substitution, path)
+    except (re.error, IndexError):
+        return f"<regex rewrite {pattern!r} Python cannot apply>"
+
+
+def _canonical_hash(policy):
+    if "header" in policy:
+        return {"header": policy["header"].get("header_name", "").lower()}
+    return policy
+
+
+def _canonical_cors(route, action):
+    """Emissary writes the route's deprecated `cors`, Attaché the CORS filter's per-route config: the same policy."""
+    cors = action.get("cors") or (route.get("typed_per_filter_config") or {}).get("envoy.filters.http.cors")
+    if not cors:
+        return None
+    keys = ["allow_origin_string_match", "allow_methods", "allow_headers", "expose_headers", "max_age",
+            "allow_credentials"]
+    return {k: cors[k] for k in keys if k in cors}
+
+
 def upstream_of_cluster(cluster):
     """What a cluster sends traffic to, independent of its name: the DNS name or addresses and ports it resolves,
     or, for endpoint discovery, the endpoint set's name (k8s/<ns>/<svc>/<port>), and whether it speaks TLS."""
     tls = "transport_socket" in cluster
     kind = cluster.get("type", "STATIC")
+    # How traffic is spread and spoken: Emissary writes ROUND_ROBIN and HTTP/2 in its own (older) forms.
+    http2 = "http2_protocol_options" in cluster or "typed_extension_protocol_options" in cluster
+    policy = (cluster.get("lb_policy") or "ROUND_ROBIN", http2)
     if kind == "EDS":
-        return ("eds", cluster.get("eds_cluster_config", {}).get("service_name") or cluster["name"], tls)
+        return ("eds", cluster.get("eds_cluster_config", {}).get("service_name") or cluster["name"], tls, policy)
     name = cluster.get("name", "")
     if name.startswith("k8s/"):
         # Attaché's endpoint clusters carry their members inline; the set's identity is the name's first four parts.
         parts = name.split("/")
         port = re.match(r"[0-9]+", parts[3]).group(0) if len(parts) > 3 and re.match(r"[0-9]+", parts[3]) else ""
-        return ("eds", "/".join(parts[:3] + [port]), tls)
+        return ("eds", "/".join(parts[:3] + [port]), tls, policy)
     addresses = []
     for locality in cluster.get("load_assignment", {}).get("endpoints", []):
         for endpoint in locality.get("lb_endpoints", []):
             socket = endpoint["endpoint"]["address"]["socket_address"]
             addresses.append((socket["address"], socket.get("port_value")))
-    return ("addresses", tuple(sorted(addresses)), tls)
+    return ("addresses", tuple(sorted(addresses)), tls, policy)

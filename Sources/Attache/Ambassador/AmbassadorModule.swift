@@ -22,6 +22,11 @@ public struct AmbassadorModule: Sendable {
     public var clusterMaxConnectionLifetimeMs: Int?
     public var keepalive: TCPKeepalive?
     public var circuitBreakers: [CircuitBreaker]?
+    /// Route defaults for canary groups that do not set their own.
+    public var cors: CORSPolicy?
+    public var retryPolicy: RetryPolicy?
+    public var loadBalancer: LoadBalancer?
+    public var addLinkerdHeaders = false
     /// `regex_max_size`: the largest RE2 program a Mapping's regex may compile to (Envoy refuses larger ones).
     public var regexMaxSize = AmbassadorDefaults.regexMaxProgramSize
 
@@ -31,7 +36,7 @@ public struct AmbassadorModule: Sendable {
 private let readModuleSettings: Set<String> = [
     "resolver", "cluster_request_timeout_ms", "use_ambassador_namespace_for_service_resolution", "defaults",
     "enable_ipv4", "enable_ipv6", "regex_max_size", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms",
-    "keepalive", "circuit_breakers",
+    "keepalive", "circuit_breakers", "cors", "retry_policy", "load_balancer", "add_linkerd_headers",
 ]
 
 /// Stage: the `ambassador` Module object → its settings. Settings Attaché does not implement get a warning each.
@@ -63,6 +68,10 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     module.clusterMaxConnectionLifetimeMs = reader.milliseconds("cluster_max_connection_lifetime_ms")
     module.keepalive = reader.tcpKeepalive("keepalive")
     module.circuitBreakers = reader.circuitBreakers("circuit_breakers")
+    module.cors = reader.corsPolicy("cors")
+    module.retryPolicy = reader.retryPolicy("retry_policy")
+    module.loadBalancer = reader.loadBalancer("load_balancer")
+    module.addLinkerdHeaders = reader.bool("add_linkerd_headers") ?? false
     module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
     if let defaults = config["defaults"], defaults.resolved != .null {
         // Defaults may sit directly under `defaults` (every class) or under `defaults.httpmapping`; the latter wins.

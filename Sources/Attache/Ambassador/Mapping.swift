@@ -35,6 +35,7 @@ public final class Mapping: Sendable {
         public var keepalive: TCPKeepalive?
         /// Compared with the Module's default filled in (Emissary fills it in before it compares).
         public var circuitBreakers: [CircuitBreaker]?
+        public var loadBalancer: LoadBalancer?
         /// Core fields Attaché otherwise ignores (`bypass_auth`, `bypass_error_response_overrides`, `labels`), as
         /// canonical text: they still decide who may join a group.
         public var ignored: [String: String] = [:]
@@ -42,9 +43,10 @@ public final class Mapping: Sendable {
         public init(
             prefixRegex: Bool?, prefixExact: Bool?, connectTimeoutMs: Int?, idleTimeoutMs: Int? = nil,
             maxConnectionLifetimeMs: Int? = nil, keepalive: TCPKeepalive? = nil,
-            circuitBreakers: [CircuitBreaker]? = nil,
+            circuitBreakers: [CircuitBreaker]? = nil, loadBalancer: LoadBalancer? = nil,
             ignored: [String: String] = [:]
         ) {
+            self.loadBalancer = loadBalancer
             self.prefixRegex = prefixRegex
             self.prefixExact = prefixExact
             self.connectTimeoutMs = connectTimeoutMs
@@ -94,6 +96,8 @@ public final class Mapping: Sendable {
     public let coreFields: GroupCoreFields
     public let route: RouteSettings
     public let cluster: ClusterSettings
+    /// Shadow, redirect, load balancer and Linkerd headers: what the Mapping is to its canary group.
+    public let role: MappingRole
 
     /// The canary group this Mapping joins (see `canaryGroupKey`) and the group's place in the route table,
     /// computed once here: decoding runs in parallel and, in the sidecar, once per changed Mapping, while the
@@ -104,7 +108,7 @@ public final class Mapping: Sendable {
     public init(
         reference: ObjectReference, location: SourceLocation, processingKey: String, dialect: Dialect, match: Match,
         upstream: Upstream, weight: Int?, weightLocation: SourceLocation?, coreFields: GroupCoreFields,
-        route: RouteSettings, cluster: ClusterSettings
+        route: RouteSettings, cluster: ClusterSettings, role: MappingRole = MappingRole()
     ) {
         self.reference = reference
         self.location = location
@@ -117,6 +121,7 @@ public final class Mapping: Sendable {
         self.coreFields = coreFields
         self.route = route
         self.cluster = cluster
+        self.role = role
         groupKey = CanaryGroupKey(
             canaryGroupKey(
                 precedence: match.precedence, prefix: match.prefix, headers: match.headers,
@@ -147,7 +152,7 @@ extension Mapping {
             reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1",
             dialect: dialect,
             match: match, upstream: upstream, weight: weight, weightLocation: location, coreFields: coreFields,
-            route: route, cluster: cluster)
+            route: route, cluster: cluster, role: role)
     }
 }
 

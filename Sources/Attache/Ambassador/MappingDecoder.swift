@@ -9,7 +9,9 @@ private let understoodFields: Set<String> = [
     "query_parameters", "regex_query_parameters", "host", "host_regex", "hostname", "method", "method_regex",
     "precedence", "case_sensitive", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms", "host_rewrite",
     "grpc", "dns_type", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "cluster_idle_timeout_ms",
-    "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers",
+    "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers", "add_linkerd_headers", "allow_upgrade",
+    "auto_host_rewrite", "cors", "host_redirect", "load_balancer", "path_redirect", "prefix_redirect",
+    "redirect_response_code", "regex_redirect", "regex_rewrite", "retry_policy", "shadow", "use_websocket",
     "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "resolver",
 ]
 
@@ -17,24 +19,10 @@ private let understoodFields: Set<String> = [
 /// a request goes or what reaches the upstream, so a Mapping that uses one is refused (an error) rather than routed
 /// differently from Emissary.
 private let refusedFields: [String: String] = [
-    "add_linkerd_headers": "adds the l5d-dst-override header",
-    "allow_upgrade": "lets connections upgrade (websocket, ...)",
-    "auto_host_rewrite": "rewrites the Host header to the upstream's",
-    "cors": "answers CORS preflight requests",
     "envoy_override": "adds raw Envoy route configuration",
     "error_response_overrides": "replaces error responses",
     "health_checks": "takes unhealthy endpoints out of the rotation",
-    "host_redirect": "answers with a redirect instead of proxying",
-    "load_balancer": "changes which endpoint a request goes to",
-    "path_redirect": "answers with a redirect instead of proxying",
-    "prefix_redirect": "answers with a redirect instead of proxying",
-    "redirect_response_code": "answers with a redirect instead of proxying",
-    "regex_redirect": "answers with a redirect instead of proxying",
-    "regex_rewrite": "rewrites the path by a regex",
-    "retry_policy": "retries failed requests",
-    "shadow": "mirrors requests to another service and takes no live traffic",
     "tls": "originates TLS to the upstream with a TLSContext",
-    "use_websocket": "lets connections upgrade to websockets",
 ]
 
 /// Mapping fields Emissary knows that change nothing without features Attaché does not have (authentication, rate
@@ -91,7 +79,7 @@ func decodeMapping(_ object: KubernetesObject) -> DecodedMapping {
 }
 
 /// Checks `regex` (written at `node`, named `field` in diagnostics) against RE2's grammar and notes its program size.
-private func checkRegex(
+func checkRegex(
     _ regex: String, field: String, at node: Node, reader: inout FieldReader, uses: inout [DecodedMapping.RegexUse]
 ) {
     if let problem = RE2Check.syntaxProblem(in: regex) {
@@ -251,7 +239,15 @@ private func decodeMapping(
     let removeResponseHeaders = reader.removableHeaderNames(
         "remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
-    let clusterSettings = reader.clusterSettings(connectTimeoutMs: connectTimeoutMs)
+    var clusterSettings = reader.clusterSettings(connectTimeoutMs: connectTimeoutMs)
+    var routeSettings = RouteSettings(
+        prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs,
+        idleTimeoutMs: idleTimeoutMs,
+        addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
+        removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders)
+    let role = reader.routeFields(into: &routeSettings, service: serviceText, regexes: &regexes)
+    if routeSettings.regexRewrite != nil { routeSettings.prefixRewrite = nil }  // Emissary: rewrite = ""
+    clusterSettings.lbPolicy = role.loadBalancer?.policy
 
     log.add(contentsOf: reader.log)
     guard reader.isValid, let prefix, let service, let serviceText, let serviceNode = fields["service"] else {
@@ -272,17 +268,12 @@ private func decodeMapping(
             prefixRegex: prefixRegex, prefixExact: prefixExact, connectTimeoutMs: connectTimeoutMs,
             idleTimeoutMs: clusterSettings.idleTimeoutMs,
             maxConnectionLifetimeMs: clusterSettings.maxConnectionLifetimeMs, keepalive: clusterSettings.keepalive,
-            circuitBreakers: clusterSettings.circuitBreakers,
+            circuitBreakers: clusterSettings.circuitBreakers, loadBalancer: role.loadBalancer,
             ignored: Dictionary(
                 uniqueKeysWithValues: ["bypass_auth", "bypass_error_response_overrides", "labels"].compactMap { key in
                     fields[key].map { (key, canonicalText($0)) }
                 })),
-        route: RouteSettings(
-            prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs,
-            idleTimeoutMs: idleTimeoutMs,
-            addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
-            removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders),
-        cluster: clusterSettings)
+        route: routeSettings, cluster: clusterSettings, role: role)
 }
 
 /// `weight`: an integer from 0 to 100 (the CRD schema types it `integer`). Above 100 or below 0 is an error here

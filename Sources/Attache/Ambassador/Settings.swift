@@ -15,6 +15,21 @@ public struct RouteSettings: Sendable, Hashable {
     /// nil: not written (a route then takes its group's, else the Module's defaults).
     public var removeRequestHeaders: [String]?
     public var removeResponseHeaders: [String]?
+    /// `auto_host_rewrite`: the Host header becomes the upstream's name.
+    public var autoHostRewrite: Bool?
+    /// `regex_rewrite`: the path rewritten by a regex (instead of `rewrite`). Group-wide in Emissary.
+    public var regexRewrite: RegexRewrite?
+    /// `allow_upgrade` (and `use_websocket`): protocols a connection may upgrade to. Group-wide in Emissary.
+    public var upgrades: [String]?
+    /// `retry_policy`. Group-wide in Emissary, else the Module's.
+    public var retryPolicy: RetryPolicy?
+    /// `cors`. Group-wide in Emissary, else the Module's.
+    public var cors: CORSPolicy?
+    /// The route's hash policy, from the group's `load_balancer` (ring_hash or maglev).
+    public var hashPolicy: HashPolicy?
+    /// `shadow`: requests copied to another cluster (the shadow Mapping's), in percent. Resolved only: a route gets
+    /// it from its group's shadow Mapping.
+    public var mirror: Mirror?
 
     public init(
         prefixRewrite: String? = "/", hostRewrite: String? = nil, timeoutMs: Int? = nil, idleTimeoutMs: Int? = nil,
@@ -30,6 +45,64 @@ public struct RouteSettings: Sendable, Hashable {
         self.removeRequestHeaders = removeRequestHeaders
         self.removeResponseHeaders = removeResponseHeaders
     }
+}
+
+/// `regex_rewrite` (and a redirect's `regex_redirect`): an RE2 pattern and its substitution.
+public struct RegexRewrite: Sendable, Hashable {
+    public var pattern: String
+    public var substitution: String
+}
+
+/// `retry_policy`, as Envoy's RetryPolicy takes it.
+public struct RetryPolicy: Sendable, Hashable {
+    public var retryOn: String
+    public var numRetries: Int?
+    /// A duration as written (`"0.5s"`), checked to be one Envoy reads.
+    public var perTryTimeout: String?
+}
+
+/// `cors`: Envoy's CORS policy for the route.
+public struct CORSPolicy: Sendable, Hashable {
+    /// Allowed origins, each matched exactly; nil: not written.
+    public var origins: [String]?
+    /// Comma-separated lists, as Envoy takes them.
+    public var methods: String?
+    public var headers: String?
+    public var exposedHeaders: String?
+    /// Seconds, as written.
+    public var maxAge: String?
+    public var credentials: Bool?
+}
+
+/// `load_balancer`: the cluster's policy and, for ring_hash and maglev, what a request is hashed by.
+public struct LoadBalancer: Sendable, Hashable {
+    /// `round_robin`, `least_request`, `ring_hash` or `maglev`.
+    public var policy: String
+    public var hash: HashPolicy?
+}
+
+/// What ring_hash and maglev hash a request by.
+public enum HashPolicy: Sendable, Hashable {
+    case header(String)
+    case cookie(name: String, path: String?, ttl: String?)
+    case sourceIP
+}
+
+/// `host_redirect` with its companions: the route answers with a redirect instead of proxying.
+public struct Redirect: Sendable, Hashable {
+    /// The host (and port) of the Location, from the Mapping's `service`.
+    public var host: String
+    public var path: String?
+    public var prefix: String?
+    public var regex: RegexRewrite?
+    /// 301 (Envoy's and Emissary's default), 302, 303, 307 or 308.
+    public var responseCode: Int?
+}
+
+/// A copy of each request (a `percent` of them) sent to `cluster`, whose answer is dropped.
+public struct Mirror: Sendable, Hashable {
+    public var cluster: String
+    public var percent: Int
 }
 
 /// What one Mapping asks of the cluster its traffic goes to, beyond where that is, as written (nil: not written).
@@ -49,6 +122,8 @@ public struct ClusterSettings: Sendable, Hashable {
     public var maxConnectionLifetimeMs: Int?
     public var keepalive: TCPKeepalive?
     public var circuitBreakers: [CircuitBreaker]?
+    /// `load_balancer`'s policy.
+    public var lbPolicy: String?
 
     public init(connectTimeoutMs: Int? = nil) {
         self.connectTimeoutMs = connectTimeoutMs
@@ -77,6 +152,8 @@ public struct CircuitBreaker: Sendable, Hashable {
 /// in. Part of a cluster's identity: Mappings whose settings differ get different clusters.
 public struct UpstreamSettings: Sendable, Hashable {
     public var connectTimeoutMs = AmbassadorDefaults.connectTimeoutMs
+    /// Envoy's `lb_policy`: the group's `load_balancer` policy, upper case.
+    public var lbPolicy = "ROUND_ROBIN"
     public var ipv4 = true
     public var ipv6 = false
     public var http2 = false

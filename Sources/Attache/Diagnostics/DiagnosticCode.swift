@@ -48,6 +48,7 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case groupWeightsExceed100 = "GroupWeightsExceed100"
     case groupWeightsBelow100 = "GroupWeightsBelow100"
     case groupSettingConflict = "GroupSettingConflict"
+    case shadowWithoutPrimary = "ShadowWithoutPrimary"
 
     // Module
     case moduleSettingIgnored = "ModuleSettingIgnored"

@@ -33,7 +33,8 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
     let listener = Envoy.Listener(
         name: "attache-http-\(addresses.listenPort)",
         address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
-        routes: .inline(routes))
+        routes: .inline(routes),
+        corsFilter: model.groups.contains { $0.routes.contains { $0.settings.cors != nil } })
     let bootstrap = Envoy.Bootstrap(
         nodeID: "attache", listeners: [listener], clusters: clusters,
         admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),

@@ -47,6 +47,7 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
         built.respectDNSTTL = !isAddress && cluster.settings.respectDNSTTL
     }
     let settings = cluster.settings
+    built.lbPolicy = settings.lbPolicy
     built.http2 = settings.http2
     built.idleTimeoutMs = settings.idleTimeoutMs
     built.maxConnectionDurationMs = settings.maxConnectionLifetimeMs

@@ -14,6 +14,8 @@ public enum Envoy {
     static let routerType = typePrefix + "envoy.extensions.filters.http.router.v3.Router"
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
     static let httpProtocolOptionsType = typePrefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
+    static let corsType = typePrefix + "envoy.extensions.filters.http.cors.v3.Cors"
+    static let corsPolicyType = typePrefix + "envoy.extensions.filters.http.cors.v3.CorsPolicy"
 
     /// The connection manager's stat prefix and the route configuration's name: together they name the RDS stats
     /// the sidecar reads back (`http.ingress_http.rds.attache-routes.version_text`).
@@ -127,6 +129,22 @@ public enum Envoy {
         public var hostRewriteLiteral: String?
         public var timeoutMs: Int
         public var idleTimeoutMs: Int?
+        public var regexRewrite: RegexRewrite?
+        public var autoHostRewrite: Bool?
+        public var hashPolicy: HashPolicy?
+        public var retryPolicy: RetryPolicy?
+        public var mirror: Mirror?
+        public var upgrades: [String]?
+
+        public init(
+            cluster: String, prefixRewrite: String?, hostRewriteLiteral: String?, timeoutMs: Int, idleTimeoutMs: Int?
+        ) {
+            self.cluster = cluster
+            self.prefixRewrite = prefixRewrite
+            self.hostRewriteLiteral = hostRewriteLiteral
+            self.timeoutMs = timeoutMs
+            self.idleTimeoutMs = idleTimeoutMs
+        }
 
         public func write(to json: inout JSONWriter) {
             json.object { o in
@@ -135,7 +153,101 @@ public enum Envoy {
                 o.field("host_rewrite_literal", hostRewriteLiteral)
                 o.field("timeout", Envoy.duration(milliseconds: timeoutMs))
                 o.field("idle_timeout", idleTimeoutMs.map { Envoy.duration(milliseconds: $0) })
+                if let regexRewrite { o.field("regex_rewrite") { Envoy.write(regexRewrite, to: &$0) } }
+                o.field("auto_host_rewrite", autoHostRewrite)
+                if let hashPolicy {
+                    o.key("hash_policy")
+                    o.array { list in list.object { Envoy.write(hashPolicy, to: &$0) } }
+                }
+                if let retryPolicy {
+                    o.field("retry_policy") { r in
+                        r.field("retry_on", retryPolicy.retryOn)
+                        r.field("num_retries", retryPolicy.numRetries)
+                        r.field("per_try_timeout", retryPolicy.perTryTimeout)
+                    }
+                }
+                if let mirror {
+                    o.key("request_mirror_policies")
+                    o.array { list in
+                        list.object { m in
+                            m.field("cluster", mirror.cluster)
+                            m.field("runtime_fraction") { f in
+                                f.field("default_value") { d in
+                                    d.field("numerator", mirror.percent)
+                                    d.field("denominator", "HUNDRED")
+                                }
+                            }
+                        }
+                    }
+                }
+                if let upgrades {
+                    o.key("upgrade_configs")
+                    o.array { list in
+                        for upgrade in upgrades { list.object { $0.field("upgrade_type", upgrade) } }
+                    }
+                }
             }
+        }
+    }
+
+    /// `envoy.config.route.v3.RedirectAction`: the route answers with a redirect.
+    public struct RedirectAction: Sendable, Equatable, JSONRepresentable {
+        public var redirect: Redirect
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("host_redirect", redirect.host)
+                o.field("path_redirect", redirect.path)
+                o.field("prefix_rewrite", redirect.prefix)
+                if let regex = redirect.regex { o.field("regex_rewrite") { Envoy.write(regex, to: &$0) } }
+                let codes = [
+                    301: "MOVED_PERMANENTLY", 302: "FOUND", 303: "SEE_OTHER", 307: "TEMPORARY_REDIRECT",
+                    308: "PERMANENT_REDIRECT",
+                ]
+                o.field("response_code", redirect.responseCode.flatMap { codes[$0] })
+            }
+        }
+    }
+
+    /// `envoy.extensions.filters.http.cors.v3.CorsPolicy`, a route's setting for the CORS filter.
+    public struct CORSPolicyConfig: Sendable, Equatable, JSONRepresentable {
+        public var policy: CORSPolicy
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("@type", Envoy.corsPolicyType)
+                if let origins = policy.origins {
+                    o.key("allow_origin_string_match")
+                    o.array { list in
+                        for origin in origins { list.object { $0.field("exact", origin) } }
+                    }
+                }
+                o.field("allow_methods", policy.methods)
+                o.field("allow_headers", policy.headers)
+                o.field("expose_headers", policy.exposedHeaders)
+                o.field("max_age", policy.maxAge)
+                o.field("allow_credentials", policy.credentials)
+            }
+        }
+    }
+
+    /// `envoy.type.matcher.v3.RegexMatchAndSubstitute`.
+    static func write(_ rewrite: RegexRewrite, to o: inout JSONWriter) {
+        o.field("pattern") { $0.field("regex", rewrite.pattern) }
+        o.field("substitution", rewrite.substitution)
+    }
+
+    /// `envoy.config.route.v3.RouteAction.HashPolicy`.
+    static func write(_ policy: HashPolicy, to o: inout JSONWriter) {
+        switch policy {
+        case .header(let name): o.field("header") { $0.field("header_name", name) }
+        case .cookie(let name, let path, let ttl):
+            o.field("cookie") { c in
+                c.field("name", name)
+                c.field("ttl", ttl)
+                c.field("path", path)
+            }
+        case .sourceIP: o.field("connection_properties") { $0.field("source_ip", true) }
         }
     }
 
@@ -160,7 +272,10 @@ public enum Envoy {
     public struct Route: Sendable, Equatable, JSONRepresentable {
         public var name: String
         public var match: RouteMatch
-        public var route: RouteAction
+        /// Where the request goes, or (`redirect`) the redirect that answers it: exactly one is set.
+        public var route: RouteAction?
+        public var redirect: RedirectAction? = nil
+        public var cors: CORSPolicyConfig? = nil
         public var requestHeadersToAdd: [HeaderValueOption]
         public var requestHeadersToRemove: [String]
         public var responseHeadersToAdd: [HeaderValueOption]
@@ -171,6 +286,10 @@ public enum Envoy {
                 o.field("name", name)
                 o.field("match", match)
                 o.field("route", route)
+                o.field("redirect", redirect)
+                if let cors {
+                    o.field("typed_per_filter_config") { $0.field("envoy.filters.http.cors", cors) }
+                }
                 o.field("request_headers_to_add", array: requestHeadersToAdd)
                 o.field("request_headers_to_remove", strings: requestHeadersToRemove)
                 o.field("response_headers_to_add", array: responseHeadersToAdd)
@@ -256,6 +375,8 @@ public enum Envoy {
         /// For EDS: the file Envoy reads this cluster's ClusterLoadAssignment from.
         public var edsPath: String?
         public var upstreamTLS: Bool
+        /// `ROUND_ROBIN`, `LEAST_REQUEST`, `RING_HASH` or `MAGLEV`.
+        public var lbPolicy = "ROUND_ROBIN"
         /// HTTP/2 to the upstream (`grpc`).
         public var http2 = false
         public var respectDNSTTL = false
@@ -282,7 +403,7 @@ public enum Envoy {
             o.field("name", name)
             o.field("type", type.rawValue)
             o.field("connect_timeout", Envoy.duration(milliseconds: connectTimeoutMs))
-            o.field("lb_policy", "ROUND_ROBIN")
+            o.field("lb_policy", lbPolicy)
             o.field("dns_lookup_family", dnsLookupFamily)
             if let edsPath {
                 o.field("eds_cluster_config") { eds in
@@ -390,6 +511,15 @@ public enum Envoy {
         public var name: String
         public var address: SocketAddress
         public var routes: RouteSpecifier
+        /// The CORS filter before the router: needed when a route has a CORS policy.
+        public var corsFilter = false
+
+        public init(name: String, address: SocketAddress, routes: RouteSpecifier, corsFilter: Bool = false) {
+            self.name = name
+            self.address = address
+            self.routes = routes
+            self.corsFilter = corsFilter
+        }
 
         /// Where the connection manager gets its routes (the proto's `route_specifier`).
         public enum RouteSpecifier: Sendable, Equatable {
@@ -429,6 +559,12 @@ public enum Envoy {
                                 }
                                 manager.key("http_filters")
                                 manager.array { list in
+                                    if corsFilter {
+                                        list.object { cors in
+                                            cors.field("name", "envoy.filters.http.cors")
+                                            cors.field("typed_config") { $0.field("@type", Envoy.corsType) }
+                                        }
+                                    }
                                     list.object { router in
                                         router.field("name", "envoy.filters.http.router")
                                         router.field("typed_config") { $0.field("@type", Envoy.routerType) }

@@ -45,7 +45,9 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
     return Envoy.Route(
         name: "\(route.mapping.namespace)/\(route.mapping.name)",
         match: match,
-        route: envoyRouteAction(route.settings, cluster: route.cluster),
+        route: route.redirect == nil ? envoyRouteAction(route.settings, cluster: route.cluster) : nil,
+        redirect: route.redirect.map(Envoy.RedirectAction.init),
+        cors: route.settings.cors.map(Envoy.CORSPolicyConfig.init),
         requestHeadersToAdd: route.settings.addRequestHeaders.map(envoyHeaderValueOption),
         requestHeadersToRemove: route.settings.removeRequestHeaders ?? [],
         responseHeadersToAdd: route.settings.addResponseHeaders.map(envoyHeaderValueOption),
@@ -54,9 +56,17 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
 
 /// A route's settings as Envoy's RouteAction, sending to `cluster`.
 func envoyRouteAction(_ settings: RouteSettings, cluster: String) -> Envoy.RouteAction {
-    Envoy.RouteAction(
+    var action = Envoy.RouteAction(
         cluster: cluster, prefixRewrite: settings.prefixRewrite, hostRewriteLiteral: settings.hostRewrite,
         timeoutMs: settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs, idleTimeoutMs: settings.idleTimeoutMs)
+    action.regexRewrite = settings.regexRewrite
+    // `false` is Envoy's default, and writing it would clash with `host_rewrite_literal` (one oneof).
+    action.autoHostRewrite = settings.autoHostRewrite == true ? true : nil
+    action.hashPolicy = settings.hashPolicy
+    action.retryPolicy = settings.retryPolicy
+    action.mirror = settings.mirror
+    action.upgrades = settings.upgrades
+    return action
 }
 
 /// A header to add, as Envoy's HeaderValueOption.

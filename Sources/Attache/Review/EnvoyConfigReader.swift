@@ -155,9 +155,10 @@ private func sameMatch(_ a: Route, _ b: Route) -> Bool {
 }
 
 private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route? {
-    guard let match = json["match"] as? [String: Any], let action = json["route"] as? [String: Any],
-        let cluster = action["cluster"] as? String
-    else { return nil }
+    guard let match = json["match"] as? [String: Any] else { return nil }
+    let action = json["route"] as? [String: Any] ?? [:]
+    let redirect = (json["redirect"] as? [String: Any]).flatMap(readRedirect)
+    guard let cluster = action["cluster"] as? String ?? (redirect != nil ? "" : nil) else { return nil }
     let name = (json["name"] as? String ?? "?/route-\(index + 1)").split(separator: "/", maxSplits: 1).map(String.init)
     var pathMatch = Mapping.PathMatch.prefix
     var prefix = match["prefix"] as? String ?? ""
@@ -205,20 +206,76 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
                 name: key, value: value, append: (entry["append_action"] as? String) != "OVERWRITE_IF_EXISTS_OR_ADD")
         }
     }
-    let settings = RouteSettings(
+    var settings = RouteSettings(
         prefixRewrite: action["prefix_rewrite"] as? String, hostRewrite: action["host_rewrite_literal"] as? String,
-        timeoutMs: milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs,
+        timeoutMs: redirect != nil ? nil : milliseconds(action["timeout"]) ?? AmbassadorDefaults.requestTimeoutMs,
         idleTimeoutMs: milliseconds(action["idle_timeout"]),
         addRequestHeaders: additions("request_headers_to_add"),
         addResponseHeaders: additions("response_headers_to_add"),
         removeRequestHeaders: json["request_headers_to_remove"] as? [String] ?? [],
         removeResponseHeaders: json["response_headers_to_remove"] as? [String] ?? [])
+    readRouteAction(action, into: &settings)
+    if let cors = ((json["typed_per_filter_config"] as? [String: Any])?["envoy.filters.http.cors"]) as? [String: Any] {
+        settings.cors = readCORS(cors)
+    }
     return Route(
         mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),
         location: SourceLocation(file: file, line: 1, column: 1), pathMatch: pathMatch, prefix: prefix,
         caseSensitive: caseSensitive,
         headers: matchers("headers"), queryParameters: matchers("query_parameters"), cumulativeWeight: threshold,
-        cluster: cluster, settings: settings)
+        cluster: cluster, settings: settings, redirect: redirect)
+}
+
+/// The settings of a RouteAction beyond its cluster, rewrite and timeouts, as `envoyRouteAction` writes them.
+private func readRouteAction(_ action: [String: Any], into settings: inout RouteSettings) {
+    if let rewrite = action["regex_rewrite"] as? [String: Any] { settings.regexRewrite = readRegexRewrite(rewrite) }
+    settings.autoHostRewrite = action["auto_host_rewrite"] as? Bool
+    if let policy = (action["hash_policy"] as? [[String: Any]])?.first {
+        if let header = (policy["header"] as? [String: Any])?["header_name"] as? String {
+            settings.hashPolicy = .header(header)
+        } else if let cookie = policy["cookie"] as? [String: Any], let name = cookie["name"] as? String {
+            settings.hashPolicy = .cookie(name: name, path: cookie["path"] as? String, ttl: cookie["ttl"] as? String)
+        } else if policy["connection_properties"] != nil {
+            settings.hashPolicy = .sourceIP
+        }
+    }
+    if let retry = action["retry_policy"] as? [String: Any], let on = retry["retry_on"] as? String {
+        settings.retryPolicy = RetryPolicy(
+            retryOn: on, numRetries: retry["num_retries"] as? Int, perTryTimeout: retry["per_try_timeout"] as? String)
+    }
+    if let mirror = (action["request_mirror_policies"] as? [[String: Any]])?.first,
+        let cluster = mirror["cluster"] as? String
+    {
+        let fraction = (mirror["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any]
+        settings.mirror = Mirror(cluster: cluster, percent: fraction?["numerator"] as? Int ?? 100)
+    }
+    if let upgrades = action["upgrade_configs"] as? [[String: Any]] {
+        settings.upgrades = upgrades.compactMap { $0["upgrade_type"] as? String }
+    }
+}
+
+private func readRegexRewrite(_ json: [String: Any]) -> RegexRewrite? {
+    guard let pattern = (json["pattern"] as? [String: Any])?["regex"] as? String else { return nil }
+    return RegexRewrite(pattern: pattern, substitution: json["substitution"] as? String ?? "")
+}
+
+private func readRedirect(_ json: [String: Any]) -> Redirect? {
+    guard let host = json["host_redirect"] as? String else { return nil }
+    let codes = [
+        "MOVED_PERMANENTLY": 301, "FOUND": 302, "SEE_OTHER": 303, "TEMPORARY_REDIRECT": 307, "PERMANENT_REDIRECT": 308,
+    ]
+    return Redirect(
+        host: host, path: json["path_redirect"] as? String, prefix: json["prefix_rewrite"] as? String,
+        regex: (json["regex_rewrite"] as? [String: Any]).flatMap(readRegexRewrite),
+        responseCode: (json["response_code"] as? String).flatMap { codes[$0] })
+}
+
+private func readCORS(_ json: [String: Any]) -> CORSPolicy {
+    CORSPolicy(
+        origins: (json["allow_origin_string_match"] as? [[String: Any]])?.compactMap { $0["exact"] as? String },
+        methods: json["allow_methods"] as? String, headers: json["allow_headers"] as? String,
+        exposedHeaders: json["expose_headers"] as? String, maxAge: json["max_age"] as? String,
+        credentials: json["allow_credentials"] as? Bool)
 }
 
 private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
@@ -271,6 +328,7 @@ private func readUpstreamSettings(_ json: [String: Any]) -> UpstreamSettings {
     default: break
     }
     settings.logicalDNS = (json["type"] as? String) == "LOGICAL_DNS"
+    settings.lbPolicy = json["lb_policy"] as? String ?? "ROUND_ROBIN"
     settings.respectDNSTTL = json["respect_dns_ttl"] as? Bool ?? false
     settings.http2 = json["typed_extension_protocol_options"] != nil
     let common = json["common_http_protocol_options"] as? [String: Any]

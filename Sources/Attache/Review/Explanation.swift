@@ -7,6 +7,8 @@ public struct Explanation: Sendable {
         /// The path and Host the upstream sees.
         public var upstreamPath: String
         public var upstreamHost: String
+        /// For a redirect route: the Location the client is sent to.
+        public var redirectLocation: String?
     }
 
     public var request: ProbeRequest
@@ -25,11 +27,16 @@ public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanat
     let shares = model.routeShares
     let outcome = evaluate(request, routes: routes)
     let clusters = Dictionary(model.clusters.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    let regexes = RegexCache()
     let outcomes = outcome.shares.map { share -> Explanation.Outcome in
         let route = routes[share.route]
+        let cluster = clusters[route.cluster]
+        var host = route.settings.hostRewrite ?? request.host
+        if route.settings.autoHostRewrite == true, case .dns(let name, _)? = cluster?.discovery { host = name }
         return Explanation.Outcome(
-            percent: share.percent, route: route, cluster: clusters[route.cluster],
-            upstreamPath: rewrittenPath(route, request), upstreamHost: route.settings.hostRewrite ?? request.host)
+            percent: share.percent, route: route, cluster: cluster,
+            upstreamPath: rewrittenPath(route, request, regexes: regexes), upstreamHost: host,
+            redirectLocation: route.redirect?.location(for: request, route: route, regexes: regexes))
     }
     var others: [(Int, String)] = []
     for (index, reason) in outcome.mismatches where couldHaveMatched(routes[index], request, reason) {
@@ -91,7 +98,15 @@ extension Explanation {
             for outcome in outcomes {
                 let route = outcome.route
                 lines.append("  \(String(outcome.percent).leftPadded(3))%  \(route.mapping) (\(route.location))")
+                if let redirect = route.redirect, let location = outcome.redirectLocation {
+                    lines.append("        redirect \(redirect.status) → \(location)")
+                    continue
+                }
                 lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
+                if let mirror = route.settings.mirror {
+                    lines.append(
+                        "        mirrored to \(mirror.cluster) (\(mirror.percent)% of requests, answers dropped)")
+                }
                 if let settings = outcome.cluster?.settings {
                     let changed = zip(settings.described, UpstreamSettings().described).filter {
                         $0.0.value != $0.1.value
@@ -106,6 +121,12 @@ extension Explanation {
                 details +=
                     ", timeout \(Envoy.duration(milliseconds: route.settings.timeoutMs ?? AmbassadorDefaults.requestTimeoutMs))"
                 lines.append("        " + details)
+                // Whatever else this route does differently from a plain one (retries, CORS, upgrades, ...).
+                let shown: Set = ["auto host rewrite", "upgrades", "retry policy", "CORS", "hash policy"]
+                let extra = changedSettings(
+                    route.settings.described.filter { shown.contains($0.name) },
+                    from: RouteSettings().described.filter { shown.contains($0.name) })
+                if !extra.isEmpty { lines.append("        also " + extra.joined(separator: "; ")) }
             }
             if unrouted > 0 {
                 lines.append(

@@ -226,6 +226,30 @@ public final class RegexCache {
         guard let expression = compiled[key] ?? nil else { return false }
         return expression.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
+
+    /// `text` with every match of the rewrite's pattern replaced by its substitution (`\1` for a group, as RE2
+    /// writes it), as Envoy's regex_rewrite does; nil when Foundation cannot read the pattern.
+    func replacing(_ rewrite: RegexRewrite, in text: String) -> String? {
+        let key = "r:" + rewrite.pattern
+        if compiled[key] == nil { compiled[key] = .some(try? NSRegularExpression(pattern: rewrite.pattern)) }
+        guard let expression = compiled[key] ?? nil else { return nil }
+        // RE2 substitutions name groups `\N`; Foundation templates `$N`, and take `$` and `\` literally only escaped.
+        var template = ""
+        let characters = Array(rewrite.substitution)
+        var index = 0
+        while index < characters.count {
+            let character = characters[index]
+            if character == "\\", index + 1 < characters.count, characters[index + 1].isNumber {
+                template += "$" + String(characters[index + 1])
+                index += 2
+                continue
+            }
+            template += character == "$" ? "\\$" : character == "\\" ? "\\\\" : String(character)
+            index += 1
+        }
+        return expression.stringByReplacingMatches(
+            in: text, range: NSRange(text.startIndex..., in: text), withTemplate: template)
+    }
 }
 
 /// The first condition of `route` that `request` fails, or nil when it matches.
@@ -296,7 +320,12 @@ private func headerMismatch(_ matcher: HeaderMatcher, _ value: String?, query: B
 
 /// The path the upstream sees: Envoy's `prefix_rewrite` replaces the matched prefix, or the whole path for exact
 /// and regex matches; the query string stays.
-func rewrittenPath(_ route: Route, _ request: ProbeRequest) -> String {
+func rewrittenPath(_ route: Route, _ request: ProbeRequest, regexes: RegexCache = RegexCache()) -> String {
+    if let regex = route.settings.regexRewrite {
+        // Envoy rewrites the path without the query, and keeps the query.
+        let path = regexes.replacing(regex, in: request.path) ?? request.path
+        return request.query.isEmpty ? path : path + "?" + request.pathWithQuery.split(separator: "?", maxSplits: 1)[1]
+    }
     guard let rewrite = route.settings.prefixRewrite else { return request.pathWithQuery }
     var path: String
     switch route.pathMatch {

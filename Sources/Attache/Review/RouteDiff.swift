@@ -73,7 +73,12 @@ public func diffRouting(
     let newByMatch = Dictionary(grouping: newRoutes.indices, by: { matchKey(newRoutes[$0]) })
 
     func upstream(_ route: Route, _ clusters: [String: UpstreamCluster]) -> String {
-        clusters[route.cluster].map(upstreamName) ?? route.cluster
+        if let redirect = route.redirect {
+            let path =
+                redirect.path ?? redirect.prefix.map { "\($0)…" } ?? redirect.regex.map { "/\($0.pattern)/" } ?? ""
+            return "redirect \(redirect.status) to \(redirect.host)\(path)"
+        }
+        return clusters[route.cluster].map(upstreamName) ?? route.cluster
     }
     func distribution(
         _ indices: [Int], _ routes: [Route], _ routeShares: [Int], _ index: RouteIndex,

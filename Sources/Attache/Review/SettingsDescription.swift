@@ -16,8 +16,67 @@ extension RouteSettings {
             ("response headers added", added(addResponseHeaders)),
             ("request headers removed", removed(removeRequestHeaders)),
             ("response headers removed", removed(removeResponseHeaders)),
+            ("regex rewrite", regexRewrite.map { "\($0.pattern) → \($0.substitution)" } ?? "(none)"),
+            ("auto host rewrite", autoHostRewrite == true ? "on" : "off"),
+            ("upgrades", upgrades.map { $0.isEmpty ? "(none)" : $0.joined(separator: ", ") } ?? "(none)"),
+            ("retry policy", retryPolicy.map(describe) ?? "(none)"),
+            ("CORS", cors.map(describe) ?? "(none)"),
+            ("hash policy", hashPolicy.map(describe) ?? "(none)"),
+            ("mirror", mirror.map { "\($0.cluster) (\($0.percent)%)" } ?? "(none)"),
         ]
     }
+}
+
+/// The settings whose values differ from a plain route's, as `name value`: what `explain` adds under a route.
+func changedSettings(_ described: [(name: String, value: String)], from plain: [(name: String, value: String)])
+    -> [String]
+{
+    zip(described, plain).filter { $0.0.value != $0.1.value }.map { "\($0.0.name) \($0.0.value)" }
+}
+
+private func describe(_ policy: RetryPolicy) -> String {
+    var text = "on \(policy.retryOn)"
+    if let retries = policy.numRetries { text += ", \(retries) retries" }
+    if let timeout = policy.perTryTimeout { text += ", \(timeout) per try" }
+    return text
+}
+
+private func describe(_ cors: CORSPolicy) -> String {
+    var parts: [String] = []
+    if let origins = cors.origins { parts.append("origins " + origins.joined(separator: " ")) }
+    if let methods = cors.methods { parts.append("methods " + methods) }
+    if let headers = cors.headers { parts.append("headers " + headers) }
+    if let exposed = cors.exposedHeaders { parts.append("exposed " + exposed) }
+    if let maxAge = cors.maxAge { parts.append("max age " + maxAge) }
+    if let credentials = cors.credentials { parts.append("credentials " + (credentials ? "on" : "off")) }
+    return parts.isEmpty ? "on" : parts.joined(separator: "; ")
+}
+
+private func describe(_ policy: HashPolicy) -> String {
+    switch policy {
+    case .header(let name): return "header \(name)"
+    case .cookie(let name, _, _): return "cookie \(name)"
+    case .sourceIP: return "source IP"
+    }
+}
+
+extension Redirect {
+    /// The Location a request is sent to (`http://host/path`), and the status.
+    func location(for request: ProbeRequest, route: Route, regexes: RegexCache) -> String {
+        // Envoy keeps the request's query unless the new path brings its own.
+        let query = request.pathWithQuery.split(separator: "?", maxSplits: 1).dropFirst().first.map { "?\($0)" } ?? ""
+        var path = request.pathWithQuery
+        if let replacement = self.path {
+            path = replacement.contains("?") ? replacement : replacement + query
+        } else if let prefix {
+            path = prefix + request.pathWithQuery.dropFirst(route.prefix.count)
+        } else if let regex {
+            path = (regexes.replacing(regex, in: request.path) ?? request.path) + query
+        }
+        return "http://\(host)\(path)"
+    }
+
+    var status: Int { responseCode ?? 301 }
 }
 
 extension UpstreamSettings {
@@ -41,6 +100,7 @@ extension UpstreamSettings {
         }
         return [
             ("connect timeout", Envoy.duration(milliseconds: connectTimeoutMs)),
+            ("load balancing", lbPolicy.lowercased()),
             ("IPv6", onOff(ipv6)),
             ("IPv4", onOff(ipv4)),
             ("HTTP/2", onOff(http2)),

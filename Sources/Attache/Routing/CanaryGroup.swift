@@ -18,10 +18,12 @@ public struct CanaryGroup: Sendable, Equatable {
     }
 }
 
-/// The routes of one canary group: its Mappings (in processing order) and the name of each one's cluster.
-func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorModule, log: inout DiagnosticLog)
-    -> [Route]
-{
+/// The routes of one canary group: its live Mappings (in processing order), the name of each one's cluster and
+/// its service as `host:port` (for `add_linkerd_headers`), and the group's shadow as a mirror.
+func buildRoutes(
+    _ mappings: [Mapping], clusters: [String], serviceHostPorts: [String], mirror: Mirror?, module: AmbassadorModule,
+    log: inout DiagnosticLog
+) -> [Route] {
     let weights = normalizedWeights(mappings.map(\.weight))
     if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
         log.warning(
@@ -29,14 +31,24 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
             "the weights of the \(mappings.count) Mappings on prefix \(mappings[0].match.prefix) add up to \(last); the other \(100 - last)% of requests fall through to the next matching route",
             at: mappings[0].weightLocation ?? mappings[0].location, object: mappings[0].reference)
     }
-    // Emissary merges the header additions of a group and takes the rest of the group-wide settings from
-    // its last Mapping; route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
-    let addRequest = mergedAdditions([module.defaultAddRequestHeaders] + mappings.map(\.route.addRequestHeaders))
+    // Emissary merges the header additions of a group (a Mapping's `add_linkerd_headers` adds its own), and takes
+    // the rest of the group-wide settings from its Mappings in order, a later one's replacing an earlier one's
+    // (`IRHTTPMappingGroup.finalize`); route-level settings (rewrite, timeouts, host_rewrite, ...) stay per Mapping.
+    let linkerd = zip(mappings, serviceHostPorts).map { mapping, hostPort -> [HeaderAddition] in
+        guard mapping.role.addLinkerdHeaders ?? module.addLinkerdHeaders else { return [] }
+        // Emissary's `hostname_port`: the port is always there (the scheme's default when not written).
+        let port = mapping.upstream.service.port == nil ? ":\(mapping.upstream.service.defaultPort)" : ""
+        return [HeaderAddition(name: "l5d-dst-override", value: hostPort + port, append: true)]
+    }
+    let addRequest = mergedAdditions(
+        [module.defaultAddRequestHeaders] + zip(mappings, linkerd).map { $0.route.addRequestHeaders + $1 })
     let addResponse = mergedAdditions([module.defaultAddResponseHeaders] + mappings.map(\.route.addResponseHeaders))
     let lastMapping = mappings[mappings.count - 1]
+    /// The group's value of a setting: the last Mapping's that writes it.
+    func groupValue<T>(_ value: (Mapping) -> T?) -> T? { mappings.lazy.compactMap(value).last }
     // A Mapping that does not set case_sensitive takes the group's: the last Mapping's that sets it (Emissary
     // flattens the group's Mappings into the group, in order, and its routes fall back to the group's value).
-    let groupCaseSensitive = mappings.last(where: { $0.match.caseSensitive != nil })?.match.caseSensitive ?? true
+    let groupCaseSensitive = groupValue(\.match.caseSensitive) ?? true
     // How the path is matched is the group's, which is its first Mapping's: a Mapping that does not write
     // prefix_regex or prefix_exact joins the group's kind of match (one that writes another value is refused by
     // `admitToGroup`).
@@ -48,14 +60,22 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
         lastMapping.route.removeRequestHeaders ?? module.defaultRemoveRequestHeaders ?? []
     groupSettings.removeResponseHeaders =
         lastMapping.route.removeResponseHeaders ?? module.defaultRemoveResponseHeaders ?? []
+    // Every Mapping carries `regex_rewrite` in Emissary (empty when not written), so the last one decides.
+    groupSettings.regexRewrite = lastMapping.route.regexRewrite
+    groupSettings.upgrades = groupValue(\.route.upgrades)
+    groupSettings.retryPolicy = groupValue(\.route.retryPolicy) ?? module.retryPolicy
+    groupSettings.cors = groupValue(\.route.cors) ?? module.cors
+    groupSettings.hashPolicy = (groupValue(\.role.loadBalancer) ?? module.loadBalancer)?.hash
+    groupSettings.mirror = mirror
 
     var routes: [Route] = []
     routes.reserveCapacity(mappings.count)
     for (position, memberIndex) in weights.order.enumerated() {
         let mapping = mappings[memberIndex]
         var settings = groupSettings
-        settings.prefixRewrite = mapping.route.prefixRewrite
+        settings.prefixRewrite = groupSettings.regexRewrite == nil ? mapping.route.prefixRewrite : nil
         settings.hostRewrite = mapping.route.hostRewrite
+        settings.autoHostRewrite = mapping.route.autoHostRewrite
         settings.timeoutMs =
             mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs
         settings.idleTimeoutMs = mapping.route.idleTimeoutMs
@@ -70,23 +90,84 @@ func buildRoutes(_ mappings: [Mapping], clusters: [String], module: AmbassadorMo
     return routes
 }
 
-/// Checks a canary group's Mappings against each other and returns the indices of those that may stay.
+/// The one route of a redirect group (`host_redirect`), as Emissary builds it from a group that has no live
+/// Mappings: the group's path and header matchers (its core fields), the redirect to `host` (the Mapping's
+/// service), and nothing the group would have taken from live Mappings: no query-parameter matchers (the Mapping's
+/// are ignored, a warning says so when it has any) and no headers added or removed.
+func redirectRoute(_ mapping: Mapping, host: String, module: AmbassadorModule) -> Route {
+    var redirect = mapping.role.redirect ?? Redirect(host: host)
+    redirect.host = host
+    return Route(
+        mapping: mapping.reference, location: mapping.location, pathMatch: mapping.match.pathMatch,
+        prefix: mapping.match.prefix, caseSensitive: mapping.match.caseSensitive ?? true,
+        headers: mapping.match.headers, queryParameters: [], cumulativeWeight: 100,
+        cluster: "", settings: RouteSettings(prefixRewrite: nil), redirect: redirect)
+}
+
+/// What a canary group admits of its Mappings (indices into them): the live ones, at most one shadow, and at most
+/// one redirect, which then stands alone.
+struct GroupAdmission: Sendable {
+    var live: [Int] = []
+    var shadow: Int?
+    var redirect: Int?
+}
+
+/// Checks a canary group's Mappings against each other and says which may stay, and as what.
 ///
 /// As Emissary's `IRHTTPMappingGroup.add_mapping`: a Mapping that writes one of the group's core fields
-/// (`prefix_regex`, `prefix_exact`, `connect_timeout_ms`) differently from the group's first Mapping, or writes one
-/// the first leaves out, is refused, and so is one whose header matchers differ from the first's (possible only when
-/// their group texts collide). A weight that would push the group's sum above 100 is rejected too (Emissary would
-/// emit broken thresholds); the rest of the group still routes.
-func admitToGroup(_ mappings: [Mapping], module: AmbassadorModule, log: inout DiagnosticLog) -> [Int] {
-    guard let first = mappings.first else { return [] }
-    var survivors: [Int] = []
+/// (`prefix_regex`, `prefix_exact`, `connect_timeout_ms`, the cluster limits, `load_balancer`, ...) differently from
+/// the group's first Mapping, or writes one the first leaves out, is refused, and so is one whose header matchers
+/// differ from the first's (possible only when their group texts collide). The first shadow is the group's mirror
+/// and a second is refused; a redirect is refused after live Mappings or another redirect, and a live Mapping after
+/// a redirect. A weight that would push the live weights above 100 is rejected too (Emissary would emit broken
+/// thresholds); the rest of the group still routes.
+func admitToGroup(_ mappings: [Mapping], module: AmbassadorModule, log: inout DiagnosticLog) -> GroupAdmission {
+    var admission = GroupAdmission()
+    guard let first = mappings.first else { return admission }
     var weightSum = 0
+    func refuse(_ mapping: Mapping, _ message: String) {
+        log.error(.groupSettingConflict, message, at: mapping.location, object: mapping.reference)
+    }
     for (index, mapping) in mappings.enumerated() {
         if index > 0, let conflict = coreFieldConflict(mapping, first: first, module: module) {
-            log.error(
-                .groupSettingConflict,
-                "Mapping shares prefix \(mapping.match.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)",
-                at: mapping.location, object: mapping.reference)
+            refuse(
+                mapping,
+                "Mapping shares prefix \(mapping.match.prefix) and matchers with \(first.reference) but \(conflict); Emissary refuses such a Mapping from the canary group, and so does Attaché (write the same value in every Mapping of the group)"
+            )
+            continue
+        }
+        if mapping.role.shadow {
+            if let shadow = admission.shadow {
+                refuse(
+                    mapping,
+                    "a canary group mirrors to one shadow, and \(mappings[shadow].reference) is already its shadow; this one is refused, as in Emissary"
+                )
+            } else {
+                admission.shadow = index
+            }
+            continue
+        }
+        if mapping.role.redirect != nil {
+            if let redirect = admission.redirect {
+                refuse(
+                    mapping,
+                    "\(mappings[redirect].reference) already redirects this prefix and matchers; this redirect is refused, as in Emissary"
+                )
+            } else if let live = admission.live.first {
+                refuse(
+                    mapping,
+                    "a redirect cannot join \(mappings[live].reference), which proxies the same prefix and matchers; refused, as in Emissary"
+                )
+            } else {
+                admission.redirect = index
+            }
+            continue
+        }
+        if let redirect = admission.redirect {
+            refuse(
+                mapping,
+                "\(mappings[redirect].reference) redirects this prefix and matchers, so this Mapping cannot proxy them; refused, as in Emissary"
+            )
             continue
         }
         if let weight = mapping.weight {
@@ -99,9 +180,9 @@ func admitToGroup(_ mappings: [Mapping], module: AmbassadorModule, log: inout Di
             }
             weightSum += weight
         }
-        survivors.append(index)
+        admission.live.append(index)
     }
-    return survivors
+    return admission
 }
 
 /// What makes `mapping` differ from its group's `first` Mapping in a field Emissary requires to be the same, in words;
@@ -128,6 +209,9 @@ func coreFieldConflict(_ mapping: Mapping, first: Mapping, module: AmbassadorMod
     }
     if mine.keepalive != nil, mine.keepalive != theirs.keepalive {
         return "writes a different `keepalive`"
+    }
+    if mine.loadBalancer != nil, mine.loadBalancer != theirs.loadBalancer {
+        return "writes a different `load_balancer`"
     }
     if (mine.circuitBreakers ?? module.circuitBreakers) != (theirs.circuitBreakers ?? module.circuitBreakers) {
         return "has different `circuit_breakers`"

@@ -83,12 +83,30 @@ private func sanitized(_ text: String) -> String {
 private func identityText(_ identity: UpstreamCluster.Identity) -> String {
     let settings = identity.settings
     let common = "tls=\(identity.tls)|connect=\(settings.connectTimeoutMs)|ipv6=\(settings.ipv6)"
-    // The other settings only when one is not the default, so that the names of clusters that differ by connect
-    // timeout or IPv6 alone stay what they were before those settings existed.
-    var rest = settings
-    rest.connectTimeoutMs = AmbassadorDefaults.connectTimeoutMs
-    rest.ipv6 = false
-    let extra = rest == UpstreamSettings() ? "" : "|" + String(describing: rest)
+    // The other settings each only when it is not the default, so that a name changes only when its own cluster
+    // does (a setting added to Attaché later renames nothing).
+    let defaults = UpstreamSettings()
+    var parts: [String] = []
+    func note<Value: Equatable>(_ name: String, _ value: Value, _ fallback: Value) {
+        if value != fallback { parts.append("\(name)=\(value)") }
+    }
+    note("ipv4", settings.ipv4, defaults.ipv4)
+    note("http2", settings.http2, defaults.http2)
+    note("logicalDNS", settings.logicalDNS, defaults.logicalDNS)
+    note("respectDNSTTL", settings.respectDNSTTL, defaults.respectDNSTTL)
+    if let value = settings.idleTimeoutMs { parts.append("idle=\(value)") }
+    if let value = settings.maxConnectionLifetimeMs { parts.append("lifetime=\(value)") }
+    if let value = settings.keepalive {
+        parts.append("keepalive=\(value.idleTime ?? -1),\(value.interval ?? -1),\(value.probes ?? -1)")
+    }
+    if let breakers = settings.circuitBreakers {
+        let text = breakers.map {
+            "\($0.priority ?? "-"):\($0.maxConnections ?? -1):\($0.maxPendingRequests ?? -1):\($0.maxRequests ?? -1):\($0.maxRetries ?? -1)"
+        }
+        parts.append("breakers=" + text.joined(separator: ";"))
+    }
+    note("lb", settings.lbPolicy, defaults.lbPolicy)
+    let extra = parts.isEmpty ? "" : "|" + parts.joined(separator: "|")
     switch identity.discovery {
     case .dns(let host, let port): return "dns|\(host)|\(port)|" + common + extra
     case .endpoints(let namespace, let service, let port):

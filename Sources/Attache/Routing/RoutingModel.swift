@@ -39,9 +39,12 @@ public struct Route: Sendable, Equatable {
     /// route's (`CanaryGroup.shares`).
     public var cumulativeWeight: Int
 
+    /// The cluster the route sends to; empty for a redirect.
     public var cluster: String
     /// Resolved: the Module's default timeout and the group's header lists filled in.
     public var settings: RouteSettings
+    /// `host_redirect`: the route answers with this redirect instead of proxying.
+    public var redirect: Redirect? = nil
 }
 
 /// Where a cluster finds its members.

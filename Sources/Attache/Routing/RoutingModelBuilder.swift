@@ -15,7 +15,7 @@ public func buildRoutingModel(
         groups, routable: routable, mappings: mappings, module: resources.module, log: &log)
     let clusters = internClusters(admitted, routable: routable)
     let members = resolveClusterMembers(
-        clusters, admitted: admitted, routable: routable, mappings: mappings, resources: resources, log: &log)
+        clusters, routable: routable, mappings: mappings, resources: resources, log: &log)
     let names = clusterNames(for: clusters.identities)
 
     var model = RoutingModel()
@@ -24,7 +24,7 @@ public func buildRoutingModel(
         admitted, routable: routable, mappings: mappings, clusters: clusters, clusterNames: names,
         module: resources.module, log: &log)
     model.clusters = buildClusterList(
-        clusters, names: names, members: members, admitted: admitted, routable: routable, mappings: mappings)
+        clusters, names: names, members: members, routable: routable, mappings: mappings)
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
@@ -35,9 +35,13 @@ public func buildRoutingModel(
 struct RoutableMappings: Sendable {
     /// Each one's position in `resources.mappings`.
     var mappingIndex: [Int] = []
-    /// Each one's upstream, hashed once here and then referred to by number.
+    /// Each one's upstream, hashed once here and then referred to by number (a placeholder for a redirect, which
+    /// has none).
     var upstreams: [Prehashed<UpstreamCluster.Identity>] = []
     var groupKeys: [CanaryGroupKey] = []
+    /// Each one's service as `host:port` with the host qualified as Emissary qualifies it: the Location of a
+    /// redirect, and the `l5d-dst-override` header of `add_linkerd_headers`.
+    var serviceHostPorts: [String] = []
 
     var count: Int { mappingIndex.count }
 }
@@ -58,12 +62,21 @@ func resolveUpstreams(
         for index in batch {
             var mappingLog = DiagnosticLog()
             let mapping = mappings[index]
-            if let upstream = upstreamIdentity(
-                for: mapping, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &mappingLog)
-            {
+            // A redirect answers the client itself: it has no upstream to resolve (Emissary makes no cluster).
+            let upstream =
+                mapping.role.redirect != nil
+                ? checkedResolver(for: mapping, resources: resources, log: &mappingLog).map { _ in
+                    UpstreamCluster.Identity(
+                        discovery: .dns(host: "", port: 0), tls: false, settings: UpstreamSettings())
+                }
+                : upstreamIdentity(
+                    for: mapping, resources: resources, ambassadorNamespace: ambassadorNamespace, log: &mappingLog)
+            if let upstream {
                 found.mappingIndex.append(index)
                 found.upstreams.append(Prehashed(upstream))
                 found.groupKeys.append(mapping.groupKey)
+                found.serviceHostPorts.append(
+                    serviceHostPort(mapping, module: resources.module, ambassadorNamespace: ambassadorNamespace))
             }
             diagnostics.append(contentsOf: mappingLog.items)
         }
@@ -74,6 +87,7 @@ func resolveUpstreams(
         routable.mappingIndex.append(contentsOf: batch.mappingIndex)
         routable.upstreams.append(contentsOf: batch.upstreams)
         routable.groupKeys.append(contentsOf: batch.groupKeys)
+        routable.serviceHostPorts.append(contentsOf: batch.serviceHostPorts)
         log.add(contentsOf: diagnostics)
     }
     return routable
@@ -86,30 +100,56 @@ func formCanaryGroups(_ routable: RoutableMappings) -> GroupedPositions {
     return GroupedPositions(numbers: grouping.number, groupCount: grouping.first.count)
 }
 
+/// The admitted groups: each one's live Mappings (routable indices, flat), and its shadow and redirect Mapping if
+/// it has one. A group with a redirect has no live Mappings; a group with only a shadow routes nothing and is
+/// dropped, as in Emissary.
+struct AdmittedGroups: Sendable {
+    var live = GroupedPositions()
+    var shadow: [Int?] = []
+    var redirect: [Int?] = []
+    /// The Mapping that gives each group its place in the route table (all of a group share it).
+    var leader: [Int] = []
+
+    var count: Int { leader.count }
+}
+
 /// Step 3: each group checked on its own (on all processors) by `admitToGroup`; what it refuses is left out, and a
-/// group left empty is dropped. Members are routable indices.
+/// group left with nothing to route is dropped.
 func admitToGroups(
     _ groups: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], module: AmbassadorModule,
     log: inout DiagnosticLog
-) -> GroupedPositions {
-    // nil: the whole group stays (nearly always), and no array comes back.
-    let verdicts = parallelMap(count: groups.count) { group -> (survivors: [Int]?, diagnostics: [Diagnostic]) in
+) -> AdmittedGroups {
+    let verdicts = parallelMap(count: groups.count) { group -> (admission: GroupAdmission, diagnostics: [Diagnostic]) in
         var groupLog = DiagnosticLog()
         let members = groups[group]
-        let survivors = admitToGroup(
+        let admission = admitToGroup(
             members.map { mappings[routable.mappingIndex[$0]] }, module: module, log: &groupLog)
-        return (
-            survivors.count == members.count ? nil : survivors.map { members[members.startIndex + $0] }, groupLog.items
-        )
+        return (admission, groupLog.items)
     }
-    var admitted = GroupedPositions(capacity: routable.count)
+    var admitted = AdmittedGroups()
+    admitted.live = GroupedPositions(capacity: routable.count)
     for (group, verdict) in verdicts.enumerated() {
         if !verdict.diagnostics.isEmpty { log.add(contentsOf: verdict.diagnostics) }
-        if let survivors = verdict.survivors {
-            if !survivors.isEmpty { admitted.append(group: survivors) }
-        } else {
-            admitted.append(group: groups[group])
+        let members = groups[group]
+        let admission = verdict.admission
+        guard !admission.live.isEmpty || admission.redirect != nil else {
+            if let shadow = admission.shadow {
+                let mapping = mappings[routable.mappingIndex[members[members.startIndex + shadow]]]
+                log.warning(
+                    .shadowWithoutPrimary,
+                    "shadow Mapping on prefix \(mapping.match.prefix) has no live Mapping with the same prefix and matchers, so nothing is mirrored (as in Emissary)",
+                    at: mapping.location, object: mapping.reference)
+            }
+            continue
         }
+        if admission.live.count == members.count {
+            admitted.live.append(group: members)  // nearly always: no array is made
+        } else {
+            admitted.live.append(group: admission.live.map { members[members.startIndex + $0] })
+        }
+        admitted.shadow.append(admission.shadow.map { members[members.startIndex + $0] })
+        admitted.redirect.append(admission.redirect.map { members[members.startIndex + $0] })
+        admitted.leader.append(members[members.startIndex + (admission.live.first ?? admission.redirect ?? 0)])
     }
     return admitted
 }
@@ -117,32 +157,49 @@ func admitToGroups(
 /// The clusters the admitted Mappings use: each distinct upstream once, numbered in route-building order.
 struct ClusterTable: Sendable {
     var identities: [UpstreamCluster.Identity]
-    /// The cluster of each slot of `admitted.members` (a slot is one admitted Mapping).
+    /// The cluster of each slot of `admitted.live.members` (a slot is one admitted live Mapping).
     var clusterOfSlot: [Int]
-    /// The slots that use each cluster.
+    /// The cluster of each group's shadow, if it has one.
+    var shadowCluster: [Int?]
+    /// The Mappings (routable indices) that use each cluster, live ones first.
     var users: GroupedPositions
 }
 
-/// Step 4: numbers the upstreams of the admitted Mappings (an identity was hashed once, in step 1).
-func internClusters(_ admitted: GroupedPositions, routable: RoutableMappings) -> ClusterTable {
-    let interning = numberByFirstOccurrence(admitted.members.map { routable.upstreams[$0] })
+/// Step 4: numbers the upstreams of the admitted live and shadow Mappings (an identity was hashed once, in step 1).
+func internClusters(_ admitted: AdmittedGroups, routable: RoutableMappings) -> ClusterTable {
+    let shadows = admitted.shadow.compactMap { $0 }
+    let users = admitted.live.members + shadows
+    let interning = numberByFirstOccurrence(users.map { routable.upstreams[$0] })
+    let liveCount = admitted.live.members.count
+    var shadowCluster: [Int?] = []
+    var nextShadow = liveCount
+    for shadow in admitted.shadow {
+        if shadow == nil {
+            shadowCluster.append(nil)
+        } else {
+            shadowCluster.append(interning.number[nextShadow])
+            nextShadow += 1
+        }
+    }
+    let byCluster = GroupedPositions(numbers: interning.number, groupCount: interning.first.count)
+    var usersByCluster = GroupedPositions(capacity: users.count)
+    for cluster in 0..<byCluster.count { usersByCluster.append(group: byCluster[cluster].map { users[$0] }) }
     return ClusterTable(
-        identities: interning.first.map { routable.upstreams[admitted.members[$0]].key },
-        clusterOfSlot: interning.number,
-        users: GroupedPositions(numbers: interning.number, groupCount: interning.first.count))
+        identities: interning.first.map { routable.upstreams[users[$0]].key },
+        clusterOfSlot: Array(interning.number[..<liveCount]), shadowCluster: shadowCluster, users: usersByCluster)
 }
 
 /// Step 5: the pods of each endpoint cluster (on all processors), with warnings said at the first Mapping that
 /// uses it.
 func resolveClusterMembers(
-    _ clusters: ClusterTable, admitted: GroupedPositions, routable: RoutableMappings, mappings: [Mapping],
-    resources: AmbassadorResources, log: inout DiagnosticLog
+    _ clusters: ClusterTable, routable: RoutableMappings, mappings: [Mapping], resources: AmbassadorResources,
+    log: inout DiagnosticLog
 ) -> [[EndpointAddress]] {
     let resolved = parallelMap(count: clusters.identities.count) {
         number -> (members: [EndpointAddress], diagnostics: [Diagnostic]) in
         var clusterLog = DiagnosticLog()
-        let firstSlot = clusters.users[number].first ?? 0
-        let firstMapping = mappings[routable.mappingIndex[admitted.members[firstSlot]]]
+        let firstUser = clusters.users[number].first ?? 0
+        let firstMapping = mappings[routable.mappingIndex[firstUser]]
         let members = resolveMembers(
             of: clusters.identities[number], firstMapping: firstMapping, resources: resources, log: &clusterLog)
         return (members, clusterLog.items)
@@ -153,26 +210,34 @@ func resolveClusterMembers(
     return resolved.map(\.members)
 }
 
-/// Step 6: each admitted group's routes (`buildRoutes`; groups in batches on all processors), built straight into
-/// route order: a group's place in the table is its first Mapping's.
+/// Step 6: each admitted group's routes (`buildRoutes`, or the one redirect route; groups in batches on all
+/// processors), built straight into route order: a group's place in the table is its leader's.
 func buildGroupRoutes(
-    _ admitted: GroupedPositions, routable: RoutableMappings, mappings: [Mapping], clusters: ClusterTable,
-    clusterNames: [String],
-    module: AmbassadorModule, log: inout DiagnosticLog
+    _ admitted: AdmittedGroups, routable: RoutableMappings, mappings: [Mapping], clusters: ClusterTable,
+    clusterNames: [String], module: AmbassadorModule, log: inout DiagnosticLog
 ) -> [CanaryGroup] {
-    @Sendable func firstMapping(_ group: Int) -> Mapping {
-        mappings[routable.mappingIndex[admitted.members[admitted.starts[group]]]]
-    }
-    let order = routeTableOrder(parallelMap(count: admitted.count) { firstMapping($0).routeOrder })
+    @Sendable func mapping(_ index: Int) -> Mapping { mappings[routable.mappingIndex[index]] }
+    let order = routeTableOrder(parallelMap(count: admitted.count) { mapping(admitted.leader[$0]).routeOrder })
     let (groups, diagnostics) = parallelUnzip(count: admitted.count) { position -> (CanaryGroup, [Diagnostic]) in
         var groupLog = DiagnosticLog()
         let group = order[position]
-        let slots = admitted.starts[group]..<admitted.starts[group + 1]
-        let groupMappings = slots.map { mappings[routable.mappingIndex[admitted.members[$0]]] }
+        let leader = mapping(admitted.leader[group])
+        if let redirect = admitted.redirect[group] {
+            let route = redirectRoute(mapping(redirect), host: routable.serviceHostPorts[redirect], module: module)
+            return (CanaryGroup(routes: [route], order: leader.routeOrder), [])
+        }
+        let slots = admitted.live.starts[group]..<admitted.live.starts[group + 1]
+        let mirror = admitted.shadow[group].flatMap { shadow in
+            clusters.shadowCluster[group].map {
+                Mirror(cluster: clusterNames[$0], percent: mapping(shadow).weight ?? 100)
+            }
+        }
         let routes = buildRoutes(
-            groupMappings, clusters: slots.map { clusterNames[clusters.clusterOfSlot[$0]] }, module: module,
-            log: &groupLog)
-        return (CanaryGroup(routes: routes, order: groupMappings[0].routeOrder), groupLog.items)
+            slots.map { mapping(admitted.live.members[$0]) },
+            clusters: slots.map { clusterNames[clusters.clusterOfSlot[$0]] },
+            serviceHostPorts: slots.map { routable.serviceHostPorts[admitted.live.members[$0]] }, mirror: mirror,
+            module: module, log: &groupLog)
+        return (CanaryGroup(routes: routes, order: leader.routeOrder), groupLog.items)
     }
     // In route order: the log is sorted by place in the input when it is reported.
     for list in diagnostics where !list.isEmpty { log.add(contentsOf: list) }
@@ -181,8 +246,8 @@ func buildGroupRoutes(
 
 /// Step 7: the clusters, sorted by name, each with its pods and the Mappings that use it.
 func buildClusterList(
-    _ clusters: ClusterTable, names: [String], members: [[EndpointAddress]], admitted: GroupedPositions,
-    routable: RoutableMappings, mappings: [Mapping]
+    _ clusters: ClusterTable, names: [String], members: [[EndpointAddress]], routable: RoutableMappings,
+    mappings: [Mapping]
 ) -> [UpstreamCluster] {
     let byName = codePointOrder(names)
     return parallelMap(count: byName.count) { position in
@@ -191,6 +256,6 @@ func buildClusterList(
         return UpstreamCluster(
             name: names[number], discovery: identity.discovery, tls: identity.tls, settings: identity.settings,
             members: members[number],
-            mappings: clusters.users[number].map { mappings[routable.mappingIndex[admitted.members[$0]]].reference })
+            mappings: clusters.users[number].map { mappings[routable.mappingIndex[$0]].reference })
     }
 }

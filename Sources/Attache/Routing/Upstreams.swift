@@ -6,7 +6,7 @@
 func upstreamIdentity(
     for mapping: Mapping, resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> UpstreamCluster.Identity? {
-    guard var resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
+    guard var resolver = checkedResolver(for: mapping, resources: resources, log: &log) else { return nil }
     let service = mapping.upstream.service
     // An IP address is no Kubernetes Service: Emissary's endpoint resolver falls back to a cluster with that address
     // (irserviceresolver; its Go half's parseService uses net.ParseIP).
@@ -120,6 +120,33 @@ func isIPAddress(_ host: String) -> Bool {
     return digits > 0 && parts == 3
 }
 
+/// The resolver a Mapping names (or the Module's), checked as Emissary's resolver checks every Mapping, redirects
+/// too: an unknown or unsupported resolver refuses it, and so does a `load_balancer` with the service resolver
+/// (Envoy balances over what DNS returns there, and the policy would decide nothing).
+func checkedResolver(for mapping: Mapping, resources: AmbassadorResources, log: inout DiagnosticLog) -> ResolverKind? {
+    guard let resolver = resolverKind(for: mapping, resources: resources, log: &log) else { return nil }
+    if resolver == .kubernetesService, mapping.role.loadBalancer != nil {
+        log.error(
+            .mappingFieldValue,
+            "`load_balancer` needs the endpoint resolver (`resolver: endpoint`): with the service resolver Emissary refuses the Mapping, and so does Attaché",
+            at: mapping.location, object: mapping.reference)
+        return nil
+    }
+    return resolver
+}
+
+/// A Mapping's service as Emissary's `normalize_service_name` leaves it, without the scheme: the host qualified
+/// (`qualifiedServiceHost`, for a Kubernetes resolver), an IPv6 host in brackets, and the port when written.
+func serviceHostPort(_ mapping: Mapping, module: AmbassadorModule, ambassadorNamespace: String) -> String {
+    let service = mapping.upstream.service
+    var host = qualifiedServiceHost(
+        service.host, mappingNamespace: mapping.reference.namespace, ambassadorNamespace: ambassadorNamespace,
+        useAmbassadorNamespace: module.useAmbassadorNamespaceForServiceResolution)
+    if host.utf8.contains(UInt8(ascii: ":")) { host = "[\(host)]" }
+    if let port = service.port { return "\(host):\(port)" }
+    return host
+}
+
 /// A Mapping's cluster settings resolved: the Mapping's, else the Module's, else Ambassador's defaults.
 func upstreamSettings(_ written: ClusterSettings, module: AmbassadorModule) -> UpstreamSettings {
     var settings = UpstreamSettings()
@@ -133,5 +160,6 @@ func upstreamSettings(_ written: ClusterSettings, module: AmbassadorModule) -> U
     settings.maxConnectionLifetimeMs = written.maxConnectionLifetimeMs ?? module.clusterMaxConnectionLifetimeMs
     settings.keepalive = written.keepalive ?? module.keepalive
     settings.circuitBreakers = written.circuitBreakers ?? module.circuitBreakers
+    settings.lbPolicy = (written.lbPolicy ?? module.loadBalancer?.policy ?? "round_robin").uppercased()
     return settings
 }

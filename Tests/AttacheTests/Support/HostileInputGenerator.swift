@@ -47,6 +47,10 @@ struct HostileInputGenerator {
         "[1:2:3]", "[fd00::1", "svc:0", "svc:99999", "svc:http", "a_b.c-d", String(repeating: "s", count: 300),
         "svc svc", "svc/path", "HTTPS://UPPER", "ftp://svc", "", "999.1.1.1", "1.2.3", "::1",
     ]
+    static let durations: [String] = [
+        "0.5s", "1s", "-1s", "abc", "1.1234567891s", "1.123456789s", "99999999999999s", "",
+    ]
+
     static let numbers: [String] = [
         "20", "0", "-1", "1", "100", "101", "2147483647", "2147483648", "9223372036854775807", "-9223372036854775808",
         "9223372035999", "9223372036000", "0.5", "1e309", "3000",
@@ -101,9 +105,16 @@ struct HostileInputGenerator {
             "weight", "rewrite", "headers", "regex_headers", "query_parameters", "regex_query_parameters", "host",
             "host_regex", "hostname", "method", "method_regex", "precedence", "case_sensitive", "timeout_ms",
             "idle_timeout_ms", "connect_timeout_ms", "host_rewrite", "add_request_headers", "add_response_headers",
-            "remove_request_headers", "remove_response_headers", "resolver",
+            "remove_request_headers", "remove_response_headers", "resolver", "grpc", "dns_type", "respect_dns_ttl",
+            "enable_ipv4", "enable_ipv6", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms", "keepalive",
+            "circuit_breakers", "load_balancer", "retry_policy", "cors", "regex_rewrite", "auto_host_rewrite",
+            "allow_upgrade", "use_websocket", "shadow", "host_redirect", "path_redirect", "prefix_redirect",
+            "regex_redirect", "redirect_response_code", "add_linkerd_headers",
         ]
-        for name in optional where random.chance(0.1) { fields.append("\(json(name)): \(fieldValue(name))") }
+        // The first fields each in one Mapping of ten; the later ones rarer, so that most Mappings still route.
+        for (index, name) in optional.enumerated() where random.chance(index < 22 ? 0.1 : 0.015) {
+            fields.append("\(json(name)): \(fieldValue(name))")
+        }
         return fields
     }
 
@@ -132,6 +143,38 @@ struct HostileInputGenerator {
             return "[" + (0..<count).map { _ in json(random.pick(Self.headerNames)) }.joined(separator: ", ") + "]"
         case "remove_response_headers": return value(plausible: strings(Self.headerNames))
         case "resolver": return value(plausible: strings(["endpoint", "kubernetes-service", "nope", ""]))
+        case "grpc", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "auto_host_rewrite", "use_websocket", "shadow",
+            "host_redirect", "add_linkerd_headers":
+            return value(plausible: ["true", "false"])
+        case "dns_type": return value(plausible: strings(["strict_dns", "logical_dns", "LOGICAL_DNS", "x", ""]))
+        case "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms": return value(plausible: Self.numbers)
+        case "keepalive":
+            return
+                "{\"idle_time\": \(pick(Self.numbers)), \"interval\": \(pick(Self.numbers)), \"probes\": \(pick(Self.numbers))}"
+        case "circuit_breakers":
+            let priority = value(plausible: strings(["default", "high", "HIGH", "urgent"]))
+            return
+                "[{\"priority\": \(priority), \"max_connections\": \(pick(Self.numbers)), \"max_retries\": \(pick(Self.numbers))}]"
+        case "load_balancer":
+            let policy = value(plausible: strings(["round_robin", "least_request", "ring_hash", "maglev", "random"]))
+            let extra = pick([
+                "", ", \"header\": \(json(random.pick(Self.headerNames)))", ", \"source_ip\": true",
+                ", \"cookie\": {\"name\": \(json(random.pick(Self.strings))), \"ttl\": \(json(random.pick(Self.durations)))}",
+            ])
+            return "{\"policy\": \(policy)\(extra)}"
+        case "retry_policy":
+            let on = value(plausible: strings(["5xx", "gateway-error", "connect-failure", "always", ""]))
+            return
+                "{\"retry_on\": \(on), \"num_retries\": \(pick(Self.numbers)), \"per_try_timeout\": \(json(random.pick(Self.durations)))}"
+        case "cors":
+            return
+                "{\"origins\": [\(json(random.pick(Self.strings)))], \"methods\": \(value(plausible: strings(["GET", "GET, POST", "a\nb"]))), \"headers\": \(json(random.pick(Self.strings))), \"max_age\": \(json(random.pick(Self.strings))), \"credentials\": \(value(plausible: ["true", "false"]))}"
+        case "regex_rewrite", "regex_redirect":
+            return
+                "{\"pattern\": \(json(random.pick(Self.regexes))), \"substitution\": \(json(random.pick(Self.strings)))}"
+        case "allow_upgrade": return "[\(json(random.pick(["websocket", "", "h2c", "a\nb", "CONNECT"])))]"
+        case "path_redirect", "prefix_redirect": return value(plausible: strings(Self.strings))
+        case "redirect_response_code": return value(plausible: ["301", "302", "308", "399", "\"301\""])
         case "weigth": return "10"
         default: return "true"
         }
@@ -182,7 +225,7 @@ struct HostileInputGenerator {
             let match =
                 "{\"headerName\": \(json(random.pick(Self.headerNames))), \"headerValue\": {\"\(random.pick(["exact", "prefix", "regex"]))\": \(json(random.pick(Self.regexes + Self.strings)))}}"
             documents.append(
-                "{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Rollout\", \"metadata\": {\"name\": \"r\(batch)\"}, \"spec\": {\"strategy\": {\"canary\": {\"stableService\": \"svc\", \"canaryService\": \"svc-canary\", \"trafficRouting\": {\"ambassador\": {\"mappings\": [\"\(stable.name)\"]}}, \"steps\": [{\"setWeight\": \(value(plausible: ["10", "50", "101"]))}, {\"setHeaderRoute\": {\"name\": \"h\", \"match\": [\(match)]}}]}}}, \"status\": {\"currentStepIndex\": 1}}"
+                "{\"apiVersion\": \"argoproj.io/v1alpha1\", \"kind\": \"Rollout\", \"metadata\": {\"name\": \"r\(batch)\"}, \"spec\": {\"strategy\": {\"canary\": {\"stableService\": \"svc\", \"canaryService\": \"svc-canary\", \"trafficRouting\": {\"ambassador\": {\"mappings\": [\"\(stable.name)\"]}}, \"steps\": [{\"setWeight\": \(value(plausible: ["10", "50", "101"]))}, {\"setHeaderRoute\": {\"name\": \"h\", \"match\": [\(match)]}}]}}}, \"status\": {\"currentStepIndex\": 1, \"stableRS\": \"a1\", \"currentPodHash\": \"b2\"}}"
             )
         }
         if random.chance(0.5) {
