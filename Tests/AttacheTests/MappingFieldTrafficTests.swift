@@ -193,4 +193,35 @@ final class MappingFieldTrafficTests: XCTestCase {
         }
         XCTAssertGreaterThan(Set(podOfUser.values).count, 1, "every user went to one pod: \(podOfUser)")
     }
+
+    /// `service: https://name`: Envoy speaks TLS to the upstream and sends the name in the handshake (SNI), which
+    /// virtual-hosted TLS servers need.
+    func testHTTPSServiceSendsTheNameInTheHandshake() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attache-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let key = directory.appendingPathComponent("key.pem").path
+        let made = try runProcess(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key,
+                "-out", certificate,
+            ])
+        XCTAssertEqual(made.status, 0, made.output)
+        let yaml = """
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: secure}
+            spec: {prefix: /secure/, service: "https://@tls1@"}
+            """
+        let harness = try TrafficHarness(
+            backends: ["tls1"], yaml: yaml, viaDNS: true, tls: (certificate, key))
+        defer { harness.stop() }
+        let answer = try harness.request("/secure/x")
+        XCTAssertEqual(answer.status, 200, answer.text)
+        XCTAssertEqual(answer.backend, "tls1")
+        XCTAssertEqual(answer.echo?["sni"] as? String, "localhost")
+    }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loopback HTTP backends for Attaché's traffic tests.
 
-Usage: backends.py NAME [NAME ...] [--address 127.0.0.1]
+Usage: backends.py NAME [NAME ...] [--address 127.0.0.1] [--tls CERT KEY]
 Starts one HTTP server per NAME on ADDRESS with a free port, prints one JSON line {"NAME": port, ...}, and serves
 until its standard input closes (so it never outlives the test that started it). Every response is JSON naming
 the backend and echoing what it received: method, path, Host, and the request headers.
@@ -11,8 +11,11 @@ For the tests of Mapping fields, a backend also:
   test can see that Envoy mirrored requests to it;
 - when its name starts with `flaky`, answers 503 to its 1st, 3rd, 5th, ... request (a test of retries);
 - answers a request that asks to upgrade to websocket with 101 Switching Protocols, then echoes what it receives
-  (Envoy passes the upgrade only when the route allows it).
+  (Envoy passes the upgrade only when the route allows it);
+- when its name starts with `tls` and `--tls CERT KEY` is given, speaks TLS and echoes the server name (SNI) the
+  client sent.
 """
+import ssl
 import json
 import sys
 import threading
@@ -64,6 +67,7 @@ def handler_for(name):
                 return
             body = json.dumps({
                 "backend": name,
+                "sni": getattr(self.connection, "sni", None),
                 "method": self.command,
                 "path": self.path,
                 "host": self.headers.get("Host", ""),
@@ -86,9 +90,23 @@ def main():
         i = args.index("--address")
         address = args[i + 1]
         del args[i:i + 2]
+    tls = None
+    if "--tls" in args:
+        i = args.index("--tls")
+        tls = (args[i + 1], args[i + 2])
+        del args[i:i + 3]
     ports = {}
     for name in args:
         server = ThreadingHTTPServer((address, 0), handler_for(name))
+        if tls and name.startswith("tls"):
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+
+            def remember_sni(connection, server_name, _context):
+                connection.sni = server_name
+
+            context.sni_callback = remember_sni
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         server.daemon_threads = True
         ports[name] = server.server_address[1]
         threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -45,6 +45,8 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
                 clusterName: cluster.name, endpoints: [Envoy.SocketAddress(address: host, port: port)]),
             edsPath: nil, upstreamTLS: cluster.tls)
         built.respectDNSTTL = !isAddress && cluster.settings.respectDNSTTL
+        // `https://name`: the name goes in the handshake, as virtual-hosted TLS servers need (Emissary sends none).
+        if cluster.tls, !isAddress { built.sni = host }
     }
     let settings = cluster.settings
     built.lbPolicy = settings.lbPolicy

@@ -375,6 +375,8 @@ public enum Envoy {
         /// For EDS: the file Envoy reads this cluster's ClusterLoadAssignment from.
         public var edsPath: String?
         public var upstreamTLS: Bool
+        /// The server name sent in the TLS handshake to the upstream (with `upstreamTLS`).
+        public var sni: String?
         /// `ROUND_ROBIN`, `LEAST_REQUEST`, `RING_HASH` or `MAGLEV`.
         public var lbPolicy = "ROUND_ROBIN"
         /// HTTP/2 to the upstream (`grpc`).
@@ -418,7 +420,10 @@ public enum Envoy {
             if upstreamTLS {
                 o.field("transport_socket") { t in
                     t.field("name", "envoy.transport_sockets.tls")
-                    t.field("typed_config") { $0.field("@type", Envoy.upstreamTLSType) }
+                    t.field("typed_config") { c in
+                        c.field("@type", Envoy.upstreamTLSType)
+                        c.field("sni", sni)
+                    }
                 }
             }
             if http2 {

@@ -26,10 +26,12 @@ final class LoopbackBackends {
     private let process = Process()
     private let input = Pipe()
 
-    init(names: [String]) throws {
+    /// `tls`: a certificate and key file; backends whose names start with `tls` then speak TLS with them.
+    init(names: [String], tls: (certificate: String, key: String)? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
             ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/backends.py").path] + names
+            + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -290,8 +292,11 @@ final class TrafficHarness {
     /// - Parameters:
     ///   - yaml: Ambassador input; `@NAME@` is replaced by backend NAME's `host:port`.
     ///   - viaDNS: write backends as `localhost:port` (a STRICT_DNS cluster) instead of `127.0.0.1:port`.
-    init(backends names: [String], yaml: String, viaDNS: Bool = false, extraArguments: [String] = []) throws {
-        backends = try LoopbackBackends(names: names)
+    init(
+        backends names: [String], yaml: String, viaDNS: Bool = false, extraArguments: [String] = [],
+        tls: (certificate: String, key: String)? = nil
+    ) throws {
+        backends = try LoopbackBackends(names: names, tls: tls)
         var input = yaml
         for (name, port) in backends.ports {
             input = input.replacingOccurrences(of: "@\(name).port@", with: "\(port)")
