@@ -7,6 +7,9 @@ let servedAmbassadorVersions = [
     "getambassador.io/v2", "getambassador.io/v3alpha1", "getambassador.io/v1", "x.getambassador.io/v3alpha1",
 ]
 
+private let servedVersionSet = Set(servedAmbassadorVersions)
+private let ambassadorKindSet = Set(ambassadorKinds)
+
 /// Every kind of Ambassador's API (Emissary's and Edge Stack's), whether Attaché implements it or not.
 let ambassadorKinds = [
     "Mapping", "Module", "Host", "Listener", "TLSContext", "AuthService", "RateLimitService", "LogService",
@@ -23,14 +26,16 @@ let ambassadorKinds = [
 /// (`--strict` makes warnings fail a CI run).
 func ambassadorAPIProblem(_ object: KubernetesObject) -> (severity: Severity, code: DiagnosticCode, message: String)? {
     let apiVersion = object.apiVersion
+    // Core objects (`v1`: Services, Endpoints, ...) are most of the input and have no group: done at once.
+    guard apiVersion.utf8.contains(UInt8(ascii: "/")) || object.kind == "Mapping" else { return nil }
     if isAmbassadorResource(apiVersion: apiVersion) {
-        if case .document = object.origin, !servedAmbassadorVersions.contains(apiVersion) {
+        if case .document = object.origin, !servedVersionSet.contains(apiVersion) {
             return (
                 .error, .unknownAmbassadorVersion,
                 "apiVersion \"\(abbreviated(apiVersion))\" is not a version Kubernetes serves for Ambassador (getambassador.io/v2 and v3alpha1); skipped (did you mean \(likelyVersion(apiVersion))?)"
             )
         }
-        if !ambassadorKinds.contains(object.kind) {
+        if !ambassadorKindSet.contains(object.kind) {
             let hint =
                 ambassadorKinds.first { $0.lowercased() == object.kind.lowercased() }
                 ?? closestName(to: object.kind, among: ambassadorKinds, maximumDistance: 3)

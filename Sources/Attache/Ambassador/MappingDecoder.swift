@@ -1,18 +1,23 @@
 import Foundation
 import YAML
 
-/// Fields Attaché reads from a Mapping (SEMANTICS.md §2) plus the bookkeeping fields of annotation documents.
-private let understoodFields: Set<String> = [
+/// Fields Attaché reads from every Mapping (docs/ROUTING.md) plus the bookkeeping fields of annotation documents.
+private let basicFields: Set<String> = [
     "apiVersion", "kind", "name", "namespace", "metadata", "metadata_labels", "ambassador_id", "ambassadorId",
     "generation",
     "prefix", "prefix_regex", "prefix_exact", "rewrite", "service", "weight", "headers", "regex_headers",
     "query_parameters", "regex_query_parameters", "host", "host_regex", "hostname", "method", "method_regex",
     "precedence", "case_sensitive", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms", "host_rewrite",
+    "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "resolver",
+]
+
+/// The cluster and route fields beyond the basic ones (ClusterSettingsDecoding.swift, RouteFieldsDecoding.swift):
+/// read only when a Mapping has one, which few do (each lookup scans the Mapping's fields).
+private let policyFields: Set<String> = [
     "grpc", "dns_type", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "cluster_idle_timeout_ms",
     "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers", "add_linkerd_headers", "allow_upgrade",
     "auto_host_rewrite", "cors", "host_redirect", "load_balancer", "path_redirect", "prefix_redirect",
     "redirect_response_code", "regex_redirect", "regex_rewrite", "retry_policy", "shadow", "use_websocket",
-    "add_request_headers", "add_response_headers", "remove_request_headers", "remove_response_headers", "resolver",
 ]
 
 /// Mapping fields Emissary implements and Attaché does not yet, each with what it would change. Each changes where
@@ -24,6 +29,9 @@ private let refusedFields: [String: String] = [
     "health_checks": "takes unhealthy endpoints out of the rotation",
     "tls": "originates TLS to the upstream with a TLSContext",
 ]
+
+/// Ignored fields that are core fields of a canary group in Emissary: they still decide who may join a group.
+private let ignoredCoreFields = ["bypass_auth", "bypass_error_response_overrides", "labels"]
 
 /// Mapping fields Emissary knows that change nothing without features Attaché does not have (authentication, rate
 /// limiting, the developer portal, statistics names): warned about and ignored.
@@ -106,6 +114,8 @@ private func decodeMapping(
     }
     let dialect = mappingDialect(object)
 
+    var hasPolicies = false
+    var hasIgnoredCoreFields = false
     for pair in fields.mapping ?? [] {
         guard case .string(let key)? = pair.key.resolved else {
             reader.error(
@@ -121,7 +131,11 @@ private func decodeMapping(
                 at: pair.key)
             continue
         }
-        guard !understoodFields.contains(key) else { continue }
+        guard !basicFields.contains(key) else { continue }
+        if policyFields.contains(key) {
+            hasPolicies = true
+            continue
+        }
         if let effect = refusedFields[key] {
             reader.error(
                 .mappingFieldNotImplemented,
@@ -129,6 +143,7 @@ private func decodeMapping(
                 at: pair.key)
         } else if let why = ignoredFields[key] {
             reader.warning(.mappingUnsupportedField, "`\(key)` is ignored (\(why))", at: pair.key)
+            if ignoredCoreFields.contains(key) { hasIgnoredCoreFields = true }
         } else {
             // A typo (`weigth`) must not silently change where traffic goes.
             reader.error(
@@ -239,13 +254,17 @@ private func decodeMapping(
     let removeResponseHeaders = reader.removableHeaderNames(
         "remove_response_headers", singleStringAllowed: !dialect.isV3)
     let resolver = reader.string("resolver")
-    var clusterSettings = reader.clusterSettings(connectTimeoutMs: connectTimeoutMs)
+    var clusterSettings =
+        hasPolicies
+        ? reader.clusterSettings(connectTimeoutMs: connectTimeoutMs)
+        : ClusterSettings(connectTimeoutMs: connectTimeoutMs)
     var routeSettings = RouteSettings(
         prefixRewrite: rewrite.isEmpty ? nil : rewrite, hostRewrite: hostRewrite, timeoutMs: timeoutMs,
         idleTimeoutMs: idleTimeoutMs,
         addRequestHeaders: addRequestHeaders, addResponseHeaders: addResponseHeaders,
         removeRequestHeaders: removeRequestHeaders, removeResponseHeaders: removeResponseHeaders)
-    let role = reader.routeFields(into: &routeSettings, service: serviceText, regexes: &regexes)
+    let role =
+        hasPolicies ? reader.routeFields(into: &routeSettings, service: serviceText, regexes: &regexes) : MappingRole()
     if routeSettings.regexRewrite != nil { routeSettings.prefixRewrite = nil }  // Emissary: rewrite = ""
     clusterSettings.lbPolicy = role.loadBalancer?.policy
 
@@ -269,10 +288,11 @@ private func decodeMapping(
             idleTimeoutMs: clusterSettings.idleTimeoutMs,
             maxConnectionLifetimeMs: clusterSettings.maxConnectionLifetimeMs, keepalive: clusterSettings.keepalive,
             circuitBreakers: clusterSettings.circuitBreakers, loadBalancer: role.loadBalancer,
-            ignored: Dictionary(
-                uniqueKeysWithValues: ["bypass_auth", "bypass_error_response_overrides", "labels"].compactMap { key in
-                    fields[key].map { (key, canonicalText($0)) }
-                })),
+            ignored: hasIgnoredCoreFields
+                ? Dictionary(
+                    uniqueKeysWithValues: ignoredCoreFields.compactMap { key in
+                        fields[key].map { (key, canonicalText($0)) }
+                    }) : [:]),
         route: routeSettings, cluster: clusterSettings, role: role)
 }
 
@@ -438,7 +458,7 @@ private func decodeHost(
 
 /// "did you mean `service`?" for a field one or two edits away from a known one.
 private func suggestion(for key: String) -> String {
-    let known = understoodFields.union(refusedFields.keys).union(ignoredFields.keys).sorted()
+    let known = basicFields.union(policyFields).union(refusedFields.keys).union(ignoredFields.keys).sorted()
     return closestName(to: key, among: known, maximumDistance: 2).map { " (did you mean `\($0)`?)" } ?? ""
 }
 

@@ -53,19 +53,29 @@ func clusterName(_ identity: UpstreamCluster.Identity) -> String {
 /// True when `host` reads back from its sanitised form alone: letters, digits, `-` and `.` only (so each `_` in the
 /// name was a dot), and a last label that cannot be mistaken for the port or `_tls` suffix or for a hash.
 private func isReadableHost(_ host: String) -> Bool {
-    let allowed = host.utf8.allSatisfy { byte in
-        (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-            || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".")
+    // One pass over the bytes (this runs for every cluster): the allowed characters, and the last label's kind.
+    var lastLabelStart = 0
+    var index = 0
+    var allDigits = true
+    var allHex = true
+    for byte in host.utf8 {
+        let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+        let isLetter = byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")
+        guard isDigit || isLetter || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") else { return false }
+        if byte == UInt8(ascii: ".") {
+            lastLabelStart = index + 1
+            allDigits = true
+            allHex = true
+        } else {
+            allDigits = allDigits && isDigit
+            allHex = allHex && (isDigit || byte <= UInt8(ascii: "f") && isLetter)
+        }
+        index += 1
     }
-    guard allowed else { return false }
-    let last =
-        host.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false).last.map(Array.init) ?? []
-    let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
-    let isHex = { (byte: UInt8) in isDigit(byte) || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) }
-    if !last.isEmpty, last.allSatisfy(isDigit) { return false }
-    if last == Array("tls".utf8) { return false }
-    if last.count == 8, last.allSatisfy(isHex) { return false }
+    let lastLabelLength = index - lastLabelStart
+    if lastLabelLength > 0, allDigits { return false }
+    if lastLabelLength == 8, allHex { return false }
+    if lastLabelLength == 3, host.utf8.suffix(3).elementsEqual("tls".utf8) { return false }
     return true
 }
 

@@ -75,8 +75,14 @@ func resolveUpstreams(
                 found.mappingIndex.append(index)
                 found.upstreams.append(Prehashed(upstream))
                 found.groupKeys.append(mapping.groupKey)
+                // Only redirects and Linkerd headers use it: most Mappings need not build the string.
+                let needsHostPort =
+                    mapping.role.redirect != nil
+                    || (mapping.role.addLinkerdHeaders ?? resources.module.addLinkerdHeaders)
                 found.serviceHostPorts.append(
-                    serviceHostPort(mapping, module: resources.module, ambassadorNamespace: ambassadorNamespace))
+                    needsHostPort
+                        ? serviceHostPort(mapping, module: resources.module, ambassadorNamespace: ambassadorNamespace)
+                        : "")
             }
             diagnostics.append(contentsOf: mappingLog.items)
         }

@@ -29,7 +29,8 @@ extension XCTestCase {
         let seed = environment.flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let name = self.name
         addTeardownBlock { [weak self] in
-            guard let run = self?.testRun, !run.hasSucceeded else { return }
+            // `hasSucceeded` is still false during teardown (the run has not stopped yet): count failures instead.
+            guard let run = self?.testRun, run.totalFailureCount > 0 else { return }
             print("\(name) failed with random seed \(seed): rerun with ATTACHE_TEST_SEED=\(seed)")
         }
         return SeededRandom(seed: seed)
