@@ -25,10 +25,18 @@ func fuzzOneInput(_ bytes: [UInt8]) {
     precondition((try? JSONSerialization.jsonObject(with: Data(bootstrap))) != nil, "bootstrap is not valid JSON")
     let again = JSONWriter.render(translate(sources, options: options).envoy.bootstrap)
     precondition(again == bootstrap, "output is not deterministic")
-    // Every route points at a cluster that exists; weights are thresholds within 0...100.
+    // Every route points at a cluster that exists (a redirect at none), and so does every mirror; weights are
+    // thresholds within 0...100.
     let clusters = Set(translation.model.clusters.map(\.name))
     for route in translation.model.routes {
-        precondition(clusters.contains(route.cluster), "route to a missing cluster")
+        if route.redirect != nil {
+            precondition(route.cluster.isEmpty, "redirect route with a cluster")
+        } else {
+            precondition(clusters.contains(route.cluster), "route to a missing cluster")
+        }
+        if let mirror = route.settings.mirror {
+            precondition(clusters.contains(mirror.cluster), "mirror to a missing cluster")
+        }
         precondition((0...100).contains(route.cumulativeWeight))
     }
     for diagnostic in translation.diagnostics { _ = diagnostic.description }
