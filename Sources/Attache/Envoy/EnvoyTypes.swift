@@ -39,6 +39,27 @@ public enum Envoy {
         return "\(seconds).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)s"
     }
 
+    /// The inverse of `duration(milliseconds:)`: whole milliseconds from "3s" or "0.250s", exactly (no floating
+    /// point: timeouts go up to Envoy's maximum, 9223372036 s, where a Double loses the milliseconds). nil for
+    /// anything else, including finer fractions than milliseconds.
+    static func milliseconds(duration text: String) -> Int? {
+        guard text.hasSuffix("s") else { return nil }
+        let parts = text.dropLast().split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count), let seconds = Int(parts[0]), seconds >= 0, parts[0].allSatisfy(\.isNumber)
+        else { return nil }
+        var fraction = 0
+        if parts.count == 2 {
+            guard (1...3).contains(parts[1].count), parts[1].allSatisfy(\.isNumber), let digits = Int(parts[1]) else {
+                return nil
+            }
+            fraction = digits * [100, 10, 1][parts[1].count - 1]
+        }
+        let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        guard !overflow else { return nil }
+        let (total, overflowAgain) = scaled.addingReportingOverflow(fraction)
+        return overflowAgain ? nil : total
+    }
+
     /// `envoy.type.matcher.v3.StringMatcher`.
     public enum StringMatcher: Sendable, Equatable, JSONRepresentable {
         case exact(String, ignoreCase: Bool)

@@ -166,14 +166,12 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
         pathMatch = .exact
         prefix = path
     }
-    var caseSensitive = match["case_sensitive"] as? Bool ?? true
+    // `envoyRoute` writes a regex as written, with `case_sensitive` beside it (Envoy ignores it there): a regex that
+    // starts with `(?i)` is the user's own.
+    let caseSensitive = match["case_sensitive"] as? Bool ?? true
     if let regex = (match["safe_regex"] as? [String: Any])?["regex"] as? String {
         pathMatch = .regex
         prefix = regex
-        if regex.hasPrefix("(?i)") {
-            prefix = String(regex.dropFirst(4))
-            caseSensitive = false
-        }
     }
     let threshold =
         ((match["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
@@ -310,10 +308,7 @@ private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
 
 /// "3s" / "0.250s" → milliseconds.
 private func milliseconds(_ value: Any?) -> Int? {
-    guard let text = value as? String, text.hasSuffix("s"), let seconds = Double(text.dropLast()), seconds.isFinite,
-        seconds >= 0, seconds < 1e9
-    else { return nil }
-    return Int((seconds * 1000).rounded())
+    (value as? String).flatMap { Envoy.milliseconds(duration: $0) }
 }
 
 /// A cluster's settings as Attaché writes them (`envoyCluster`), read back.
