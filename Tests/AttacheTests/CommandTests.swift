@@ -84,7 +84,8 @@ final class CommandTests: XCTestCase {
     }
 
     /// explain reads the request as curl would: a Host or :authority header is the host, a method may be any
-    /// upper-case token, a URL may be host/path, and a header without a colon is a specific error.
+    /// upper-case token, a URL may be host/path (and its scheme only http or https), and a header without a colon is
+    /// a specific error.
     func testExplainRequestSyntax() {
         let yaml = """
             apiVersion: getambassador.io/v2
@@ -110,6 +111,11 @@ final class CommandTests: XCTestCase {
         let noColon = run(["explain", "-", "/x", "-H", "gray"], stdin: yaml)
         XCTAssertEqual(noColon.status, 2)
         XCTAssertTrue(noColon.err.contains("-H 'gray' is not a header"), noColon.err)
+        XCTAssertTrue(noColon.err.contains("run `attache explain --help` for usage"), noColon.err)
+        let badScheme = run(["explain", "-", "ftp://shop.example.com/x"], stdin: yaml)
+        XCTAssertEqual(badScheme.status, 2)
+        XCTAssertTrue(badScheme.err.contains("is not http:// or https://"), badScheme.err)
+        XCTAssertEqual(run(["explain", "-", "HTTPS://shop.example.com/x"], stdin: yaml).status, 0)
     }
 
     /// --strict turns warnings into exit 1 for CI gates; without it, warnings keep exit 0.

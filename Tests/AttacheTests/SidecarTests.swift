@@ -297,37 +297,24 @@ final class SidecarProcessTests: XCTestCase {
     /// (bootstrap last): Envoy starts on it and answers 404, then serves the fixed input.
     func testBrokenFirstInputStartsEnvoyOnAnEmptyConfig() throws {
         _ = try EnvoyLocator.require()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-broken-\(UUID().uuidString)")
-        let xds = root.appendingPathComponent("xds")
-        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let input = root.appendingPathComponent("m.yaml")
-        let (adminPort, listenPort) = (try freeLoopbackPort(), try freeLoopbackPort())
-        let captured = CommandTests.Captured()
-        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
-        func once(_ yaml: String) throws -> Int32 {
-            try yaml.write(to: input, atomically: true, encoding: .utf8)
-            return AttacheCLI.main(
-                [
-                    "watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)",
-                    "--listen-address", "127.0.0.1", "--listen-port", "\(listenPort)",
-                ], io: io)
-        }
-        XCTAssertEqual(try once("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: broken\n"), 2)
-        let log = captured.err.joined(separator: "\n")
-        XCTAssertTrue(log.contains("writing an empty config"), log)
-        let files = Set(FileManager.default.subpaths(atPath: xds.path) ?? [])
+        let scratch = try WatchScratch("broken")
+        defer { scratch.remove() }
+        let broken = try scratch.once("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: broken\n")
+        XCTAssertEqual(broken.status, 2)
+        XCTAssertTrue(broken.log.contains("writing an empty config"), broken.log)
+        let files = Set(FileManager.default.subpaths(atPath: scratch.xds.path) ?? [])
         XCTAssertTrue(files.isSuperset(of: ["bootstrap.json", "lds.json", "cds.json", "rds.json"]), "\(files)")
-        let envoy = try EnvoyProcess(
-            bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        let envoy = try EnvoyProcess(bootstrapPath: scratch.bootstrapPath, adminPort: scratch.adminPort)
         defer { envoy.stop() }
+        let listenPort = scratch.listenPort
         let client = HTTPClient(port: listenPort)
         defer { client.close() }
         XCTAssertTrue(waitUntil(10) { (try? client.send(path: "/a/x").status) == 404 }, envoy.log)
         // Fixed: the Mapping's upstream is a closed loopback port, so a routed request gets 503, not 404.
         let fixed =
             "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: \"127.0.0.1:1\"}\n"
-        XCTAssertEqual(try once(fixed), 0, captured.err.joined(separator: "\n"))
+        let fixedRun = try scratch.once(fixed)
+        XCTAssertEqual(fixedRun.status, 0, fixedRun.log)
         XCTAssertTrue(waitUntil(10) { (try? HTTPClient(port: listenPort).send(path: "/a/x").status) == 503 }, envoy.log)
     }
 }
@@ -336,24 +323,11 @@ final class SidecarProcessTests: XCTestCase {
 final class SidecarEnvoyAdminTests: XCTestCase {
     func testEnvoyAdminReportsAppliedAndRejectedVersions() throws {
         _ = try EnvoyLocator.require()
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-admin-\(UUID().uuidString)")
-        let xds = root.appendingPathComponent("xds")
-        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: root) }
-        let input = root.appendingPathComponent("m.yaml")
-        let (adminPort, listenPort) = (try freeLoopbackPort(), try freeLoopbackPort())
-        let captured = CommandTests.Captured()
-        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }, readIn: { [] })
+        let scratch = try WatchScratch("admin")
+        defer { scratch.remove() }
+        let xds = scratch.xds
         func once(_ yaml: String) throws -> (status: Int32, log: String) {
-            try yaml.write(to: input, atomically: true, encoding: .utf8)
-            captured.err = []
-            let status = AttacheCLI.main(
-                [
-                    "watch", input.path, "--xds-dir", xds.path, "--once", "--admin-port", "\(adminPort)",
-                    "--listen-port", "\(listenPort)",
-                    "--envoy-admin", "http://127.0.0.1:\(adminPort)",
-                ], io: io)
-            return (status, captured.err.joined(separator: "\n"))
+            try scratch.once(yaml, ["--envoy-admin", "http://127.0.0.1:\(scratch.adminPort)"])
         }
         func servedRoutes(_ envoy: EnvoyProcess) throws -> String {
             let body = try envoy.admin("/stats?filter=rds.attache-routes.version_text").text
@@ -365,8 +339,7 @@ final class SidecarEnvoyAdminTests: XCTestCase {
         let first = try once(mapping)
         XCTAssertEqual(first.status, 0, first.log)
         XCTAssertTrue(first.log.contains("cannot confirm with Envoy"), first.log)
-        let envoy = try EnvoyProcess(
-            bootstrapPath: xds.appendingPathComponent("bootstrap.json").path, adminPort: adminPort)
+        let envoy = try EnvoyProcess(bootstrapPath: scratch.bootstrapPath, adminPort: scratch.adminPort)
         defer { envoy.stop() }
 
         // A change Envoy applies.

@@ -84,10 +84,18 @@ struct CommandStart {
             }
             return CommandStart(parsed: parsed, options: options)
         } catch {
-            io.writeErr("attache \(name): \(error.message)\nrun `attache \(name) --help` for usage")
-            exitStatus = ExitStatus.failure
+            exitStatus = io.usageError(name, error.message)
             return nil
         }
+    }
+}
+
+extension CommandIO {
+    /// A usage error of `command` (`watch`, `rollout plan`): the message and where help is, on standard error.
+    /// Returns the exit status for it.
+    func usageError(_ command: String, _ message: String) -> Int32 {
+        writeErr("attache \(command): \(message)\nrun `attache \(command) --help` for usage")
+        return ExitStatus.failure
     }
 }
 

@@ -47,15 +47,11 @@ enum DiffCommand {
         guard !oldPaths.isEmpty, !newPaths.isEmpty,
             oldPaths.isEmpty || parsed.positional.isEmpty || parsed.positional.count == 2
         else {
-            io.writeErr(
-                "attache diff: give OLD and NEW, or --old PATH... and --new PATH...\nrun `attache diff --help` for usage"
-            )
-            return ExitStatus.failure
+            return io.usageError("diff", "give OLD and NEW, or --old PATH... and --new PATH...")
         }
         let format = parsed.value("--format") ?? "text"
         guard format == "text" || format == "json" else {
-            io.writeErr("attache diff: --format is text or json")
-            return ExitStatus.failure
+            return io.usageError("diff", "--format is text or json, not \"\(format)\"")
         }
         guard let old = side(oldPaths, options: options, io: io, label: "old"),
             let new = side(newPaths, options: options, io: io, label: "new")

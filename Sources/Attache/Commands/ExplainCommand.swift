@@ -25,8 +25,6 @@ enum ExplainCommand {
 
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE"]
 
-    static let seeHelp = "run `attache explain --help` for usage"
-
     /// A standard method in any case, or an extension method as HTTP writes them (`PURGE`, `PROPFIND`): upper-case
     /// letters, digits, `-` and `_`.
     static func isMethod(_ word: String) -> Bool {
@@ -52,9 +50,7 @@ enum ExplainCommand {
         // Paths come first, then an optional METHOD, then the URL (always the last word).
         var words = parsed.positional
         guard words.count >= 2, let url = words.popLast() else {
-            io.writeErr("attache explain: give input paths, then [METHOD] URL (e.g. GET https://example.com/path)")
-            io.writeErr(seeHelp)
-            return ExitStatus.failure
+            return io.usageError("explain", "give input paths, then [METHOD] URL (e.g. GET https://example.com/path)")
         }
         var method: String?
         if words.count >= 2, let word = words.last, isMethod(word), !FileManager.default.fileExists(atPath: word) {
@@ -65,14 +61,12 @@ enum ExplainCommand {
             request = try ProbeRequest.parse(
                 method: method, url: url, headers: parsed.allValues("-H") + parsed.allValues("--header"))
         } catch {
-            io.writeErr("attache explain: \(error.message)")
-            return ExitStatus.failure
+            return io.usageError("explain", error.message)
         }
         let paths = words
         let format = parsed.value("--format") ?? "text"
         guard format == "text" || format == "json" else {
-            io.writeErr("attache explain: --format is text or json")
-            return ExitStatus.failure
+            return io.usageError("explain", "--format is text or json, not \"\(format)\"")
         }
         let translation = loadAndTranslate(
             FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io

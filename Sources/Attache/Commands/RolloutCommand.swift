@@ -29,8 +29,7 @@ enum RolloutCommand {
             return ExitStatus.success
         }
         guard arguments.first == "plan" else {
-            io.writeErr("attache rollout: the only subcommand is `plan`\nrun `attache rollout plan --help` for usage")
-            return ExitStatus.failure
+            return io.usageError("rollout", "the only subcommand is `plan`")
         }
         var status = ExitStatus.success
         guard
@@ -43,8 +42,7 @@ enum RolloutCommand {
         let parsed = start.parsed
         let options = start.options
         guard !parsed.positional.isEmpty else {
-            io.writeErr("attache rollout plan: no input paths\nrun `attache rollout plan --help` for usage")
-            return ExitStatus.failure
+            return io.usageError("rollout plan", "no input paths")
         }
         let (translation, inputs) = loadAndTranslate(
             FileInputSource(

@@ -44,8 +44,7 @@ enum TranslateCommand {
         let parsed = start.parsed
         let options = start.options
         guard !parsed.positional.isEmpty else {
-            io.writeErr("attache translate: no input paths\nrun `attache translate --help` for usage")
-            return ExitStatus.failure
+            return io.usageError("translate", "no input paths")
         }
         let outputDirectory = parsed.value("--output")
         if let outputDirectory {

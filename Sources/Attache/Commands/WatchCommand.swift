@@ -50,37 +50,30 @@ enum WatchCommand {
         let parsed = start.parsed
         let options = start.options
         guard let directory = parsed.value("--xds-dir") else {
-            io.writeErr("attache watch: --xds-dir DIR is required\nrun `attache watch --help` for usage")
-            return ExitStatus.failure
+            return io.usageError("watch", "--xds-dir DIR is required")
         }
         guard !parsed.positional.isEmpty, !parsed.positional.contains("-") else {
-            io.writeErr(
-                "attache watch: give the input paths to watch (standard input cannot be watched)\nrun `attache watch --help` for usage"
-            )
-            return ExitStatus.failure
+            return io.usageError("watch", "give the input paths to watch (standard input cannot be watched)")
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         var settings = SidecarSettings(options: options, directory: absolute)
         settings.once = parsed.has("--once")
         if let format = parsed.value("--log-format") {
             guard let chosen = EventLog.Format(rawValue: format) else {
-                io.writeErr("attache watch: --log-format is text or json, not \"\(format)\"")
-                return ExitStatus.failure
+                return io.usageError("watch", "--log-format is text or json, not \"\(format)\"")
             }
             settings.logFormat = chosen
         }
         if let text = parsed.value("--hold-off-ms") {
             guard let ms = Int(text), (0...10_000).contains(ms) else {
-                io.writeErr("attache watch: --hold-off-ms takes milliseconds from 0 to 10000")
-                return ExitStatus.failure
+                return io.usageError("watch", "--hold-off-ms takes milliseconds from 0 to 10000, not \"\(text)\"")
             }
             settings.holdOff = Double(ms) / 1000
         }
         if let url = parsed.value("--envoy-admin") {
             guard let admin = EnvoyAdmin(url: url) else {
-                io.writeErr(
-                    "attache watch: --envoy-admin takes http://ADDRESS:PORT (Envoy's admin listener), not \"\(url)\"")
-                return ExitStatus.failure
+                return io.usageError(
+                    "watch", "--envoy-admin takes http://ADDRESS:PORT (Envoy's admin listener), not \"\(url)\"")
             }
             settings.envoyAdmin = admin
         }

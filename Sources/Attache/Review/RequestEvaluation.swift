@@ -44,7 +44,13 @@ public struct ProbeRequest: Sendable, Equatable {
     /// their leading colon (`:authority: x`).
     public static func parse(method: String?, url: String, headers: [String]) throws(SyntaxError) -> ProbeRequest {
         var rest = Substring(url)
-        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        if let separator = rest.range(of: "://") {
+            let scheme = rest[..<separator.lowerBound].lowercased()
+            guard scheme == "http" || scheme == "https" else {
+                throw SyntaxError(message: "the URL \"\(url)\" is not http:// or https://")
+            }
+            rest = rest[separator.upperBound...]
+        }
         var host = "example.com"
         if !rest.hasPrefix("/") {
             let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex

@@ -1,8 +1,10 @@
+/// A duration setting as `diff` and `explain` print it.
+private func duration(_ ms: Int?) -> String { ms.map { Envoy.duration(milliseconds: $0) } ?? "(none)" }
+
 extension RouteSettings {
     /// Each setting as people read it, in a fixed order: what `diff` compares and prints (and what a new setting
     /// adds a line to).
     public var described: [(name: String, value: String)] {
-        func duration(_ ms: Int?) -> String { ms.map { Envoy.duration(milliseconds: $0) } ?? "(none)" }
         func added(_ list: [HeaderAddition]) -> String {
             list.isEmpty ? "(none)" : list.map { "\($0.name)=\($0.value)" }.sorted().joined(separator: ", ")
         }
@@ -83,7 +85,6 @@ extension UpstreamSettings {
     /// Each setting as people read it, in a fixed order: what `diff` compares and `explain` prints for a cluster.
     public var described: [(name: String, value: String)] {
         func onOff(_ flag: Bool) -> String { flag ? "on" : "off" }
-        func duration(_ ms: Int?) -> String { ms.map { Envoy.duration(milliseconds: $0) } ?? "(none)" }
         let keepaliveText = keepalive.map { k in
             [("time", k.idleTime), ("interval", k.interval), ("probes", k.probes)].compactMap { name, value in
                 value.map { "\(name) \($0)" }

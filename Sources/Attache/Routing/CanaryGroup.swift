@@ -189,29 +189,21 @@ func admitToGroup(_ mappings: [Mapping], module: AmbassadorModule, log: inout Di
 /// nil when nothing does. Only fields `mapping` writes count (Emissary checks the keys the new Mapping has), except
 /// `circuit_breakers`, which Emissary fills in from the Module before it compares (so every Mapping has it).
 func coreFieldConflict(_ mapping: Mapping, first: Mapping, module: AmbassadorModule) -> String? {
-    func describe<T>(_ value: T?) -> String { value.map { "\($0)" } ?? "nothing" }
     let (mine, theirs) = (mapping.coreFields, first.coreFields)
-    if let value = mine.prefixRegex, value != theirs.prefixRegex {
-        return "writes `prefix_regex: \(value)` where it writes \(describe(theirs.prefixRegex))"
+    /// The conflict in `field` (at `path`) when this Mapping writes it differently; the value is quoted when short.
+    func conflict<T: Equatable>(_ field: String, _ path: KeyPath<Mapping.GroupCoreFields, T?>, quoted: Bool = true)
+        -> String?
+    {
+        guard let value = mine[keyPath: path], value != theirs[keyPath: path] else { return nil }
+        guard quoted else { return "writes a different `\(field)`" }
+        return "writes `\(field): \(value)` where it writes \(theirs[keyPath: path].map { "\($0)" } ?? "nothing")"
     }
-    if let value = mine.prefixExact, value != theirs.prefixExact {
-        return "writes `prefix_exact: \(value)` where it writes \(describe(theirs.prefixExact))"
-    }
-    if let value = mine.connectTimeoutMs, value != theirs.connectTimeoutMs {
-        return "writes `connect_timeout_ms: \(value)` where it writes \(describe(theirs.connectTimeoutMs))"
-    }
-    if let value = mine.idleTimeoutMs, value != theirs.idleTimeoutMs {
-        return "writes `cluster_idle_timeout_ms: \(value)` where it writes \(describe(theirs.idleTimeoutMs))"
-    }
-    if let value = mine.maxConnectionLifetimeMs, value != theirs.maxConnectionLifetimeMs {
-        return
-            "writes `cluster_max_connection_lifetime_ms: \(value)` where it writes \(describe(theirs.maxConnectionLifetimeMs))"
-    }
-    if mine.keepalive != nil, mine.keepalive != theirs.keepalive {
-        return "writes a different `keepalive`"
-    }
-    if mine.loadBalancer != nil, mine.loadBalancer != theirs.loadBalancer {
-        return "writes a different `load_balancer`"
+    if let found = conflict("prefix_regex", \.prefixRegex) ?? conflict("prefix_exact", \.prefixExact)
+        ?? conflict("connect_timeout_ms", \.connectTimeoutMs) ?? conflict("cluster_idle_timeout_ms", \.idleTimeoutMs)
+        ?? conflict("cluster_max_connection_lifetime_ms", \.maxConnectionLifetimeMs)
+        ?? conflict("keepalive", \.keepalive, quoted: false) ?? conflict("load_balancer", \.loadBalancer, quoted: false)
+    {
+        return found
     }
     if (mine.circuitBreakers ?? module.circuitBreakers) != (theirs.circuitBreakers ?? module.circuitBreakers) {
         return "has different `circuit_breakers`"
