@@ -111,16 +111,10 @@ private func readObjects<Decoded: Sendable>(
             objects.removeAll(keepingCapacity: true)
         }
     } catch {
-        let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-        if error.message.contains("mapping values are not allowed"),
-            let hint = fieldsSharingLine(reader.line(error.mark.line))
-        {
-            log.error(.fieldsShareLine, "\(hint) (YAML says: \(error.message))", at: at)
-        } else if let hint = pastedYAMLHint(error.message, at: error.mark.line, line: { reader.line($0) }) {
-            log.error(.yamlSyntax, "\(hint) (YAML says: \(error.message))", at: at)
-        } else {
-            log.error(.yamlSyntax, error.message, at: at)
-        }
+        let said = describedYAMLError(error, line: { reader.line($0) })
+        log.error(
+            said.code, said.message,
+            at: SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column))
         return nil
     }
     for warning in warnings {
@@ -217,28 +211,17 @@ struct ObjectReader {
             stream = try parseYAML(Array(text.utf8), placement: placement)
         } catch {
             let at = SourceLocation(file: source.name, line: error.mark.line, column: error.mark.column)
-            if error.message.contains("mapping values are not allowed"),
-                let hint = fieldsSharingLine(line(error.mark.line))
-            {
-                log.error(
-                    .fieldsShareLine,
-                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))",
-                    at: at, object: owner)
-            } else if text.containsBytes("{{") {
+            let said = describedYAMLError(error, line: { line($0) })
+            if said.code != .fieldsShareLine, text.containsBytes("{{") {
                 // `{{ .Values.x }}` is a YAML flow mapping: the parse error alone would not say what went wrong.
                 log.error(
                     .unrenderedTemplate,
                     "the \(ambassadorConfigAnnotation) annotation contains Helm template text (`{{ ... }}`): the manifest was not rendered (run `helm template` first); YAML says: \(error.message)",
                     at: at, object: owner)
-            } else if let hint = pastedYAMLHint(error.message, at: error.mark.line, line: { line($0) }) {
-                log.error(
-                    .annotationSyntax,
-                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(hint) (YAML says: \(error.message))",
-                    at: at, object: owner)
             } else {
                 log.error(
-                    .annotationSyntax,
-                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(error.message)", at: at,
+                    said.code == .fieldsShareLine ? .fieldsShareLine : .annotationSyntax,
+                    "the \(ambassadorConfigAnnotation) annotation is not valid YAML: \(said.message)", at: at,
                     object: owner)
             }
             return
@@ -373,6 +356,18 @@ func fieldsSharingLine(_ line: String) -> String? {
     else { return nil }
     return
         "`\(first.dropLast())` and `\(second.dropLast())` seem to share one line (a lost line break?); put `\(second)` on a line of its own"
+}
+
+/// A YAML syntax error as diagnostics say it: with the likeliest cause when one is recognised (two fields run
+/// together on one line, a tab, a pasted placeholder), and YAML's own words. `line(n)` is line n of the input.
+func describedYAMLError(_ error: YAMLError, line: (Int) -> String) -> (code: DiagnosticCode, message: String) {
+    if error.message.contains("mapping values are not allowed"), let hint = fieldsSharingLine(line(error.mark.line)) {
+        return (.fieldsShareLine, "\(hint) (YAML says: \(error.message))")
+    }
+    if let hint = pastedYAMLHint(error.message, at: error.mark.line, line: line) {
+        return (.yamlSyntax, "\(hint) (YAML says: \(error.message))")
+    }
+    return (.yamlSyntax, error.message)
 }
 
 /// A hint for a YAML syntax error of the kind text copied from a web page or documentation causes: a tab in the
