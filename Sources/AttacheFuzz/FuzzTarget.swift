@@ -28,7 +28,16 @@ func fuzzOneInput(_ bytes: [UInt8]) {
     // Every route points at a cluster that exists (a redirect at none), and so does every mirror; weights are
     // thresholds within 0...100.
     let clusters = Set(translation.model.clusters.map(\.name))
-    for route in translation.model.routes {
+    // With Listeners and Hosts, the virtual hosts' routes too; and every TLS chain's certificate is delivered.
+    let edgeRoutes =
+        translation.model.edge?.listeners.flatMap(\.chains).flatMap(\.virtualHosts).flatMap(\.routes) ?? []
+    let certificates = Set(translation.envoy.secrets.map(\.name))
+    for chain in translation.model.edge?.listeners.flatMap(\.chains) ?? [] {
+        if let tls = chain.tls {
+            precondition(certificates.contains(tls.certificate), "TLS chain without its certificate")
+        }
+    }
+    for route in translation.model.routes + edgeRoutes {
         if route.redirect != nil {
             precondition(route.cluster.isEmpty, "redirect route with a cluster")
         } else {

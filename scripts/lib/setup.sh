@@ -48,3 +48,11 @@ ensure_python_venv() {
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
 }
+
+# The openssl command: the edge tests make a certificate authority and certificates with it.
+ensure_openssl() {
+  if command -v openssl >/dev/null 2>&1; then return 0; fi
+  echo "setup: installing openssl" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null
+}

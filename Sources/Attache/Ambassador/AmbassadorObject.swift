@@ -18,6 +18,12 @@ public final class AmbassadorObject: Sendable {
         case service(KubernetesService)
         case endpoints(ServiceEndpoints)
         case endpointSlice(service: String, subset: ServiceEndpoints.Subset)
+        /// A Listener, Host or TLSContext; nil when it must be rejected (why in `diagnostics`).
+        case listener(AmbassadorListener?, diagnostics: [Diagnostic])
+        case host(AmbassadorHost?, diagnostics: [Diagnostic])
+        case tlsContext(AmbassadorTLSContext?, diagnostics: [Diagnostic])
+        /// A Secret with a certificate (`tls.crt`); other Secrets are `.ignored`.
+        case secret(TLSSecret)
         /// An Argo Rollout; nil when it could not be read (its errors in `diagnostics`).
         case rollout(Rollout?, diagnostics: [Diagnostic])
         /// An Ambassador kind Attaché does not implement: skipped with one notice.
@@ -80,11 +86,13 @@ func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) ->
             } else {
                 content = .ignored
             }
+        case .secret:
+            content = decodeTLSSecret(object).map(AmbassadorObject.Content.secret) ?? .ignored
         case .rollout:
             var log = DiagnosticLog()
             let rollout = decodeRollout(object, log: &log)
             content = .rollout(rollout, diagnostics: log.items)
-        case .mapping, .module, .resolver, .unsupportedAmbassadorKind:
+        case .mapping, .module, .resolver, .listener, .host, .tlsContext, .unsupportedAmbassadorKind:
             content = decodeIfOurs(object, ambassadorID: ambassadorID, log: &ownership)
         }
     }
@@ -105,6 +113,18 @@ private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log:
         let module = decodeModule(object, log: &moduleLog)
         return .module(module, diagnostics: moduleLog.items)
     case .resolver(let kind): return .resolver(kind)
+    case .listener:
+        var log = DiagnosticLog()
+        let listener = decodeListener(object, log: &log)
+        return .listener(listener, diagnostics: log.items)
+    case .host:
+        var log = DiagnosticLog()
+        let host = decodeHostResource(object, log: &log)
+        return .host(host, diagnostics: log.items)
+    case .tlsContext:
+        var log = DiagnosticLog()
+        let context = decodeTLSContext(object, log: &log)
+        return .tlsContext(context, diagnostics: log.items)
     default: return .unsupportedAmbassadorKind
     }
 }

@@ -13,13 +13,24 @@ public struct AmbassadorResources: Sendable {
     public var resolvers: [String: ResolverKind] = [:]
     /// Argo Rollouts that route through Ambassador, sorted by namespace and name.
     public var rollouts: [Rollout] = []
+    /// Listeners, Hosts and TLSContexts that are ours, each kind in Emissary's processing order.
+    public var listeners: [AmbassadorListener] = []
+    public var hosts: [AmbassadorHost] = []
+    public var tlsContexts: [AmbassadorTLSContext] = []
+    /// Secrets with a certificate by `namespace/name` (the last of a name wins).
+    public var secrets: [String: TLSSecret] = [:]
+
+    /// True when the input describes its own edge (Listeners or Hosts): routing then goes through them as in
+    /// Emissary; without either, Attaché serves every Mapping on one plain HTTP listener.
+    public var hasEdge: Bool { !listeners.isEmpty || !hosts.isEmpty }
 }
 
 /// What Attaché does with an object of a given apiVersion and kind.
 enum ObjectRole: Sendable {
     case mapping, module
     case resolver(ResolverKind)
-    case service, endpoints, endpointSlice, rollout
+    case listener, host, tlsContext
+    case service, endpoints, endpointSlice, rollout, secret
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
     /// Not Ambassador's (Deployments, RBAC, CRD definitions, ...): skipped quietly.
@@ -39,6 +50,9 @@ enum ObjectRole: Sendable {
         case ("argoproj.io/v1alpha1", "Rollout"):
             self = .rollout
             return
+        case ("v1", "Secret"):
+            self = .secret
+            return
         default: break
         }
         guard isAmbassadorResource(apiVersion: apiVersion) else {
@@ -51,6 +65,9 @@ enum ObjectRole: Sendable {
         case "KubernetesEndpointResolver": self = .resolver(.kubernetesEndpoint)
         case "KubernetesServiceResolver": self = .resolver(.kubernetesService)
         case "ConsulResolver": self = .resolver(.consul)
+        case "Listener": self = .listener
+        case "Host": self = .host
+        case "TLSContext": self = .tlsContext
         default: self = .unsupportedAmbassadorKind
         }
     }
@@ -135,6 +152,9 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
         switch object.content {
         case .ignored, .service, .endpoints, .endpointSlice, .notOurs:
             continue
+        case .secret(let secret):
+            resources.secrets[secret.key] = secret
+            continue
         case .foreignAnnotation:
             log.error(
                 .annotationUnsupportedVersion,
@@ -152,12 +172,10 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
             log.add(Diagnostic(severity, code, message, at: object.location, object: object.reference))
             continue
         case .unsupportedAmbassadorKind:
-            log.note(
-                .unsupportedKind, "\(object.reference.kind) is not supported by Attaché yet; skipped",
-                at: object.location, object: object.reference)
+            reportUnbuiltKind(object, log: &log)
             continue
         case .mapping: kind = "Mapping"
-        case .module: kind = object.reference.kind
+        case .module, .listener, .host, .tlsContext: kind = object.reference.kind
         }
         let key = ObjectReference(kind: kind, namespace: object.reference.namespace, name: object.reference.name)
         guard let slot = slotOf[key] else {
@@ -193,15 +211,19 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
         log.add(contentsOf: diagnostics)
         if let module { resources.module = module }
     }
+    collectEdge(
+        kept.map { objects[$0] }, ranks: kept.map { processingTieBreak(objects[$0], at: $0) }, into: &resources,
+        log: &log)
     let limit = resources.module.regexMaxSize
     var mappings: [(Mapping, Int)] = []
     var v3NoticeGiven = false
     for position in kept {
         guard case .mapping(let decoded) = objects[position].content else { continue }
         for diagnostic in decoded.diagnostics {
-            // The "v3alpha1 without hostname" notice is said once, not once per Mapping.
+            // The "v3alpha1 without hostname" notice is said once, not once per Mapping, and not at all when
+            // Hosts decide (each Mapping no Host takes gets its own warning then).
             if diagnostic.code == .v3MappingWithoutHostname {
-                if v3NoticeGiven { continue }
+                if v3NoticeGiven || resources.hasEdge { continue }
                 v3NoticeGiven = true
             }
             log.add(diagnostic)
@@ -227,6 +249,48 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
             "\($0.reference.namespace)/\($0.reference.name)", "\($1.reference.namespace)/\($1.reference.name)")
     }
     return resources
+}
+
+/// An Ambassador kind Attaché does not build: a warning, and an error (exit status 1) for the kinds that protect
+/// traffic, so that a CI gate running `attache translate` notices that protection it asked for is missing.
+private func reportUnbuiltKind(_ object: AmbassadorObject, log: inout DiagnosticLog) {
+    let kind = object.reference.kind
+    if protectingKinds.contains(kind) {
+        log.error(
+            .unsupportedKind,
+            "\(kind) is not built by Attaché yet: requests are NOT \(kind == "AuthService" ? "authenticated" : "rate limited"); the rest is translated",
+            at: object.location, object: object.reference)
+    } else {
+        log.warning(
+            .unsupportedKind, "\(kind) is not built by Attaché yet; skipped (nothing it asks for is in the output)",
+            at: object.location, object: object.reference)
+    }
+}
+
+/// Kinds whose absence leaves traffic unprotected.
+private let protectingKinds: Set<String> = ["AuthService", "RateLimitService", "FilterPolicy", "Filter"]
+
+/// Listeners, Hosts and TLSContexts (duplicates already resolved), each kind in Emissary's processing order, with
+/// what decoding them reported.
+private func collectEdge(
+    _ objects: [AmbassadorObject], ranks: [Int], into resources: inout AmbassadorResources, log: inout DiagnosticLog
+) {
+    let order = codePointOrder(objects.map(\.processingKey), ranks: ranks)
+    for index in order {
+        switch objects[index].content {
+        case .listener(let listener, let diagnostics):
+            log.add(contentsOf: diagnostics)
+            if let listener { resources.listeners.append(listener) }
+        case .host(let host, let diagnostics):
+            log.add(contentsOf: diagnostics)
+            if let host { resources.hosts.append(host) }
+        case .tlsContext(let context, let diagnostics):
+            log.add(contentsOf: diagnostics)
+            if let context { resources.tlsContexts.append(context) }
+        default:
+            continue
+        }
+    }
 }
 
 /// Whether Emissary processes `object` (at `position` in input order) after `other`: by processing key (compared as

@@ -98,6 +98,9 @@ public final class Mapping: Sendable {
     public let cluster: ClusterSettings
     /// Shadow, redirect, load balancer and Linkerd headers: what the Mapping is to its canary group.
     public let role: MappingRole
+    /// The object's labels (`metadata.labels`; `metadata_labels` in an annotation), which a Host's
+    /// `mappingSelector` selects by.
+    public let labels: [String: String]
 
     /// The canary group this Mapping joins (see `canaryGroupKey`) and the group's place in the route table,
     /// computed once here: decoding runs in parallel and, in the sidecar, once per changed Mapping, while the
@@ -108,8 +111,10 @@ public final class Mapping: Sendable {
     public init(
         reference: ObjectReference, location: SourceLocation, processingKey: String, dialect: Dialect, match: Match,
         upstream: Upstream, weight: Int?, weightLocation: SourceLocation?, coreFields: GroupCoreFields,
-        route: RouteSettings, cluster: ClusterSettings, role: MappingRole = MappingRole()
+        route: RouteSettings, cluster: ClusterSettings, role: MappingRole = MappingRole(),
+        labels: [String: String] = [:]
     ) {
+        self.labels = labels
         self.reference = reference
         self.location = location
         self.processingKey = processingKey
@@ -152,7 +157,7 @@ extension Mapping {
             reference: reference, location: location, processingKey: "\(name).\(reference.namespace).1",
             dialect: dialect,
             match: match, upstream: upstream, weight: weight, weightLocation: location, coreFields: coreFields,
-            route: route, cluster: cluster, role: role)
+            route: route, cluster: cluster, role: role, labels: labels)
     }
 }
 

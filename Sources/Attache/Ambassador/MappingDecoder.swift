@@ -293,7 +293,7 @@ private func decodeMapping(
                     uniqueKeysWithValues: ignoredCoreFields.compactMap { key in
                         fields[key].map { (key, canonicalText($0)) }
                     }) : [:]),
-        route: routeSettings, cluster: clusterSettings, role: role)
+        route: routeSettings, cluster: clusterSettings, role: role, labels: objectLabels(object))
 }
 
 /// `weight`: an integer from 0 to 100 (the CRD schema types it `integer`). Above 100 or below 0 is an error here
@@ -451,7 +451,7 @@ private func decodeHost(
     guard fields["hostname"] == nil else { return nil }  // written, but not a string: already an error
     reader.note(
         .v3MappingWithoutHostname,
-        "a v3alpha1 Mapping without `hostname` is routed only through a Host in Emissary; Attaché has no Host support yet and routes every such Mapping for every host (said once)",
+        "a v3alpha1 Mapping without `hostname` is routed only through a Host that selects its labels in Emissary; without any Host or Listener in the input, Attaché routes it for every host (said once)",
         at: fields)
     return nil
 }

@@ -97,6 +97,9 @@ public struct Redirect: Sendable, Hashable {
     public var regex: RegexRewrite?
     /// 301 (Envoy's and Emissary's default), 302, 303, 307 or 308.
     public var responseCode: Int?
+    /// The same URL with `https`: what a Host's `requestPolicy.insecure.action: Redirect` answers (then `host` is
+    /// empty and the rest nil).
+    public var httpsRedirect = false
 }
 
 /// A copy of each request (a `percent` of them) sent to `cluster`, whose answer is dropped.

@@ -42,7 +42,7 @@ enum TranslateCommand {
             return status
         }
         let parsed = start.parsed
-        let options = start.options
+        var options = start.options
         guard !parsed.positional.isEmpty else {
             return io.usageError("translate", "no input paths")
         }
@@ -53,6 +53,11 @@ enum TranslateCommand {
                 io.writeErr("attache translate: \(error)")
                 return ExitStatus.failure
             }
+            // Envoy reads certificate files by path: absolute, so that it may run from any directory.
+            let absolute =
+                outputDirectory.hasPrefix("/")
+                ? outputDirectory : FileManager.default.currentDirectoryPath + "/" + outputDirectory
+            options.envoy.secretsDirectory = absolute + "/" + OutputFiles.secrets
         }
 
         var clock = StageClock()
@@ -90,6 +95,11 @@ enum TranslateCommand {
                 "wrote \(outputDirectory): \(translation.resources.mappings.count) mappings, \(translation.model.routeCount) routes, \(translation.model.clusters.count) clusters, \(endpointCount) endpoints"
             )
         } else {
+            if !translation.envoy.secrets.isEmpty {
+                io.writeErr(
+                    "attache translate: warning: \(translation.envoy.secrets.count) certificate(s) are not printed; the bootstrap reads them from \(options.envoy.secretsDirectory)/ (use --output DIR to write them there)"
+                )
+            }
             io.writeOut(JSONWriter.render(translation.envoy.bootstrap, capacity: 1 << 21))
             clock.lap("write")
         }

@@ -50,6 +50,22 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case groupSettingConflict = "GroupSettingConflict"
     case shadowWithoutPrimary = "ShadowWithoutPrimary"
 
+    // The edge: Listeners, Hosts, TLSContexts, Secrets
+    case listenerInvalid = "ListenerInvalid"
+    case listenerConflict = "ListenerConflict"
+    case hostInvalid = "HostInvalid"
+    case hostConflict = "HostConflict"
+    case tlsContextInvalid = "TLSContextInvalid"
+    case tlsContextConflict = "TLSContextConflict"
+    case tlsContextIgnored = "TLSContextIgnored"
+    case secretMissing = "SecretMissing"
+    case secretInvalid = "SecretInvalid"
+    case edgeFieldNotImplemented = "EdgeFieldNotImplemented"
+    case edgeFieldIgnored = "EdgeFieldIgnored"
+    case edgeUnknownField = "EdgeUnknownField"
+    case mappingWithoutHost = "MappingWithoutHost"
+    case defaultEdge = "DefaultEdge"
+
     // Module
     case moduleSettingIgnored = "ModuleSettingIgnored"
     case moduleFieldType = "ModuleFieldType"

@@ -1,14 +1,23 @@
 /// Everything Envoy gets from one translation.
 public struct EnvoyConfig: Sendable, Equatable {
-    public var routeConfiguration: Envoy.RouteConfiguration
+    /// One route configuration per filter chain (names unique); Attaché's default listener has exactly one.
+    public var routeConfigurations: [Envoy.RouteConfiguration]
     public var clusters: [Envoy.Cluster]
     /// For `EndpointDelivery.files`: each EDS cluster's endpoint file (relative to the output directory) and
     /// its ClusterLoadAssignment.
     public var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)]
     public var bootstrap: Envoy.Bootstrap
+    /// The certificates TLS chains read through SDS, each from `secretFileName(for:)` in the secrets directory.
+    public var secrets: [CertificateSecret] = []
+
+    /// The first route configuration: the only one without Listeners or Hosts.
+    public var routeConfiguration: Envoy.RouteConfiguration {
+        routeConfigurations.first ?? Envoy.RouteConfiguration(name: Envoy.routeConfigurationName, virtualHosts: [])
+    }
 
     public static func == (a: EnvoyConfig, b: EnvoyConfig) -> Bool {
-        a.routeConfiguration == b.routeConfiguration && a.clusters == b.clusters && a.bootstrap == b.bootstrap
+        a.routeConfigurations == b.routeConfigurations && a.clusters == b.clusters && a.bootstrap == b.bootstrap
+            && a.secrets == b.secrets
             && a.endpointFiles.map(\.path) == b.endpointFiles.map(\.path)
             && a.endpointFiles.map(\.assignment) == b.endpointFiles.map(\.assignment)
     }
@@ -30,18 +39,78 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
             }
         }
     }
-    let listener = Envoy.Listener(
-        name: "attache-http-\(addresses.listenPort)",
-        address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
-        routes: .inline(routes),
-        corsFilter: model.groups.contains { $0.routes.contains { $0.settings.cors != nil } })
+    let corsFilter = model.groups.contains { $0.routes.contains { $0.settings.cors != nil } }
+    var listeners: [Envoy.Listener]
+    var routeConfigurations: [Envoy.RouteConfiguration]
+    if let edge = model.edge {
+        (listeners, routeConfigurations) = buildEdgeListeners(edge, addresses: addresses, corsFilter: corsFilter)
+    } else {
+        let routes = buildRouteConfiguration(model)
+        listeners = [
+            Envoy.Listener(
+                name: "attache-http-\(addresses.listenPort)",
+                address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
+                routes: .inline(routes), corsFilter: corsFilter)
+        ]
+        routeConfigurations = [routes]
+    }
     let bootstrap = Envoy.Bootstrap(
-        nodeID: "attache", listeners: [listener], clusters: clusters,
+        nodeID: "attache", listeners: listeners, clusters: clusters,
         admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
     return EnvoyConfig(
-        routeConfiguration: routes, clusters: clusters, endpointFiles: endpointFiles, bootstrap: bootstrap)
+        routeConfigurations: routeConfigurations, clusters: clusters, endpointFiles: endpointFiles,
+        bootstrap: bootstrap, secrets: model.edge?.certificates ?? [])
 }
+
+/// The listeners of an input with Listeners or Hosts: one per Listener, a filter chain per TLS server name and one
+/// cleartext chain, each chain with its own route configuration (its virtual hosts), named after the chain.
+func buildEdgeListeners(_ edge: EdgeModel, addresses: EnvoyAddresses, corsFilter: Bool)
+    -> (listeners: [Envoy.Listener], routes: [Envoy.RouteConfiguration])
+{
+    var listeners: [Envoy.Listener] = []
+    var routes: [Envoy.RouteConfiguration] = []
+    func sds(_ name: String) -> Envoy.FileConfigSource {
+        Envoy.FileConfigSource(path: addresses.secretsDirectory + "/" + secretFileName(for: name))
+    }
+    for listener in edge.listeners {
+        var chains: [Envoy.FilterChain] = []
+        for chain in listener.chains {
+            let configuration = Envoy.RouteConfiguration(
+                name: chain.name,
+                virtualHosts: chain.virtualHosts.map { host in
+                    Envoy.VirtualHost(name: host.name, domains: [host.hostname], routes: host.routes.map(envoyRoute))
+                })
+            routes.append(configuration)
+            var manager = Envoy.ConnectionManagerSettings()
+            // Emissary's connection manager: its stats prefix, the client's address (and so its scheme) taken from
+            // the connection unless `l7Depth` proxies in front are trusted, paths normalised before matching.
+            manager.statPrefix = listener.statsPrefix
+            manager.useRemoteAddress = true
+            manager.trustedHops = listener.l7Depth > 0 ? listener.l7Depth : nil
+            manager.normalizePath = true
+            chains.append(
+                Envoy.FilterChain(
+                    name: chain.name,
+                    tls: chain.tls.map { tls in
+                        Envoy.DownstreamTLSContext(
+                            serverNames: tls.serverNames, certificate: sds(tls.certificate),
+                            certificateName: tls.certificate, clientCA: tls.clientCA.map { (sds($0), $0) },
+                            requireClientCertificate: tls.settings.certRequired == true, settings: tls.settings)
+                    },
+                    routes: .inline(configuration), corsFilter: corsFilter, manager: manager))
+        }
+        listeners.append(
+            Envoy.Listener(
+                name: listener.name,
+                address: Envoy.SocketAddress(address: addresses.listenAddress, port: listener.port),
+                chains: chains, proxyProtocol: listener.proxyProtocol))
+    }
+    return (listeners, routes)
+}
+
+/// The file a certificate's SDS resource is in, inside the secrets directory.
+public func secretFileName(for name: String) -> String { name + ".json" }
 
 /// The addresses of Envoy's HTTP listener and of its admin listener.
 public struct EnvoyAddresses: Sendable, Equatable {
@@ -49,6 +118,9 @@ public struct EnvoyAddresses: Sendable, Equatable {
     public var listenPort = 8080
     public var adminAddress = "127.0.0.1"
     public var adminPort = 9901
+    /// Where TLS chains read their certificates (SDS files, `<namespace>.<secret>.json`): `DIR/secrets` for
+    /// `translate --output DIR` and `watch --xds-dir DIR`, `secrets` (relative to Envoy's directory) otherwise.
+    public var secretsDirectory = "secrets"
 
     public init() {}
 }

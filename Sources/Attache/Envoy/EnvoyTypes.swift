@@ -15,6 +15,10 @@ public enum Envoy {
     static let upstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext"
     static let httpProtocolOptionsType = typePrefix + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions"
     static let corsType = typePrefix + "envoy.extensions.filters.http.cors.v3.Cors"
+    static let proxyProtocolType = typePrefix + "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol"
+    static let tlsInspectorType = typePrefix + "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
+    static let downstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+    static let secretType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.Secret"
     static let corsPolicyType = typePrefix + "envoy.extensions.filters.http.cors.v3.CorsPolicy"
 
     /// The connection manager's stat prefix and the route configuration's name: together they name the RDS stats
@@ -217,6 +221,10 @@ public enum Envoy {
 
         public func write(to json: inout JSONWriter) {
             json.object { o in
+                if redirect.httpsRedirect {
+                    o.field("https_redirect", true)
+                    return
+                }
                 o.field("host_redirect", redirect.host)
                 o.field("path_redirect", redirect.path)
                 o.field("prefix_rewrite", redirect.prefix)
@@ -531,20 +539,27 @@ public enum Envoy {
         }
     }
 
-    /// `envoy.config.listener.v3.Listener` with one HTTP connection manager, whose routes are inline or come from
-    /// a file (RDS).
+    /// `envoy.config.listener.v3.Listener`: filter chains, each one HTTP connection manager whose routes are inline
+    /// or come from a file (RDS); TLS chains are chosen by server name.
     public struct Listener: Sendable, Equatable, JSONObjectRepresentable {
         public var name: String
         public var address: SocketAddress
-        public var routes: RouteSpecifier
-        /// The CORS filter before the router: needed when a route has a CORS policy.
-        public var corsFilter = false
+        public var chains: [FilterChain]
+        /// The PROXY protocol listener filter (a Listener's HTTPPROXY/HTTPSPROXY).
+        public var proxyProtocol = false
 
+        /// Attaché's default listener: one chain with the route configuration and Envoy's defaults.
         public init(name: String, address: SocketAddress, routes: RouteSpecifier, corsFilter: Bool = false) {
             self.name = name
             self.address = address
-            self.routes = routes
-            self.corsFilter = corsFilter
+            chains = [FilterChain(routes: routes, corsFilter: corsFilter)]
+        }
+
+        public init(name: String, address: SocketAddress, chains: [FilterChain], proxyProtocol: Bool) {
+            self.name = name
+            self.address = address
+            self.chains = chains
+            self.proxyProtocol = proxyProtocol
         }
 
         /// Where the connection manager gets its routes (the proto's `route_specifier`).
@@ -553,51 +568,210 @@ public enum Envoy {
             case inline(RouteConfiguration)
             /// `rds`: the route configuration `name`, read from `source`.
             case rds(FileConfigSource, name: String)
+
+            /// The name of the route configuration.
+            public var configurationName: String {
+                switch self {
+                case .inline(let configuration): return configuration.name
+                case .rds(_, let name): return name
+                }
+            }
         }
 
         public func writeFields(to o: inout JSONWriter) {
             writeFields(to: &o) { $0.value($1) }
         }
 
-        /// The listener, with an inline route configuration written by `routeConfiguration`.
+        /// The listener, with each inline route configuration written by `routeConfiguration`.
         func writeFields(to o: inout JSONWriter, routeConfiguration: (inout JSONWriter, RouteConfiguration) -> Void) {
             o.field("name", name)
             o.field("address", address)
+            let inspectsTLS = chains.contains { $0.tls != nil }
+            if proxyProtocol || inspectsTLS {
+                // The PROXY protocol header comes before the TLS hello, so its filter goes first.
+                o.key("listener_filters")
+                o.array { filters in
+                    if proxyProtocol {
+                        filters.object { f in
+                            f.field("name", "envoy.filters.listener.proxy_protocol")
+                            f.field("typed_config") { $0.field("@type", Envoy.proxyProtocolType) }
+                        }
+                    }
+                    if inspectsTLS {
+                        filters.object { f in
+                            f.field("name", "envoy.filters.listener.tls_inspector")
+                            f.field("typed_config") { $0.field("@type", Envoy.tlsInspectorType) }
+                        }
+                    }
+                }
+            }
             o.key("filter_chains")
-            o.array { chains in
-                chains.object { chain in
-                    chain.key("filters")
-                    chain.array { filters in
-                        filters.object { filter in
-                            filter.field("name", "envoy.filters.network.http_connection_manager")
-                            filter.field("typed_config") { manager in
-                                manager.field("@type", Envoy.httpConnectionManagerType)
-                                manager.field("stat_prefix", Envoy.connectionManagerStatPrefix)
-                                switch routes {
-                                case .inline(let configuration):
-                                    manager.key("route_config")
-                                    routeConfiguration(&manager, configuration)
-                                case .rds(let source, let name):
-                                    manager.field("rds") { rds in
-                                        rds.field("config_source", source)
-                                        rds.field("route_config_name", name)
-                                    }
-                                }
-                                manager.key("http_filters")
-                                manager.array { list in
-                                    if corsFilter {
-                                        list.object { cors in
-                                            cors.field("name", "envoy.filters.http.cors")
-                                            cors.field("typed_config") { $0.field("@type", Envoy.corsType) }
-                                        }
-                                    }
-                                    list.object { router in
-                                        router.field("name", "envoy.filters.http.router")
-                                        router.field("typed_config") { $0.field("@type", Envoy.routerType) }
-                                    }
-                                }
+            o.array { list in
+                for chain in chains {
+                    list.object { chain.writeFields(to: &$0, routeConfiguration: routeConfiguration) }
+                }
+            }
+        }
+    }
+
+    /// `envoy.config.listener.v3.FilterChain` with one HTTP connection manager, and TLS when `tls` is set.
+    public struct FilterChain: Sendable, Equatable {
+        /// nil: Attaché's default listener, whose one chain has no name.
+        public var name: String?
+        public var tls: DownstreamTLSContext?
+        public var routes: Listener.RouteSpecifier
+        /// The CORS filter before the router: needed when a route has a CORS policy.
+        public var corsFilter = false
+        public var manager = ConnectionManagerSettings()
+
+        public init(
+            name: String? = nil, tls: DownstreamTLSContext? = nil, routes: Listener.RouteSpecifier,
+            corsFilter: Bool = false, manager: ConnectionManagerSettings = ConnectionManagerSettings()
+        ) {
+            self.name = name
+            self.tls = tls
+            self.routes = routes
+            self.corsFilter = corsFilter
+            self.manager = manager
+        }
+
+        func writeFields(to chain: inout JSONWriter, routeConfiguration: (inout JSONWriter, RouteConfiguration) -> Void)
+        {
+            chain.field("name", name)
+            if let tls {
+                chain.field("filter_chain_match") { match in
+                    match.field("server_names", strings: tls.serverNames)
+                    match.field("transport_protocol", "tls")
+                }
+                chain.field("transport_socket") { socket in
+                    socket.field("name", "envoy.transport_sockets.tls")
+                    socket.field("typed_config", tls)
+                }
+            }
+            chain.key("filters")
+            chain.array { filters in
+                filters.object { filter in
+                    filter.field("name", "envoy.filters.network.http_connection_manager")
+                    filter.field("typed_config") { manager in
+                        manager.field("@type", Envoy.httpConnectionManagerType)
+                        manager.field("stat_prefix", self.manager.statPrefix)
+                        manager.field("use_remote_address", self.manager.useRemoteAddress)
+                        manager.field("xff_num_trusted_hops", self.manager.trustedHops)
+                        manager.field("normalize_path", self.manager.normalizePath)
+                        switch routes {
+                        case .inline(let configuration):
+                            manager.key("route_config")
+                            routeConfiguration(&manager, configuration)
+                        case .rds(let source, let name):
+                            manager.field("rds") { rds in
+                                rds.field("config_source", source)
+                                rds.field("route_config_name", name)
                             }
                         }
+                        manager.key("http_filters")
+                        manager.array { list in
+                            if corsFilter {
+                                list.object { cors in
+                                    cors.field("name", "envoy.filters.http.cors")
+                                    cors.field("typed_config") { $0.field("@type", Envoy.corsType) }
+                                }
+                            }
+                            list.object { router in
+                                router.field("name", "envoy.filters.http.router")
+                                router.field("typed_config") { $0.field("@type", Envoy.routerType) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection manager's settings beyond its routes; nil fields are left to Envoy's defaults.
+    public struct ConnectionManagerSettings: Sendable, Equatable {
+        public var statPrefix = Envoy.connectionManagerStatPrefix
+        public var useRemoteAddress: Bool?
+        /// `xff_num_trusted_hops`: a Listener's `l7Depth`.
+        public var trustedHops: Int?
+        public var normalizePath: Bool?
+
+        public init() {}
+    }
+
+    /// `envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`, its certificate (and client CA) from SDS
+    /// files, never inline.
+    public struct DownstreamTLSContext: Sendable, Equatable, JSONRepresentable {
+        /// The chain's `filter_chain_match.server_names` (empty: any).
+        public var serverNames: [String]
+        public var certificate: FileConfigSource
+        public var certificateName: String
+        public var clientCA: (source: FileConfigSource, name: String)?
+        public var requireClientCertificate: Bool
+        public var settings: TLSSettings
+
+        public static func == (a: DownstreamTLSContext, b: DownstreamTLSContext) -> Bool {
+            a.serverNames == b.serverNames && a.certificate == b.certificate && a.certificateName == b.certificateName
+                && a.clientCA?.source == b.clientCA?.source && a.clientCA?.name == b.clientCA?.name
+                && a.requireClientCertificate == b.requireClientCertificate && a.settings == b.settings
+        }
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("@type", Envoy.downstreamTLSType)
+                o.field("common_tls_context") { common in
+                    common.key("tls_certificate_sds_secret_configs")
+                    common.array { list in
+                        list.object { sds in
+                            sds.field("name", certificateName)
+                            sds.field("sds_config", certificate)
+                        }
+                    }
+                    if let clientCA {
+                        common.field("validation_context_sds_secret_config") { sds in
+                            sds.field("name", clientCA.name)
+                            sds.field("sds_config", clientCA.source)
+                        }
+                    }
+                    let versions = [
+                        "v1.0": "TLSv1_0", "v1.1": "TLSv1_1", "v1.2": "TLSv1_2", "v1.3": "TLSv1_3",
+                    ]
+                    if settings.minTLSVersion != nil || settings.maxTLSVersion != nil || settings.cipherSuites != nil
+                        || settings.ecdhCurves != nil
+                    {
+                        common.field("tls_params") { params in
+                            params.field(
+                                "tls_minimum_protocol_version", settings.minTLSVersion.flatMap { versions[$0] })
+                            params.field(
+                                "tls_maximum_protocol_version", settings.maxTLSVersion.flatMap { versions[$0] })
+                            params.field("cipher_suites", strings: settings.cipherSuites ?? [])
+                            params.field("ecdh_curves", strings: settings.ecdhCurves ?? [])
+                        }
+                    }
+                    // Emissary hands the string over as the list's one element, as written.
+                    if let alpn = settings.alpnProtocols { common.field("alpn_protocols", strings: [alpn]) }
+                }
+                if requireClientCertificate { o.field("require_client_certificate", true) }
+            }
+        }
+    }
+
+    /// `envoy.extensions.transport_sockets.tls.v3.Secret` for a certificate file read by SDS. Holds secret bytes:
+    /// written only into the secret's own file.
+    public struct TLSSecretResource: Sendable, Equatable, JSONObjectRepresentable {
+        public var secret: CertificateSecret
+
+        public func writeFields(to o: inout JSONWriter) {
+            do {
+                o.field("name", secret.name)
+                let chain = String(decoding: secret.certificateChain, as: UTF8.self)
+                if let key = secret.privateKey {
+                    o.field("tls_certificate") { c in
+                        c.field("certificate_chain") { $0.field("inline_string", chain) }
+                        c.field("private_key") { $0.field("inline_string", String(decoding: key, as: UTF8.self)) }
+                    }
+                } else {
+                    o.field("validation_context") { v in
+                        v.field("trusted_ca") { $0.field("inline_string", chain) }
                     }
                 }
             }

@@ -14,15 +14,18 @@ public struct OutputError: Error, CustomStringConvertible {
 /// Writes files so that a reader (Envoy) sees either the old file or the new one, never a partial one.
 public enum AtomicFile {
     /// Creates `directory` (and parents) if needed and checks that it is a writable directory.
-    public static func prepareDirectory(_ directory: String) throws(OutputError) {
+    public static func prepareDirectory(_ directory: String, privateToOwner: Bool = false) throws(OutputError) {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else {
                 throw OutputError(path: directory, reason: "exists and is not a directory")
             }
+            if privateToOwner { chmod(directory, 0o700) }
         } else {
             do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true,
+                    attributes: privateToOwner ? [.posixPermissions: 0o700] : nil)
             } catch {
                 throw OutputError(path: directory, reason: "cannot create directory")
             }
@@ -45,10 +48,13 @@ public enum AtomicFile {
 
     /// Writes `bytes` to `directory/name`: a temp file in the same directory, created exclusively (a planted
     /// symlink or file at that name makes it fail instead of being followed), then renamed over the target. `name` must be a plain file name: nothing is ever written outside `directory`.
-    public static func write(_ bytes: [UInt8], to name: String, in directory: String) throws(OutputError) {
-        try write(to: name, in: directory) { (emit: (UnsafeRawBufferPointer) throws -> Void) in
-            try bytes.withUnsafeBytes { try emit($0) }
-        }
+    /// `secret`: the file holds a key or certificate, readable by its owner alone (0600).
+    public static func write(_ bytes: [UInt8], to name: String, in directory: String, secret: Bool = false)
+        throws(OutputError)
+    {
+        try write(
+            to: name, in: directory, mode: secret ? 0o600 : 0o644,
+            descriptor: { fd in try bytes.withUnsafeBytes { try writeAll($0, to: fd, at: 0) } })
     }
 
     /// Like `write(_:to:in:)`, with the content produced by `body` in pieces: `body` calls its argument with each
@@ -69,15 +75,15 @@ public enum AtomicFile {
 
     /// Like `write(_:to:in:)`, with `body` writing the temp file's descriptor itself (`writeAll` at any offsets,
     /// from several threads at once). A `body` that throws leaves the target as it was.
-    static func write(to name: String, in directory: String, descriptor body: (Int32) throws -> Void)
-        throws(OutputError)
-    {
+    static func write(
+        to name: String, in directory: String, mode: mode_t = 0o644, descriptor body: (Int32) throws -> Void
+    ) throws(OutputError) {
         let target = directory + "/" + name
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw OutputError(path: target, reason: "refusing to write outside the output directory")
         }
         let temp = directory + "/." + name + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw OutputError(path: temp, reason: "cannot create temp file: \(String(cString: strerror(errno)))")
         }

@@ -5,6 +5,14 @@ public enum OutputFiles {
     public static let clusters = "clusters.json"
     public static let routes = "routes.json"
     public static let bootstrap = "bootstrap.json"
+    /// The certificates' SDS files (`<namespace>.<secret>.json`, mode 0600, in a 0700 directory).
+    public static let secrets = "secrets"
+
+    /// The file of a route configuration: `routes.json` for Attaché's default one, `routes-<name>.json` for each
+    /// filter chain of a Listener.
+    public static func routes(forConfiguration name: String) -> String {
+        name == Envoy.routeConfigurationName ? routes : "routes-\(name).json"
+    }
 
     /// Writes one translation into `directory`, file by file, each atomically and streamed (no file is held in
     /// memory whole): endpoint files, then clusters and routes (side by side), then the bootstrap, which embeds the
@@ -19,15 +27,36 @@ public enum OutputFiles {
                 bytes, to: String(file.path.dropFirst("endpoints/".count)), in: directory + "/endpoints")
             current.insert(file.path)
         }
-        // The two files are independent: each is rendered on its own processor.
+        // Certificates first: the bootstrap's TLS chains name their files.
+        if !envoy.secrets.isEmpty {
+            try AtomicFile.prepareDirectory(directory + "/" + secrets, privateToOwner: true)
+            for secret in envoy.secrets {
+                let bytes = Envoy.discoveryResponse(
+                    typeURL: Envoy.secretType, resources: [Envoy.TLSSecretResource(secret: secret)])
+                try AtomicFile.write(
+                    bytes, to: secretFileName(for: secret.name), in: directory + "/" + secrets, secret: true)
+            }
+        }
+        // The clusters and the (usually one) route configuration are independent: each is rendered on its own
+        // processor.
+        let routeFiles = envoy.routeConfigurations
         let written = inParallel(
             { Result { () throws(OutputError) in try stream(JSONArray(envoy.clusters), to: clusters, in: directory) } },
-            { Result { () throws(OutputError) in try stream(envoy.routeConfiguration, to: routes, in: directory) } })
-        let renderedFiles = [try written.0.get(), try written.1.get()]
-        // The bootstrap is laid out with the two files left out, then written with them copied in, on all processors.
+            {
+                Result { () throws(OutputError) in
+                    try routeFiles.map { configuration throws(OutputError) in
+                        try stream(configuration, to: routes(forConfiguration: configuration.name), in: directory)
+                    }
+                }
+            })
+        let renderedFiles = [try written.0.get()] + (try written.1.get())
+        // The bootstrap is laid out with those files left out, then written with them copied in, on all processors.
         let layout = EmbeddingWriter.layout { writer, leaveOut in
             envoy.bootstrap.write(
-                to: &writer, routeConfiguration: { json, _ in leaveOut(&json, directory + "/" + routes) },
+                to: &writer,
+                routeConfiguration: { json, configuration in
+                    leaveOut(&json, directory + "/" + routes(forConfiguration: configuration.name))
+                },
                 clusters: { json, _ in leaveOut(&json, directory + "/" + clusters) })
         }
         try EmbeddingWriter.write(
@@ -65,4 +94,12 @@ public enum XDSFileNames {
     public static let listeners = "lds.json"
     public static let clusters = "cds.json"
     public static let routes = "rds.json"
+    /// The directory of the certificates' SDS files (mode 0700; each file 0600).
+    public static let secrets = "secrets"
+
+    /// The file of a route configuration: `rds.json` for Attaché's default one, `rds-<name>.json` for a filter
+    /// chain's.
+    public static func routes(forConfiguration name: String) -> String {
+        name == Envoy.routeConfigurationName ? routes : "rds-\(name).json"
+    }
 }

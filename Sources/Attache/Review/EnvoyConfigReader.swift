@@ -25,25 +25,30 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
     let directory = path.hasSuffix("/") ? String(path.dropLast()) : path
     if isDirectory.boolValue {
         let has = { (name: String) in FileManager.default.fileExists(atPath: directory + "/" + name) }
+        if has(OutputFiles.bootstrap), !has(OutputFiles.routes), has(OutputFiles.clusters) {
+            // Listeners and Hosts: a route file per filter chain, all of them in the bootstrap.
+            return try readEnvoyConfig(directory + "/" + OutputFiles.bootstrap)
+        }
         if has(OutputFiles.bootstrap), has(OutputFiles.routes), has(OutputFiles.clusters) {
             return try readBack(
                 routes: try loadJSON(directory + "/" + OutputFiles.routes) as? [String: Any] ?? [:],
                 clusters: try loadJSON(directory + "/" + OutputFiles.clusters) as? [[String: Any]] ?? [],
                 file: directory + "/" + OutputFiles.routes)
         }
+        if !has(XDSFileNames.routes), has(XDSFileNames.listeners), has(XDSFileNames.clusters) {
+            let listenersFile = directory + "/" + XDSFileNames.listeners
+            let listeners = try resources(of: try loadJSON(listenersFile), listenersFile)
+            var config = try readBack(routes: [:], clusters: try xdsClusters(in: directory), file: listenersFile)
+            config.model.edge = try readEdge(listeners, file: listenersFile) { name throws(EnvoyConfigError) in
+                let file = directory + "/" + XDSFileNames.routes(forConfiguration: name)
+                return try resources(of: try loadJSON(file), file).first ?? [:]
+            }
+            return config
+        }
         if has(XDSFileNames.routes), has(XDSFileNames.clusters) {
             let routes = try resources(
                 of: try loadJSON(directory + "/" + XDSFileNames.routes), directory + "/" + XDSFileNames.routes)
-            var clusters = try resources(
-                of: try loadJSON(directory + "/" + XDSFileNames.clusters), directory + "/" + XDSFileNames.clusters)
-            // EDS clusters' members are in endpoints/<cluster>.json, one assignment per file.
-            for index in clusters.indices where clusters[index]["load_assignment"] == nil {
-                guard let name = clusters[index]["name"] as? String else { continue }
-                let file = directory + "/" + endpointFileName(forCluster: name)
-                if let assignment = try? resources(of: try loadJSON(file), file).first {
-                    clusters[index]["load_assignment"] = assignment
-                }
-            }
+            let clusters = try xdsClusters(in: directory)
             return try readBack(
                 routes: routes.first ?? [:], clusters: clusters, file: directory + "/" + XDSFileNames.routes)
         }
@@ -57,6 +62,14 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
                 (listener["filter_chains"] as? [[String: Any]] ?? []).flatMap { chain in
                     (chain["filters"] as? [[String: Any]] ?? []).compactMap { $0["typed_config"] as? [String: Any] }
                 }
+            }
+            let listeners = resources["listeners"] as? [[String: Any]] ?? []
+            let chains = listeners.flatMap { $0["filter_chains"] as? [[String: Any]] ?? [] }
+            if chains.contains(where: { $0["name"] != nil }) {
+                var config = try readBack(
+                    routes: [:], clusters: resources["clusters"] as? [[String: Any]] ?? [], file: path)
+                config.model.edge = try readEdge(listeners, file: path, routes: nil)
+                return config
             }
             guard let routes = managers.lazy.compactMap({ $0["route_config"] as? [String: Any] }).first else {
                 throw EnvoyConfigError(path: path, reason: "is a bootstrap without an inline route configuration")
@@ -100,6 +113,75 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
         return config
     }
     return nil
+}
+
+/// The clusters of a `watch` directory, each EDS cluster with its members from `endpoints/<cluster>.json`.
+private func xdsClusters(in directory: String) throws(EnvoyConfigError) -> [[String: Any]] {
+    var clusters = try resources(
+        of: try loadJSON(directory + "/" + XDSFileNames.clusters), directory + "/" + XDSFileNames.clusters)
+    for index in clusters.indices where clusters[index]["load_assignment"] == nil {
+        guard let name = clusters[index]["name"] as? String else { continue }
+        let file = directory + "/" + endpointFileName(forCluster: name)
+        if let assignment = try? resources(of: try loadJSON(file), file).first {
+            clusters[index]["load_assignment"] = assignment
+        }
+    }
+    return clusters
+}
+
+/// The edge of Envoy listeners as Attaché writes them for Listeners and Hosts: each chain's server names and
+/// virtual hosts with their routes (inline, or read by `routes` from the chain's RDS name).
+private func readEdge(
+    _ listeners: [[String: Any]], file: String,
+    routes: ((String) throws(EnvoyConfigError) -> [String: Any])?
+) throws(EnvoyConfigError) -> EdgeModel {
+    var edge = EdgeModel()
+    var routeIndex = 0
+    for listener in listeners {
+        let address = (listener["address"] as? [String: Any])?["socket_address"] as? [String: Any]
+        var chains: [EdgeFilterChain] = []
+        for chain in listener["filter_chains"] as? [[String: Any]] ?? [] {
+            let manager = (chain["filters"] as? [[String: Any]])?.first?["typed_config"] as? [String: Any] ?? [:]
+            var configuration = manager["route_config"] as? [String: Any] ?? [:]
+            if let rds = manager["rds"] as? [String: Any], let name = rds["route_config_name"] as? String,
+                let routes
+            {
+                configuration = try routes(name)
+            }
+            var hosts: [EdgeVirtualHost] = []
+            for host in configuration["virtual_hosts"] as? [[String: Any]] ?? [] {
+                var list: [Route] = []
+                for json in host["routes"] as? [[String: Any]] ?? [] {
+                    guard let route = readRoute(json, file: file, index: routeIndex) else {
+                        throw EnvoyConfigError(path: file, reason: "route \(routeIndex + 1) is not one Attaché writes")
+                    }
+                    routeIndex += 1
+                    list.append(route)
+                }
+                hosts.append(
+                    EdgeVirtualHost(
+                        name: host["name"] as? String ?? "", hostname: (host["domains"] as? [String])?.first ?? "*",
+                        routes: list))
+            }
+            var tls: DownstreamTLS?
+            if chain["transport_socket"] != nil {
+                let match = chain["filter_chain_match"] as? [String: Any] ?? [:]
+                tls = DownstreamTLS(
+                    serverNames: match["server_names"] as? [String] ?? [], certificate: "", clientCA: nil,
+                    settings: TLSSettings())
+            }
+            chains.append(EdgeFilterChain(name: chain["name"] as? String ?? "", tls: tls, virtualHosts: hosts))
+        }
+        let manager =
+            ((listener["filter_chains"] as? [[String: Any]])?.first?["filters"] as? [[String: Any]])?.first?[
+                "typed_config"] as? [String: Any] ?? [:]
+        edge.listeners.append(
+            EdgeListener(
+                name: listener["name"] as? String ?? "", port: address?["port_value"] as? Int ?? 0,
+                proxyProtocol: false, securityModel: .xfp, l7Depth: manager["xff_num_trusted_hops"] as? Int ?? 0,
+                statsPrefix: manager["stat_prefix"] as? String ?? "", chains: chains))
+    }
+    return edge
 }
 
 private func loadJSON(_ path: String) throws(EnvoyConfigError) -> Any {
@@ -258,6 +340,7 @@ private func readRegexRewrite(_ json: [String: Any]) -> RegexRewrite? {
 }
 
 private func readRedirect(_ json: [String: Any]) -> Redirect? {
+    if json["https_redirect"] as? Bool == true { return Redirect(host: "", httpsRedirect: true) }
     guard let host = json["host_redirect"] as? String else { return nil }
     let codes = [
         "MOVED_PERMANENTLY": 301, "FOUND": 302, "SEE_OTHER": 303, "TEMPORARY_REDIRECT": 307, "PERMANENT_REDIRECT": 308,

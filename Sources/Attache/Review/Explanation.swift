@@ -17,12 +17,30 @@ public struct Explanation: Sendable {
     public var unrouted: Int
     /// Routes that could have matched, and why they did not take the request.
     public var others: [(route: Route, reason: String)]
+    /// With Listeners and Hosts: the listener, chain and virtual host the request lands on.
+    public var place: String? = nil
+    /// The connection itself fails there (no listener on the port, no chain for the scheme).
+    public var connectionFails = false
 
     public var isRouted: Bool { unrouted < 100 }
 }
 
 /// Explains a request against a routing model.
 public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
+    guard let place = model.edgePlace(for: request) else { return explainTable(request, in: model) }
+    guard let view = place.model else {
+        return Explanation(
+            request: request, outcomes: [], unrouted: 100, others: [], place: place.description,
+            connectionFails: place.connectionFails)
+    }
+    var explanation = explainTable(place.request, in: view)
+    explanation.request = request
+    explanation.place = place.description
+    return explanation
+}
+
+/// Explains a request against one route table.
+private func explainTable(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
     let routes = model.routes
     let shares = model.routeShares
     let outcome = evaluate(request, routes: routes)
@@ -85,11 +103,15 @@ extension Explanation {
     public var text: String {
         var lines: [String] = []
         var header = "\(request.method) \(request.host)\(request.pathWithQuery)"
+        if place != nil { header = "\(request.method) \(request.scheme)://\(request.host)\(request.pathWithQuery)" }
         if !request.headers.isEmpty {
             header += "  " + request.headers.map { "\($0.name): \($0.value)" }.joined(separator: ", ")
         }
         lines.append(header)
-        if outcomes.isEmpty {
+        if let place { lines.append("  on \(place)") }
+        if connectionFails {
+            lines.append("→ not served: no HTTP response")
+        } else if outcomes.isEmpty {
             lines.append("→ no route matches: Envoy answers 404")
         } else {
             lines.append(
@@ -147,12 +169,14 @@ extension Explanation {
             (
                 "request",
                 .object([
-                    ("method", .string(request.method)), ("host", .string(request.host)),
+                    ("method", .string(request.method)), ("scheme", .string(request.scheme)),
+                    ("host", .string(request.host)),
                     ("path", .string(request.pathWithQuery)),
                     ("headers", .object(request.headers.map { ($0.name, JSONValue.string($0.value)) })),
                 ])
             ),
             ("routed", .bool(isRouted)),
+            ("place", place.map(JSONValue.string) ?? .null),
             (
                 "outcomes",
                 .array(

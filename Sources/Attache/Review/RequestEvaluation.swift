@@ -15,11 +15,14 @@ public struct ProbeRequest: Sendable, Equatable {
     public var path: String
     public var query: [(name: String, value: String)]
     public var headers: [(name: String, value: String)]
+    /// `http` or `https`: which filter chain of a Listener the request arrives on.
+    public var scheme = "http"
 
     public init(
         method: String = "GET", host: String, path: String, query: [(String, String)] = [],
-        headers: [(String, String)] = []
+        headers: [(String, String)] = [], scheme: String = "http"
     ) {
+        self.scheme = scheme
         self.method = method
         self.host = host
         self.path = path
@@ -28,7 +31,8 @@ public struct ProbeRequest: Sendable, Equatable {
     }
 
     public static func == (a: ProbeRequest, b: ProbeRequest) -> Bool {
-        a.method == b.method && a.host == b.host && a.path == b.path && a.query.map(\.name) == b.query.map(\.name)
+        a.scheme == b.scheme && a.method == b.method && a.host == b.host && a.path == b.path
+            && a.query.map(\.name) == b.query.map(\.name)
             && a.query.map(\.value) == b.query.map(\.value) && a.headers.map(\.name) == b.headers.map(\.name)
             && a.headers.map(\.value) == b.headers.map(\.value)
     }
@@ -44,8 +48,9 @@ public struct ProbeRequest: Sendable, Equatable {
     /// their leading colon (`:authority: x`).
     public static func parse(method: String?, url: String, headers: [String]) throws(SyntaxError) -> ProbeRequest {
         var rest = Substring(url)
+        var scheme = "http"
         if let separator = rest.range(of: "://") {
-            let scheme = rest[..<separator.lowerBound].lowercased()
+            scheme = rest[..<separator.lowerBound].lowercased()
             guard scheme == "http" || scheme == "https" else {
                 throw SyntaxError(message: "the URL \"\(url)\" is not http:// or https://")
             }
@@ -93,7 +98,7 @@ public struct ProbeRequest: Sendable, Equatable {
             }
         }
         guard !host.isEmpty else { throw SyntaxError(message: "the request's Host is empty") }
-        return ProbeRequest(method: method, host: host, path: path, query: query, headers: parsed)
+        return ProbeRequest(method: method, host: host, path: path, query: query, headers: parsed, scheme: scheme)
     }
 
     private static func percentDecoded(_ text: Substring) -> String {

@@ -58,8 +58,41 @@ public struct RoutingDiff: Sendable {
 /// which share, to which upstream) is a change. So a route that only moved in the order but still wins for the
 /// same requests is no change, and a reorder that changes who wins is. Where no such request can be made (a regex),
 /// the routes with that match are compared directly.
+///
+/// With Listeners and Hosts, each virtual host's route list is compared on its own (its entries' subjects start
+/// with `[port 8443 https a.example.com host a.example.com]`), and the clusters once.
 public func diffRouting(
     old: RoutingModel, new: RoutingModel, oldDiagnostics: [Diagnostic] = [], newDiagnostics: [Diagnostic] = []
+) -> RoutingDiff {
+    guard old.edge != nil || new.edge != nil else {
+        return diffTables(old: old, new: new, oldDiagnostics: oldDiagnostics, newDiagnostics: newDiagnostics)
+    }
+    var oldTables = old, newTables = new
+    oldTables.groups = []
+    newTables.groups = []
+    var diff = diffTables(
+        old: oldTables, new: newTables, oldDiagnostics: oldDiagnostics, newDiagnostics: newDiagnostics)
+    let oldViews = old.reviewViews(), newViews = new.reviewViews()
+    let oldByKey = Dictionary(oldViews.map { ($0.key, $0.model) }, uniquingKeysWith: { a, _ in a })
+    let newByKey = Dictionary(newViews.map { ($0.key, $0.model) }, uniquingKeysWith: { a, _ in a })
+    var keys = newViews.map(\.key)
+    keys += oldViews.map(\.key).filter { newByKey[$0] == nil }
+    for key in keys {
+        let part = diffTables(
+            old: oldByKey[key] ?? old.viewModel([]), new: newByKey[key] ?? new.viewModel([]), oldDiagnostics: [],
+            newDiagnostics: [])
+        diff.routes += part.routes.map { entry in
+            var entry = entry
+            entry.subject = key.isEmpty ? entry.subject : key + " " + entry.subject
+            return entry
+        }
+    }
+    return diff
+}
+
+/// Compares two route tables (and their clusters and diagnostics).
+private func diffTables(
+    old: RoutingModel, new: RoutingModel, oldDiagnostics: [Diagnostic], newDiagnostics: [Diagnostic]
 ) -> RoutingDiff {
     var diff = RoutingDiff()
     let oldRoutes = old.routes, newRoutes = new.routes

@@ -65,6 +65,7 @@ private func describe(_ policy: HashPolicy) -> String {
 extension Redirect {
     /// The Location a request is sent to (`http://host/path`), and the status.
     func location(for request: ProbeRequest, route: Route, regexes: RegexCache) -> String {
+        if httpsRedirect { return "https://\(request.host)\(request.pathWithQuery)" }
         // Envoy keeps the request's query unless the new path brings its own.
         let query = request.pathWithQuery.split(separator: "?", maxSplits: 1).dropFirst().first.map { "?\($0)" } ?? ""
         var path = request.pathWithQuery

@@ -13,6 +13,9 @@ public struct RoutingModel: Sendable {
     public var clusters: [UpstreamCluster] = []
     /// The largest RE2 program Envoy must accept (the Module's `regex_max_size`).
     public var regexMaxProgramSize = AmbassadorDefaults.regexMaxProgramSize
+    /// The listeners, filter chains and virtual hosts, when the input has Listeners or Hosts; nil: one plain
+    /// listener with every route on one `*` virtual host.
+    public var edge: EdgeModel? = nil
 
     /// Every route, in Envoy order.
     public var routes: [Route] { groups.flatMap(\.routes) }

@@ -25,6 +25,7 @@ public func buildRoutingModel(
         module: resources.module, log: &log)
     model.clusters = buildClusterList(
         clusters, names: names, members: members, routable: routable, mappings: mappings)
+    if resources.hasEdge { model.edge = buildEdgeModel(resources, groups: model.groups, log: &log) }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
@@ -52,6 +53,7 @@ struct RoutableMappings: Sendable {
 func resolveUpstreams(
     _ mappings: [Mapping], resources: AmbassadorResources, ambassadorNamespace: String, log: inout DiagnosticLog
 ) -> RoutableMappings {
+    let selectors = resources.hosts.compactMap(\.mappingSelector).filter { !$0.isEmpty }
     let perBatch = parallelMap(batches(of: Array(mappings.indices), minimumSize: 1024)) {
         batch -> (RoutableMappings, [Diagnostic]) in
         var found = RoutableMappings()
@@ -74,7 +76,7 @@ func resolveUpstreams(
             if let upstream {
                 found.mappingIndex.append(index)
                 found.upstreams.append(Prehashed(upstream))
-                found.groupKeys.append(mapping.groupKey)
+                found.groupKeys.append(hostSelectedGroupKey(mapping, selectors: selectors))
                 // Only redirects and Linkerd headers use it: most Mappings need not build the string.
                 let needsHostPort =
                     mapping.role.redirect != nil
@@ -264,4 +266,18 @@ func buildClusterList(
             members: members[number],
             mappings: clusters.users[number].map { mappings[routable.mappingIndex[$0]].reference })
     }
+}
+
+/// A Mapping's group key, with (when it names no host) the labels of every Host mappingSelector that selects it:
+/// Emissary keeps Mappings that different Hosts select in different groups (irhttpmapping.py `_group_id`), so that
+/// tenants sharing a prefix do not share a canary split.
+func hostSelectedGroupKey(_ mapping: Mapping, selectors: [[String: String]]) -> CanaryGroupKey {
+    guard !selectors.isEmpty, !mapping.labels.isEmpty,
+        !mapping.match.headers.contains(where: { $0.name == ":authority" })
+    else { return mapping.groupKey }
+    var key = mapping.groupKey.key
+    for selector in selectors where selector.allSatisfy({ mapping.labels[$0.key] == $0.value }) {
+        for (name, value) in selector.sorted(by: { $0.key < $1.key }) { key += "\u{0}" + name + "=" + value }
+    }
+    return key == mapping.groupKey.key ? mapping.groupKey : CanaryGroupKey(key)
 }

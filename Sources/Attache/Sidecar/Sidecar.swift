@@ -98,6 +98,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         self.control = control
         options = settings.options
         options.endpointDelivery = .files(directory: settings.directory)
+        options.envoy.secretsDirectory = settings.directory + "/" + XDSFileNames.secrets
     }
 
     /// Runs until stopped (or once). Returns the exit status: 0 after a stop; with `once`, translate's status.
@@ -228,9 +229,14 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         publishedClusters = clusters
         currentClusters = files.clusters
         retentionEnds = retained.isEmpty ? nil : Date().addingTimeInterval(settings.clusterRetention)
-        // 3. Routes, then listeners (which name the routes).
-        if write(XDSFileNames.routes, files.routes) == true { wrote.append(XDSFileNames.routes) }
+        // 3. Certificates (a renewed one is picked up by the chains that read it, without touching listeners),
+        //    routes, then listeners (which name both).
+        for (file, bytes) in files.secrets where write(file, bytes, secret: true) == true { wrote.append(file) }
+        for (file, bytes) in files.routes where write(file, bytes) == true { wrote.append(file) }
         if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
+        removeStale(
+            keeping: Set(files.secrets.map(\.file)), in: XDSFileNames.secrets, prefix: XDSFileNames.secrets + "/")
+        removeStale(keeping: Set(files.routes.map(\.file)), in: ".", prefix: "", only: { $0.hasPrefix("rds-") })
         // 4. The bootstrap, which names the files above. It carries the Module's regex_max_size, which Envoy reads
         //    only when it starts.
         let bootstrap = sidecarBootstrap(
@@ -355,24 +361,39 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     }
 
     /// Writes a file atomically unless it already holds these bytes. nil on failure (logged), else whether it wrote.
-    private func write(_ path: String, _ bytes: [UInt8]) -> Bool? {
+    private func write(_ path: String, _ bytes: [UInt8], secret: Bool = false) -> Bool? {
         let hash = contentHash(bytes)
-        if path != XDSFileNames.bootstrap { versions[path] = discoveryVersion(bytes) }
+        // A certificate's version would be a hash of its key: not kept where it could be logged.
+        if path != XDSFileNames.bootstrap, !secret { versions[path] = discoveryVersion(bytes) }
         if written[path] == hash { return false }
         let parts = path.split(separator: "/").map(String.init)
         let directory = ([settings.directory] + parts.dropLast()).joined(separator: "/")
         do {
             if parts.count > 1, !preparedDirectories.contains(directory) {
-                try AtomicFile.prepareDirectory(directory)
+                try AtomicFile.prepareDirectory(directory, privateToOwner: secret)
                 preparedDirectories.insert(directory)
             }
-            try AtomicFile.write(bytes, to: parts.last ?? path, in: directory)
+            try AtomicFile.write(bytes, to: parts.last ?? path, in: directory, secret: secret)
         } catch {
             events.error("\(error)")
             return nil
         }
         written[path] = hash
         return true
+    }
+
+    /// Removes the files of `subdirectory` that the last translation no longer writes (a deleted Host's
+    /// certificate must not stay on disk; a route file no listener names is clutter). `prefix` turns a name into
+    /// the path `written` knows it by.
+    private func removeStale(
+        keeping current: Set<String>, in subdirectory: String, prefix: String, only: (String) -> Bool = { _ in true }
+    ) {
+        let directory = settings.directory + "/" + subdirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        where name.hasSuffix(".json") && !name.hasPrefix(".") && only(name) && !current.contains(prefix + name) {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+            written[prefix + name] = nil
+        }
     }
 
     /// Reads what a previous run left, so that an unchanged translation after a restart writes nothing.

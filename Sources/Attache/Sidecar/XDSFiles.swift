@@ -13,8 +13,12 @@ struct XDSFiles {
     /// Every EDS cluster's assignment by file, changed or not.
     var assignments: [String: Envoy.ClusterLoadAssignment]
     var clusters: [Envoy.Cluster]
-    var routes: [UInt8]
+    /// One file per route configuration (file-based RDS takes one resource per file): `rds.json` for Attaché's
+    /// default listener, `rds-<chain>.json` for each filter chain of a Listener.
+    var routes: [(file: String, bytes: [UInt8])]
     var listeners: [UInt8]
+    /// `secrets/<name>.json` → the SDS resource of each certificate: secret bytes, written with mode 0600.
+    var secrets: [(file: String, bytes: [UInt8])]
     var routesVersion: String
     var counts: (mappings: Int, routes: Int, clusters: Int, endpoints: Int)
 }
@@ -35,16 +39,33 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
     }
     var listeners = translation.envoy.bootstrap.listeners
     for index in listeners.indices {
-        listeners[index].routes = .rds(
-            Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes),
-            name: translation.envoy.routeConfiguration.name)
+        for chain in listeners[index].chains.indices {
+            let name = listeners[index].chains[chain].routes.configurationName
+            listeners[index].chains[chain].routes = .rds(
+                Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes(forConfiguration: name)),
+                name: name)
+        }
     }
-    let routes = Envoy.discoveryResponse(
-        typeURL: Envoy.routeConfigurationType, resources: [translation.envoy.routeConfiguration])
+    let routes = translation.envoy.routeConfigurations.map { configuration in
+        (
+            file: XDSFileNames.routes(forConfiguration: configuration.name),
+            bytes: Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [configuration])
+        )
+    }
+    let secrets = translation.envoy.secrets.map { secret in
+        (
+            file: XDSFileNames.secrets + "/" + secretFileName(for: secret.name),
+            bytes: Envoy.discoveryResponse(
+                typeURL: Envoy.secretType, resources: [Envoy.TLSSecretResource(secret: secret)])
+        )
+    }
     return XDSFiles(
         endpoints: endpoints, assignments: assignments, clusters: translation.envoy.clusters, routes: routes,
-        listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners),
-        routesVersion: discoveryVersion(routes),
+        listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners), secrets: secrets,
+        routesVersion: routes.count == 1
+            ? discoveryVersion(routes[0].bytes)
+            : stableHash(
+                routes.map { discoveryVersion($0.bytes) }.joined()),
         counts: (
             translation.resources.mappings.count, translation.model.routeCount, translation.model.clusters.count,
             translation.model.clusters.reduce(0) { $0 + $1.members.count }

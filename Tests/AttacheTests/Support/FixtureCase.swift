@@ -49,8 +49,13 @@ struct FixtureCase {
 
     func options() throws -> TranslationOptions {
         let argsFile = directory.appendingPathComponent("args")
-        guard let text = try? String(contentsOf: argsFile, encoding: .utf8) else { return TranslationOptions() }
-        return try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+        var options = TranslationOptions()
+        if let text = try? String(contentsOf: argsFile, encoding: .utf8) {
+            options = try parseTranslationOptions(text.split(whereSeparator: { $0.isWhitespace }).map(String.init))
+        }
+        // Certificate files as `envoy --mode validate` finds them from the case directory.
+        options.envoy.secretsDirectory = "expected/" + OutputFiles.secrets
+        return options
     }
 
     /// What the case produces now: file name → bytes, written by the same code as `translate --output`, plus
