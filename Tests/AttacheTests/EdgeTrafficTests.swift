@@ -293,4 +293,88 @@ final class EdgeTrafficTests: XCTestCase {
         let secretFile = try String(contentsOfFile: secretsDirectory + "/default.a-cert.json", encoding: .utf8)
         XCTAssertTrue(secretFile.contains(String(renewedKeyLines[renewedKeyLines.count / 2])))
     }
+
+    /// The Module's access log: a request through Envoy is one line in the configured format, in the file named.
+    func testAccessLogLineInTheConfiguredFormat() throws {
+        _ = try EnvoyLocator.require()
+        let logFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "attache-access-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(at: logFile) }
+        let yaml = """
+            apiVersion: getambassador.io/v3alpha1
+            kind: Module
+            metadata: {name: ambassador, namespace: default}
+            spec:
+              config:
+                envoy_log_path: \(logFile.path)
+                envoy_log_format: "ACCESS %REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %RESPONSE_CODE% %UPSTREAM_CLUSTER% [%REQ(X-TRACE)%]"
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: app}
+            spec: {prefix: /app/, service: "@app@"}
+            """
+        let harness = try TrafficHarness(backends: ["app"], yaml: yaml)
+        defer { harness.stop() }
+        let response = try harness.request("/app/logged?x=1", headers: [("x-trace", "t-42")])
+        XCTAssertEqual(response.status, 200)
+        _ = try harness.request("/nowhere")
+        var text = ""
+        // Envoy flushes access log files every 10 s (`--file-flush-interval-msec`), and when it stops.
+        harness.envoy.stop()
+        XCTAssertTrue(
+            waitUntil(15) {
+                text = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+                return text.split(separator: "\n").count >= 2
+            }, "no access log lines in \(logFile.path): \(text)")
+        let lines = text.split(separator: "\n").map(String.init)
+        let cluster = try XCTUnwrap(
+            readEnvoyConfig(harness.directory.appendingPathComponent("out").path)?.model.clusters.first?.name)
+        XCTAssertEqual(lines.first, "ACCESS GET /app/logged?x=1 200 \(cluster) [t-42]")
+        XCTAssertEqual(lines.dropFirst().first, "ACCESS GET /nowhere 404 - [-]")
+    }
+
+    /// An AuthService (ext_authz over HTTP) in front of the routes: a request the service allows reaches the
+    /// upstream with the header the service added; one it denies gets the service's 403 and never reaches the
+    /// upstream; a `bypass_auth` route is not checked at all; the check goes to `path_prefix` + the path.
+    func testAuthServiceAllowsDeniesAndIsBypassed() throws {
+        _ = try EnvoyLocator.require()
+        let yaml = """
+            apiVersion: getambassador.io/v3alpha1
+            kind: AuthService
+            metadata: {name: authentication, namespace: default}
+            spec:
+              auth_service: "@auth@"
+              path_prefix: /check
+              allowed_request_headers: [x-allow]
+              allowed_authorization_headers: [x-user]
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: app}
+            spec: {prefix: /app/, service: "@app@"}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: public}
+            spec: {prefix: /public/, service: "@app@", bypass_auth: true}
+            """
+        let harness = try TrafficHarness(backends: ["app", "auth"], yaml: yaml)
+        defer { harness.stop() }
+        let allowed = try harness.request("/app/x", headers: [("x-allow", "yes")])
+        XCTAssertEqual(allowed.status, 200, allowed.text)
+        XCTAssertEqual(allowed.backend, "app")
+        XCTAssertEqual((allowed.echo?["headers"] as? [String: String])?["x-user"], "alice")
+        let denied = try harness.request("/app/x")
+        XCTAssertEqual(denied.status, 403, denied.text)
+        XCTAssertNil(denied.backend)
+        XCTAssertEqual(denied.headers["www-authenticate"], "Bearer")
+        let bypassed = try harness.request("/public/x")
+        XCTAssertEqual(bypassed.status, 200, bypassed.text)
+        XCTAssertEqual(bypassed.backend, "app")
+        // The service saw exactly the two checked requests, under its path prefix.
+        let checks = try HTTPClient(port: harness.backends.ports["auth"]!).send(path: "/__requests__")
+        let seen = try JSONSerialization.jsonObject(with: Data(checks.body)) as? [String: Any]
+        XCTAssertEqual(seen?["paths"] as? [String], ["/check/app/x", "/check/app/x"])
+    }
 }

@@ -13,7 +13,10 @@ For the tests of Mapping fields, a backend also:
 - answers a request that asks to upgrade to websocket with 101 Switching Protocols, then echoes what it receives
   (Envoy passes the upgrade only when the route allows it);
 - when its name starts with `tls` and `--tls CERT KEY` is given, speaks TLS and echoes the server name (SNI) the
-  client sent.
+  client sent;
+- when its name starts with `auth`, is an external authorization service (Envoy's ext_authz, HTTP): it allows a
+  check whose request carries `x-allow: yes` (200, adding `x-user: alice` for the upstream) and denies any other
+  (403, with `www-authenticate` for the client), and counts the checks it answered at `/__requests__`.
 """
 import ssl
 import json
@@ -61,6 +64,15 @@ def handler_for(name):
                         break
                     self.connection.sendall(data)
                 self.close_connection = True
+                return
+            if name.startswith("auth"):
+                if self.headers.get("x-allow") == "yes":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nx-user: alice\r\nContent-Length: 0\r\n\r\n")
+                else:
+                    body = json.dumps({"denied_by": name, "path": self.path}).encode()
+                    self.wfile.write(
+                        b"HTTP/1.1 403 Forbidden\r\nwww-authenticate: Bearer\r\nContent-Type: application/json\r\n"
+                        + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
                 return
             if name.startswith("flaky") and number % 2 == 1:
                 self.reply(503, "Service Unavailable", json.dumps({"failed_by": name, "request": number}).encode())

@@ -29,6 +29,8 @@ public struct AmbassadorModule: Sendable {
     public var addLinkerdHeaders = false
     /// `regex_max_size`: the largest RE2 program a Mapping's regex may compile to (Envoy refuses larger ones).
     public var regexMaxSize = AmbassadorDefaults.regexMaxProgramSize
+    /// The connection manager's settings (access log, remote address, header limits, ...).
+    public var connection = ConnectionSettings()
 
     public init() {}
 }
@@ -52,7 +54,7 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
         return nil
     }
     for pair in config.mapping ?? [] {
-        if let key = pair.key.scalar?.text, !readModuleSettings.contains(key) {
+        if let key = pair.key.scalar?.text, !readModuleSettings.contains(key), !connectionSettingNames.contains(key) {
             reader.warning(
                 .moduleSettingIgnored, "Module setting `\(key)` is not supported by Attaché and is ignored",
                 at: pair.key)
@@ -73,6 +75,7 @@ func decodeModule(_ object: KubernetesObject, log: inout DiagnosticLog) -> Ambas
     module.loadBalancer = reader.loadBalancer("load_balancer")
     module.addLinkerdHeaders = reader.bool("add_linkerd_headers") ?? false
     module.regexMaxSize = reader.integer("regex_max_size", range: 1...100_000) ?? AmbassadorDefaults.regexMaxProgramSize
+    module.connection = reader.connectionSettings()
     if let defaults = config["defaults"], defaults.resolved != .null {
         // Defaults may sit directly under `defaults` (every class) or under `defaults.httpmapping`; the latter wins.
         for scope in [defaults, defaults["httpmapping"]].compactMap({ $0 }) {

@@ -22,6 +22,7 @@ public final class AmbassadorObject: Sendable {
         case listener(AmbassadorListener?, diagnostics: [Diagnostic])
         case host(AmbassadorHost?, diagnostics: [Diagnostic])
         case tlsContext(AmbassadorTLSContext?, diagnostics: [Diagnostic])
+        case authService(AuthService?, diagnostics: [Diagnostic])
         /// A Secret with a certificate (`tls.crt`); other Secrets are `.ignored`.
         case secret(TLSSecret)
         /// An Argo Rollout; nil when it could not be read (its errors in `diagnostics`).
@@ -92,7 +93,7 @@ func decodeAmbassadorObject(_ object: KubernetesObject, ambassadorID: String) ->
             var log = DiagnosticLog()
             let rollout = decodeRollout(object, log: &log)
             content = .rollout(rollout, diagnostics: log.items)
-        case .mapping, .module, .resolver, .listener, .host, .tlsContext, .unsupportedAmbassadorKind:
+        case .mapping, .module, .resolver, .listener, .host, .tlsContext, .authService, .unsupportedAmbassadorKind:
             content = decodeIfOurs(object, ambassadorID: ambassadorID, log: &ownership)
         }
     }
@@ -125,6 +126,10 @@ private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log:
         var log = DiagnosticLog()
         let context = decodeTLSContext(object, log: &log)
         return .tlsContext(context, diagnostics: log.items)
+    case .authService:
+        var log = DiagnosticLog()
+        let service = decodeAuthService(object, log: &log)
+        return .authService(service, diagnostics: log.items)
     default: return .unsupportedAmbassadorKind
     }
 }

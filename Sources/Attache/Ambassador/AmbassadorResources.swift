@@ -17,6 +17,8 @@ public struct AmbassadorResources: Sendable {
     public var listeners: [AmbassadorListener] = []
     public var hosts: [AmbassadorHost] = []
     public var tlsContexts: [AmbassadorTLSContext] = []
+    /// The AuthService every request is checked by (Attaché builds one; more are errors).
+    public var authService: AuthService?
     /// Secrets with a certificate by `namespace/name` (the last of a name wins).
     public var secrets: [String: TLSSecret] = [:]
 
@@ -29,7 +31,7 @@ public struct AmbassadorResources: Sendable {
 enum ObjectRole: Sendable {
     case mapping, module
     case resolver(ResolverKind)
-    case listener, host, tlsContext
+    case listener, host, tlsContext, authService
     case service, endpoints, endpointSlice, rollout, secret
     /// An Ambassador kind Attaché does not implement: skipped with one notice.
     case unsupportedAmbassadorKind
@@ -68,6 +70,7 @@ enum ObjectRole: Sendable {
         case "Listener": self = .listener
         case "Host": self = .host
         case "TLSContext": self = .tlsContext
+        case "AuthService": self = .authService
         default: self = .unsupportedAmbassadorKind
         }
     }
@@ -175,7 +178,7 @@ private func collectRoutingResources(_ objects: [AmbassadorObject], log: inout D
             reportUnbuiltKind(object, log: &log)
             continue
         case .mapping: kind = "Mapping"
-        case .module, .listener, .host, .tlsContext: kind = object.reference.kind
+        case .module, .listener, .host, .tlsContext, .authService: kind = object.reference.kind
         }
         let key = ObjectReference(kind: kind, namespace: object.reference.namespace, name: object.reference.name)
         guard let slot = slotOf[key] else {
@@ -287,6 +290,23 @@ private func collectEdge(
         case .tlsContext(let context, let diagnostics):
             log.add(contentsOf: diagnostics)
             if let context { resources.tlsContexts.append(context) }
+        case .authService(let service, let diagnostics):
+            log.add(contentsOf: diagnostics)
+            let object = objects[index]
+            guard let service else {
+                log.error(
+                    .authServiceInvalid, "the AuthService is refused, so requests are NOT authenticated",
+                    at: object.location, object: object.reference)
+                continue
+            }
+            if let first = resources.authService {
+                log.error(
+                    .authServiceConflict,
+                    "only one AuthService is built and \(first.reference.namespace)/\(first.reference.name) comes first; this one is not used",
+                    at: service.location, object: service.reference)
+            } else {
+                resources.authService = service
+            }
         default:
             continue
         }

@@ -71,7 +71,7 @@ private func forbiddenControlCharacter(in text: String) -> String? {
 /// Why Envoy would refuse `value` as the value of a header to add: Envoy reads it as a substitution format, where
 /// `%%` is a literal `%` and `%COMMAND%`, `%COMMAND(ARG)%` or `%COMMAND(ARG):LENGTH%` insert request data. A lone
 /// `%` (`50% off`), an unknown command or a missing argument make it refuse the whole config. nil when fine.
-func envoySubstitutionFormatProblem(_ value: String) -> String? {
+func envoySubstitutionFormatProblem(_ value: String, in place: String = "a header value") -> String? {
     let bytes = Array(value.utf8)
     var index = 0
     while index < bytes.count {
@@ -89,7 +89,7 @@ func envoySubstitutionFormatProblem(_ value: String) -> String? {
         let literalHint = "write `%%` for a literal `%`"
         guard !command.isEmpty, let shape = substitutionCommands[command] else {
             let shown = command.isEmpty ? "`%`" : "`%\(abbreviated(command))`"
-            return "\(shown) is not a command Envoy knows in a header value (\(literalHint))"
+            return "\(shown) is not a command Envoy knows in \(place) (\(literalHint))"
         }
         var hasArgument = false
         if end < bytes.count, bytes[end] == UInt8(ascii: "(") {

@@ -18,6 +18,7 @@ private let policyFields: Set<String> = [
     "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers", "add_linkerd_headers", "allow_upgrade",
     "auto_host_rewrite", "cors", "host_redirect", "load_balancer", "path_redirect", "prefix_redirect",
     "redirect_response_code", "regex_redirect", "regex_rewrite", "retry_policy", "shadow", "use_websocket",
+    "bypass_auth", "auth_context_extensions",
 ]
 
 /// Mapping fields Emissary implements and Attaché does not yet, each with what it would change. Each changes where
@@ -36,8 +37,6 @@ private let ignoredCoreFields = ["bypass_auth", "bypass_error_response_overrides
 /// Mapping fields Emissary knows that change nothing without features Attaché does not have (authentication, rate
 /// limiting, the developer portal, statistics names): warned about and ignored.
 private let ignoredFields: [String: String] = [
-    "auth_context_extensions": "only used with an AuthService",
-    "bypass_auth": "only used with an AuthService",
     "bypass_error_response_overrides": "only used with error_response_overrides",
     "cluster_tag": "only names the cluster",
     "docs": "only used by the developer portal",

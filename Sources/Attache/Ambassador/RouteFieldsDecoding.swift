@@ -45,6 +45,8 @@ extension FieldReader {
         settings.upgrades = upgrades()
         settings.retryPolicy = retryPolicy("retry_policy")
         settings.cors = corsPolicy("cors")
+        settings.bypassAuth = bool("bypass_auth") ?? false
+        settings.authContextExtensions = authContextExtensions()
         role.loadBalancer = loadBalancer("load_balancer")
         role.addLinkerdHeaders = bool("add_linkerd_headers")
         role.shadow = bool("shadow") ?? false
@@ -299,4 +301,18 @@ extension FieldReader {
 /// Why Envoy would refuse `substitution` in a regex rewrite: it is a path, so no line breaks or NUL.
 private func envoySubstitutionProblem(_ substitution: String) -> String? {
     envoyHeaderValueProblem(substitution).map { "becomes part of the path, but \($0)" }
+}
+
+extension FieldReader {
+    /// `auth_context_extensions`: names to strings, sent with each authorization check (Envoy's
+    /// `check_settings.context_extensions`).
+    mutating func authContextExtensions() -> [String: String]? {
+        guard let pairs = entries("auth_context_extensions", sorted: true) else { return nil }
+        var result: [String: String] = [:]
+        for (name, valueNode) in pairs {
+            guard let value = scalarText(valueNode, key: "auth_context_extensions.\(name)") else { continue }
+            result[name] = value
+        }
+        return result.isEmpty ? nil : result
+    }
 }

@@ -30,6 +30,10 @@ public struct RouteSettings: Sendable, Hashable {
     /// `shadow`: requests copied to another cluster (the shadow Mapping's), in percent. Resolved only: a route gets
     /// it from its group's shadow Mapping.
     public var mirror: Mirror?
+    /// `bypass_auth`: the AuthService does not check this route's requests.
+    public var bypassAuth = false
+    /// `auth_context_extensions`: sent to the AuthService with each check of this route's requests.
+    public var authContextExtensions: [String: String]?
 
     public init(
         prefixRewrite: String? = "/", hostRewrite: String? = nil, timeoutMs: Int? = nil, idleTimeoutMs: Int? = nil,

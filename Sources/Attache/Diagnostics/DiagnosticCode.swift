@@ -65,6 +65,8 @@ public enum DiagnosticCode: String, Sendable, CaseIterable {
     case edgeUnknownField = "EdgeUnknownField"
     case mappingWithoutHost = "MappingWithoutHost"
     case defaultEdge = "DefaultEdge"
+    case authServiceInvalid = "AuthServiceInvalid"
+    case authServiceConflict = "AuthServiceConflict"
 
     // Module
     case moduleSettingIgnored = "ModuleSettingIgnored"

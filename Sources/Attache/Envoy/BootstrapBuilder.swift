@@ -43,15 +43,22 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
     var listeners: [Envoy.Listener]
     var routeConfigurations: [Envoy.RouteConfiguration]
     if let edge = model.edge {
-        (listeners, routeConfigurations) = buildEdgeListeners(edge, addresses: addresses, corsFilter: corsFilter)
+        (listeners, routeConfigurations) = buildEdgeListeners(
+            edge, connection: model.connection, authorization: extAuthz(model), addresses: addresses,
+            corsFilter: corsFilter)
     } else {
         let routes = buildRouteConfiguration(model)
-        listeners = [
-            Envoy.Listener(
-                name: "attache-http-\(addresses.listenPort)",
-                address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
-                routes: .inline(routes), corsFilter: corsFilter)
-        ]
+        var listener = Envoy.Listener(
+            name: "attache-http-\(addresses.listenPort)",
+            address: Envoy.SocketAddress(address: addresses.listenAddress, port: addresses.listenPort),
+            routes: .inline(routes), corsFilter: corsFilter)
+        // Attaché's own listener takes what the Module writes, and nothing else (Envoy's defaults otherwise).
+        listener.bufferLimitBytes = model.connection.bufferLimitBytes
+        listener.chains[0].manager.module = model.connection
+        listener.chains[0].manager.useRemoteAddress = model.connection.useRemoteAddress
+        listener.chains[0].manager.accessLog = model.connection.accessLog
+        listener.chains[0].authorization = extAuthz(model)
+        listeners = [listener]
         routeConfigurations = [routes]
     }
     let bootstrap = Envoy.Bootstrap(
@@ -65,7 +72,10 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
 
 /// The listeners of an input with Listeners or Hosts: one per Listener, a filter chain per TLS server name and one
 /// cleartext chain, each chain with its own route configuration (its virtual hosts), named after the chain.
-func buildEdgeListeners(_ edge: EdgeModel, addresses: EnvoyAddresses, corsFilter: Bool)
+func buildEdgeListeners(
+    _ edge: EdgeModel, connection: ConnectionSettings, authorization: Envoy.ExtAuthz?, addresses: EnvoyAddresses,
+    corsFilter: Bool
+)
     -> (listeners: [Envoy.Listener], routes: [Envoy.RouteConfiguration])
 {
     var listeners: [Envoy.Listener] = []
@@ -79,16 +89,21 @@ func buildEdgeListeners(_ edge: EdgeModel, addresses: EnvoyAddresses, corsFilter
             let configuration = Envoy.RouteConfiguration(
                 name: chain.name,
                 virtualHosts: chain.virtualHosts.map { host in
-                    Envoy.VirtualHost(name: host.name, domains: [host.hostname], routes: host.routes.map(envoyRoute))
+                    Envoy.VirtualHost(
+                        name: host.name, domains: [host.hostname],
+                        routes: host.routes.map { envoyRoute($0, checked: authorization != nil) })
                 })
             routes.append(configuration)
             var manager = Envoy.ConnectionManagerSettings()
             // Emissary's connection manager: its stats prefix, the client's address (and so its scheme) taken from
             // the connection unless `l7Depth` proxies in front are trusted, paths normalised before matching.
+            // An access log to standard output unless the Module says otherwise, and the Module's settings.
             manager.statPrefix = listener.statsPrefix
-            manager.useRemoteAddress = true
+            manager.useRemoteAddress = connection.useRemoteAddress ?? true
             manager.trustedHops = listener.l7Depth > 0 ? listener.l7Depth : nil
             manager.normalizePath = true
+            manager.accessLog = connection.accessLog ?? .emissaryDefault
+            manager.module = connection
             chains.append(
                 Envoy.FilterChain(
                     name: chain.name,
@@ -98,7 +113,8 @@ func buildEdgeListeners(_ edge: EdgeModel, addresses: EnvoyAddresses, corsFilter
                             certificateName: tls.certificate, clientCA: tls.clientCA.map { (sds($0), $0) },
                             requireClientCertificate: tls.settings.certRequired == true, settings: tls.settings)
                     },
-                    routes: .inline(configuration), corsFilter: corsFilter, manager: manager))
+                    routes: .inline(configuration), corsFilter: corsFilter, manager: manager,
+                    authorization: authorization))
         }
         listeners.append(
             Envoy.Listener(
@@ -107,6 +123,15 @@ func buildEdgeListeners(_ edge: EdgeModel, addresses: EnvoyAddresses, corsFilter
                 chains: chains, proxyProtocol: listener.proxyProtocol))
     }
     return (listeners, routes)
+}
+
+/// The ext_authz filter of the model's AuthService, if it has one.
+func extAuthz(_ model: RoutingModel) -> Envoy.ExtAuthz? {
+    guard let authorization = model.authorization else { return nil }
+    let service = authorization.service.service
+    return Envoy.ExtAuthz(
+        service: authorization.service, cluster: authorization.cluster,
+        uri: "\(service.isTLS ? "https" : "http")://\(service.host):\(service.port ?? service.defaultPort)")
 }
 
 /// The file a certificate's SDS resource is in, inside the secrets directory.

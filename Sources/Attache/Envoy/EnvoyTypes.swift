@@ -18,6 +18,9 @@ public enum Envoy {
     static let proxyProtocolType = typePrefix + "envoy.extensions.filters.listener.proxy_protocol.v3.ProxyProtocol"
     static let tlsInspectorType = typePrefix + "envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector"
     static let downstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
+    static let extAuthzType = typePrefix + "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz"
+    static let extAuthzPerRouteType = typePrefix + "envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute"
+    static let fileAccessLogType = typePrefix + "envoy.extensions.access_loggers.file.v3.FileAccessLog"
     static let secretType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.Secret"
     static let corsPolicyType = typePrefix + "envoy.extensions.filters.http.cors.v3.CorsPolicy"
 
@@ -305,6 +308,8 @@ public enum Envoy {
         public var route: RouteAction?
         public var redirect: RedirectAction? = nil
         public var cors: CORSPolicyConfig? = nil
+        /// The ext_authz filter's setting for this route (only with an AuthService).
+        public var authorization: RouteAuthorization? = nil
         public var requestHeadersToAdd: [HeaderValueOption]
         public var requestHeadersToRemove: [String]
         public var responseHeadersToAdd: [HeaderValueOption]
@@ -316,13 +321,121 @@ public enum Envoy {
                 o.field("match", match)
                 o.field("route", route)
                 o.field("redirect", redirect)
-                if let cors {
-                    o.field("typed_per_filter_config") { $0.field("envoy.filters.http.cors", cors) }
+                if cors != nil || authorization != nil {
+                    o.field("typed_per_filter_config") { filters in
+                        filters.field("envoy.filters.http.cors", cors)
+                        filters.field("envoy.filters.http.ext_authz", authorization)
+                    }
                 }
                 o.field("request_headers_to_add", array: requestHeadersToAdd)
                 o.field("request_headers_to_remove", strings: requestHeadersToRemove)
                 o.field("response_headers_to_add", array: responseHeadersToAdd)
                 o.field("response_headers_to_remove", strings: responseHeadersToRemove)
+            }
+        }
+    }
+
+    /// `envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute`: no check for this route, or context sent
+    /// with each check.
+    public enum RouteAuthorization: Sendable, Equatable, JSONRepresentable {
+        case disabled
+        case context([String: String])
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("@type", Envoy.extAuthzPerRouteType)
+                switch self {
+                case .disabled: o.field("disabled", true)
+                case .context(let extensions):
+                    o.field("check_settings") { settings in
+                        settings.field("context_extensions") { map in
+                            for key in extensions.keys.sorted(by: codePointLess) { map.field(key, extensions[key]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `envoy.extensions.filters.http.ext_authz.v3.ExtAuthz`: every request checked by the AuthService's cluster.
+    public struct ExtAuthz: Sendable, Equatable, JSONRepresentable {
+        public var service: AuthService
+        public var cluster: String
+        public var uri: String
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("@type", Envoy.extAuthzType)
+                let timeout = Envoy.duration(milliseconds: service.timeoutMs)
+                func patterns(_ names: [String]) -> (inout JSONWriter) -> Void {
+                    { list in
+                        list.key("patterns")
+                        list.array { items in
+                            for name in Set(names).sorted() {
+                                items.object { pattern in
+                                    pattern.field("exact", name)
+                                    pattern.field("ignore_case", true)
+                                }
+                            }
+                        }
+                    }
+                }
+                switch service.proto {
+                case .http:
+                    o.field("http_service") { http in
+                        http.field("server_uri") { server in
+                            server.field("uri", uri)
+                            server.field("cluster", cluster)
+                            server.field("timeout", timeout)
+                        }
+                        http.field("path_prefix", service.pathPrefix)
+                        http.field("authorization_request") { request in
+                            request.field(
+                                "headers_to_add",
+                                array: service.addAuthHeaders.map {
+                                    HeaderValue(key: $0.name, value: $0.value)
+                                })
+                        }
+                        let passed = service.allowedAuthorizationHeaders + AuthService.fixedAuthorizationHeaders
+                        http.field("authorization_response") { response in
+                            response.field("allowed_upstream_headers", object: patterns(passed))
+                            response.field("allowed_client_headers", object: patterns(passed))
+                        }
+                    }
+                    o.field(
+                        "allowed_headers",
+                        object: patterns(service.allowedRequestHeaders + AuthService.fixedRequestHeaders))
+                case .grpc:
+                    o.field("grpc_service") { grpc in
+                        grpc.field("envoy_grpc") { $0.field("cluster_name", cluster) }
+                        grpc.field("timeout", timeout)
+                    }
+                    o.field("transport_api_version", "V3")
+                }
+                o.field("clear_route_cache", true)
+                o.field("include_peer_certificate", true)
+                o.field("include_tls_session", true)
+                if let body = service.body {
+                    o.field("with_request_body") { b in
+                        b.field("max_request_bytes", body.maxBytes)
+                        b.field("allow_partial_message", body.allowPartial)
+                    }
+                }
+                if service.failureModeAllow { o.field("failure_mode_allow", true) }
+                if let code = service.statusOnError { o.field("status_on_error") { $0.field("code", code) } }
+            }
+        }
+    }
+
+    /// `envoy.config.core.v3.HeaderValue`.
+    public struct HeaderValue: Sendable, Equatable, JSONRepresentable {
+        public var key: String
+        public var value: String
+
+        public func write(to json: inout JSONWriter) {
+            json.object { o in
+                o.field("key", key)
+                o.field("value", value)
             }
         }
     }
@@ -547,6 +660,8 @@ public enum Envoy {
         public var chains: [FilterChain]
         /// The PROXY protocol listener filter (a Listener's HTTPPROXY/HTTPSPROXY).
         public var proxyProtocol = false
+        /// The Module's `buffer_limit_bytes`.
+        public var bufferLimitBytes: Int?
 
         /// Attaché's default listener: one chain with the route configuration and Envoy's defaults.
         public init(name: String, address: SocketAddress, routes: RouteSpecifier, corsFilter: Bool = false) {
@@ -586,6 +701,7 @@ public enum Envoy {
         func writeFields(to o: inout JSONWriter, routeConfiguration: (inout JSONWriter, RouteConfiguration) -> Void) {
             o.field("name", name)
             o.field("address", address)
+            o.field("per_connection_buffer_limit_bytes", bufferLimitBytes)
             let inspectsTLS = chains.contains { $0.tls != nil }
             if proxyProtocol || inspectsTLS {
                 // The PROXY protocol header comes before the TLS hello, so its filter goes first.
@@ -623,11 +739,15 @@ public enum Envoy {
         /// The CORS filter before the router: needed when a route has a CORS policy.
         public var corsFilter = false
         public var manager = ConnectionManagerSettings()
+        /// The ext_authz filter (after CORS, so that preflight requests are answered without a check).
+        public var authorization: ExtAuthz?
 
         public init(
             name: String? = nil, tls: DownstreamTLSContext? = nil, routes: Listener.RouteSpecifier,
-            corsFilter: Bool = false, manager: ConnectionManagerSettings = ConnectionManagerSettings()
+            corsFilter: Bool = false, manager: ConnectionManagerSettings = ConnectionManagerSettings(),
+            authorization: ExtAuthz? = nil
         ) {
+            self.authorization = authorization
             self.name = name
             self.tls = tls
             self.routes = routes
@@ -654,10 +774,7 @@ public enum Envoy {
                     filter.field("name", "envoy.filters.network.http_connection_manager")
                     filter.field("typed_config") { manager in
                         manager.field("@type", Envoy.httpConnectionManagerType)
-                        manager.field("stat_prefix", self.manager.statPrefix)
-                        manager.field("use_remote_address", self.manager.useRemoteAddress)
-                        manager.field("xff_num_trusted_hops", self.manager.trustedHops)
-                        manager.field("normalize_path", self.manager.normalizePath)
+                        self.manager.writeFields(to: &manager)
                         switch routes {
                         case .inline(let configuration):
                             manager.key("route_config")
@@ -674,6 +791,12 @@ public enum Envoy {
                                 list.object { cors in
                                     cors.field("name", "envoy.filters.http.cors")
                                     cors.field("typed_config") { $0.field("@type", Envoy.corsType) }
+                                }
+                            }
+                            if let authorization {
+                                list.object { filter in
+                                    filter.field("name", "envoy.filters.http.ext_authz")
+                                    filter.field("typed_config", authorization)
                                 }
                             }
                             list.object { router in
@@ -694,8 +817,63 @@ public enum Envoy {
         /// `xff_num_trusted_hops`: a Listener's `l7Depth`.
         public var trustedHops: Int?
         public var normalizePath: Bool?
+        public var accessLog: AccessLog?
+        /// The Module's settings (`ambassador` Module `config`).
+        public var module = ConnectionSettings()
 
         public init() {}
+
+        /// The fields before the routes, in Emissary's order.
+        func writeFields(to manager: inout JSONWriter) {
+            manager.field("stat_prefix", statPrefix)
+            if let accessLog {
+                manager.key("access_log")
+                manager.array { list in
+                    list.object { log in
+                        log.field("name", "envoy.access_loggers.file")
+                        log.field("typed_config") { config in
+                            config.field("@type", Envoy.fileAccessLogType)
+                            config.field("path", accessLog.path)
+                            config.field("log_format") { format in
+                                switch accessLog.format {
+                                case .text(let text):
+                                    format.field("text_format_source") { $0.field("inline_string", text + "\n") }
+                                case .json(let fields, _):
+                                    format.field("json_format") { json in
+                                        for field in fields { json.field(field.name, field.value) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            manager.field("use_remote_address", useRemoteAddress)
+            manager.field("xff_num_trusted_hops", trustedHops)
+            manager.field("normalize_path", normalizePath)
+            manager.field("server_name", module.serverName)
+            manager.field("max_request_headers_kb", module.maxRequestHeadersKb)
+            manager.field("merge_slashes", module.mergeSlashes)
+            manager.field("strip_matching_host_port", module.stripMatchingHostPort)
+            if module.rejectEscapedSlashes == true {
+                manager.field("path_with_escaped_slashes_action", "REJECT_REQUEST")
+            }
+            manager.field("preserve_external_request_id", module.preserveExternalRequestID)
+            if module.idleTimeoutMs != nil || module.headersWithUnderscores != nil {
+                manager.field("common_http_protocol_options") { options in
+                    options.field("idle_timeout", module.idleTimeoutMs.map { Envoy.duration(milliseconds: $0) })
+                    options.field("headers_with_underscores_action", module.headersWithUnderscores)
+                }
+            }
+            if module.acceptHTTP10 != nil || module.properCase == true {
+                manager.field("http_protocol_options") { options in
+                    options.field("accept_http_10", module.acceptHTTP10)
+                    if module.properCase == true {
+                        options.field("header_key_format") { format in format.field("proper_case_words") { _ in } }
+                    }
+                }
+            }
+        }
     }
 
     /// `envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`, its certificate (and client CA) from SDS

@@ -12,13 +12,14 @@ public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfigu
         total += group.routes.count
     }
     let groupStarts = starts
+    let checked = model.authorization != nil
     let routes = parallelMap(count: total) { index -> Envoy.Route in
         var low = 0, high = groupStarts.count - 1
         while low < high {
             let middle = (low + high + 1) / 2
             if groupStarts[middle] <= index { low = middle } else { high = middle - 1 }
         }
-        return envoyRoute(model.groups[low].routes[index - groupStarts[low]])
+        return envoyRoute(model.groups[low].routes[index - groupStarts[low]], checked: checked)
     }
     return Envoy.RouteConfiguration(
         name: Envoy.routeConfigurationName,
@@ -27,7 +28,9 @@ public func buildRouteConfiguration(_ model: RoutingModel) -> Envoy.RouteConfigu
 
 /// One model route as an Envoy route. The canary share becomes `runtime_fraction` with the route's cumulative
 /// threshold: Envoy draws one random number per request and the first route whose threshold exceeds it wins.
-func envoyRoute(_ route: Route) -> Envoy.Route {
+/// `checked`: an AuthService checks requests, except on `bypass_auth` routes and redirects (which answer before
+/// any check, as in Emissary).
+func envoyRoute(_ route: Route, checked: Bool = false) -> Envoy.Route {
     let path: Envoy.RouteMatch.Path
     switch route.pathMatch {
     case .prefix: path = .prefix(route.prefix)
@@ -48,6 +51,10 @@ func envoyRoute(_ route: Route) -> Envoy.Route {
         route: route.redirect == nil ? envoyRouteAction(route.settings, cluster: route.cluster) : nil,
         redirect: route.redirect.map(Envoy.RedirectAction.init),
         cors: route.settings.cors.map(Envoy.CORSPolicyConfig.init),
+        authorization: !checked
+            ? nil
+            : route.redirect != nil || route.settings.bypassAuth
+                ? .disabled : route.settings.authContextExtensions.map { .context($0) },
         requestHeadersToAdd: route.settings.addRequestHeaders.map(envoyHeaderValueOption),
         requestHeadersToRemove: route.settings.removeRequestHeaders ?? [],
         responseHeadersToAdd: route.settings.addResponseHeaders.map(envoyHeaderValueOption),

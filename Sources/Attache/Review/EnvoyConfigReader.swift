@@ -295,8 +295,13 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
         removeRequestHeaders: json["request_headers_to_remove"] as? [String] ?? [],
         removeResponseHeaders: json["response_headers_to_remove"] as? [String] ?? [])
     readRouteAction(action, into: &settings)
-    if let cors = ((json["typed_per_filter_config"] as? [String: Any])?["envoy.filters.http.cors"]) as? [String: Any] {
-        settings.cors = readCORS(cors)
+    let perFilter = json["typed_per_filter_config"] as? [String: Any] ?? [:]
+    if let cors = perFilter["envoy.filters.http.cors"] as? [String: Any] { settings.cors = readCORS(cors) }
+    if let authorization = perFilter["envoy.filters.http.ext_authz"] as? [String: Any] {
+        // A redirect is never checked (it answers first): only a routed route's `disabled` is `bypass_auth`.
+        settings.bypassAuth = authorization["disabled"] as? Bool == true && redirect == nil
+        settings.authContextExtensions =
+            (authorization["check_settings"] as? [String: Any])?["context_extensions"] as? [String: String]
     }
     return Route(
         mapping: ObjectReference(kind: "Mapping", namespace: name.first ?? "?", name: name.count > 1 ? name[1] : "?"),

@@ -21,12 +21,23 @@ public struct Explanation: Sendable {
     public var place: String? = nil
     /// The connection itself fails there (no listener on the port, no chain for the scheme).
     public var connectionFails = false
+    /// The AuthService that checks requests first (`namespace/name`), if there is one.
+    public var checkedBy: String? = nil
 
     public var isRouted: Bool { unrouted < 100 }
 }
 
 /// Explains a request against a routing model.
 public func explain(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
+    var explanation = explainOnEdge(request, in: model)
+    explanation.checkedBy = model.authorization.map {
+        "\($0.service.reference.namespace)/\($0.service.reference.name)"
+    }
+    return explanation
+}
+
+/// Explains a request on the listener, chain and virtual host it lands on, when the model has an edge.
+private func explainOnEdge(_ request: ProbeRequest, in model: RoutingModel) -> Explanation {
     guard let place = model.edgePlace(for: request) else { return explainTable(request, in: model) }
     guard let view = place.model else {
         return Explanation(
@@ -124,6 +135,13 @@ extension Explanation {
                     lines.append("        redirect \(redirect.status) → \(location)")
                     continue
                 }
+                if let checkedBy {
+                    lines.append(
+                        route.settings.bypassAuth
+                            ? "        not checked by AuthService \(checkedBy) (bypass_auth)"
+                            : "        checked first by AuthService \(checkedBy): a denied request gets its answer instead"
+                    )
+                }
                 lines.append("        cluster \(route.cluster) → \(outcome.cluster?.upstreamDescription ?? "?")")
                 if let mirror = route.settings.mirror {
                     lines.append(
@@ -177,6 +195,7 @@ extension Explanation {
             ),
             ("routed", .bool(isRouted)),
             ("place", place.map(JSONValue.string) ?? .null),
+            ("checked_by", checkedBy.map(JSONValue.string) ?? .null),
             (
                 "outcomes",
                 .array(

@@ -25,6 +25,12 @@ extension RouteSettings {
             ("CORS", cors.map(describe) ?? "(none)"),
             ("hash policy", hashPolicy.map(describe) ?? "(none)"),
             ("mirror", mirror.map { "\($0.cluster) (\($0.percent)%)" } ?? "(none)"),
+            ("authorization check", bypassAuth ? "bypassed" : "(default)"),
+            (
+                "auth context",
+                authContextExtensions.map { $0.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ", ") }
+                    ?? "(none)"
+            ),
         ]
     }
 }

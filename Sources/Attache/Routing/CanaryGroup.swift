@@ -19,10 +19,11 @@ public struct CanaryGroup: Sendable, Equatable {
 }
 
 /// The routes of one canary group: its live Mappings (in processing order), the name of each one's cluster and
-/// its service as `host:port` (for `add_linkerd_headers`), and the group's shadow as a mirror.
+/// its service as `host:port` (for `add_linkerd_headers`), and the group's shadow as a mirror. `checked`: an
+/// AuthService checks requests (only then do `bypass_auth` and `auth_context_extensions` mean anything).
 func buildRoutes(
     _ mappings: [Mapping], clusters: [String], serviceHostPorts: [String], mirror: Mirror?, module: AmbassadorModule,
-    log: inout DiagnosticLog
+    checked: Bool = false, log: inout DiagnosticLog
 ) -> [Route] {
     let weights = normalizedWeights(mappings.map(\.weight))
     if mappings.count > 1, let last = weights.cumulative.last, last < 100 {
@@ -75,6 +76,10 @@ func buildRoutes(
         var settings = groupSettings
         settings.prefixRewrite = groupSettings.regexRewrite == nil ? mapping.route.prefixRewrite : nil
         settings.hostRewrite = mapping.route.hostRewrite
+        if checked {
+            settings.bypassAuth = mapping.route.bypassAuth
+            settings.authContextExtensions = mapping.route.authContextExtensions
+        }
         settings.autoHostRewrite = mapping.route.autoHostRewrite
         settings.timeoutMs =
             mapping.route.timeoutMs ?? module.clusterRequestTimeoutMs ?? AmbassadorDefaults.requestTimeoutMs

@@ -16,6 +16,10 @@ public struct RoutingModel: Sendable {
     /// The listeners, filter chains and virtual hosts, when the input has Listeners or Hosts; nil: one plain
     /// listener with every route on one `*` virtual host.
     public var edge: EdgeModel? = nil
+    /// The Module's connection-manager settings, for every listener.
+    public var connection = ConnectionSettings()
+    /// The AuthService every request is checked by (routes with `bypass_auth` and redirects excepted).
+    public var authorization: ExternalAuthorization? = nil
 
     /// Every route, in Envoy order.
     public var routes: [Route] { groups.flatMap(\.routes) }

@@ -20,11 +20,14 @@ public func buildRoutingModel(
 
     var model = RoutingModel()
     model.regexMaxProgramSize = resources.module.regexMaxSize
+    model.connection = resources.module.connection
     model.groups = buildGroupRoutes(
         admitted, routable: routable, mappings: mappings, clusters: clusters, clusterNames: names,
-        module: resources.module, log: &log)
+        module: resources.module, checked: resources.authService != nil, log: &log)
     model.clusters = buildClusterList(
         clusters, names: names, members: members, routable: routable, mappings: mappings)
+    model.authorization = buildExternalAuthorization(
+        resources, clusters: &model.clusters, ambassadorNamespace: ambassadorNamespace, log: &log)
     if resources.hasEdge { model.edge = buildEdgeModel(resources, groups: model.groups, log: &log) }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
@@ -222,7 +225,7 @@ func resolveClusterMembers(
 /// processors), built straight into route order: a group's place in the table is its leader's.
 func buildGroupRoutes(
     _ admitted: AdmittedGroups, routable: RoutableMappings, mappings: [Mapping], clusters: ClusterTable,
-    clusterNames: [String], module: AmbassadorModule, log: inout DiagnosticLog
+    clusterNames: [String], module: AmbassadorModule, checked: Bool, log: inout DiagnosticLog
 ) -> [CanaryGroup] {
     @Sendable func mapping(_ index: Int) -> Mapping { mappings[routable.mappingIndex[index]] }
     let order = routeTableOrder(parallelMap(count: admitted.count) { mapping(admitted.leader[$0]).routeOrder })
@@ -244,7 +247,7 @@ func buildGroupRoutes(
             slots.map { mapping(admitted.live.members[$0]) },
             clusters: slots.map { clusterNames[clusters.clusterOfSlot[$0]] },
             serviceHostPorts: slots.map { routable.serviceHostPorts[admitted.live.members[$0]] }, mirror: mirror,
-            module: module, log: &groupLog)
+            module: module, checked: checked, log: &groupLog)
         return (CanaryGroup(routes: routes, order: leader.routeOrder), groupLog.items)
     }
     // In route order: the log is sorted by place in the input when it is reported.
