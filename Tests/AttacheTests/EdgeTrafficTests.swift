@@ -117,7 +117,8 @@ final class EdgeTrafficTests: XCTestCase {
     }
 
     /// A TLSContext with `ca_secret` and `cert_required`: a client without a certificate from that CA gets no
-    /// handshake, one with it is routed.
+    /// handshake, one with it is routed. The Listener speaks the PROXY protocol before TLS (HTTPSPROXY): the
+    /// client's PROXY header comes first, then the handshake (in Emissary's filter order it would fail).
     func testClientCertificateRequired() throws {
         _ = try EnvoyLocator.require()
         let pki = try TestPKI()
@@ -129,7 +130,7 @@ final class EdgeTrafficTests: XCTestCase {
             apiVersion: getambassador.io/v3alpha1
             kind: Listener
             metadata: {name: https, namespace: default}
-            spec: {port: \(https), protocol: HTTPS, securityModel: SECURE, hostBinding: {namespace: {from: ALL}}}
+            spec: {port: \(https), protocol: HTTPSPROXY, securityModel: SECURE, hostBinding: {namespace: {from: ALL}}}
             ---
             apiVersion: getambassador.io/v3alpha1
             kind: Host
@@ -151,16 +152,21 @@ final class EdgeTrafficTests: XCTestCase {
         yaml += try pki.secretYAML(name: "client-ca", certificate: pki.caCertificate, key: nil)
         let harness = try TrafficHarness(backends: ["app"], yaml: yaml)
         defer { harness.stop() }
-        let without = try HTTPSProbe.send(port: https, host: "mtls.example.com", path: "/app/x", ca: pki.caCertificate)
+        let without = try HTTPSProbe.send(
+            port: https, host: "mtls.example.com", path: "/app/x", ca: pki.caCertificate, proxyHeader: true)
         XCTAssertTrue(
             without.error != nil || (without.status ?? 0) >= 400,
             "a client without a certificate was served: \(without)")
         XCTAssertNil(without.status.flatMap { $0 == 200 ? $0 : nil })
         let with = try HTTPSProbe.send(
-            port: https, host: "mtls.example.com", path: "/app/x", ca: pki.caCertificate, client: client)
+            port: https, host: "mtls.example.com", path: "/app/x", ca: pki.caCertificate, client: client,
+            proxyHeader: true)
         XCTAssertNil(with.error, with.error ?? "")
         XCTAssertEqual(with.status, 200, with.body)
         XCTAssertEqual(with.backend, "app")
+        // Envoy took the client's address from the PROXY header.
+        let echoed = (try? JSONSerialization.jsonObject(with: Data(with.body.utf8))) as? [String: Any]
+        XCTAssertEqual((echoed?["headers"] as? [String: String])?["x-forwarded-for"], "203.0.113.7")
     }
 
     /// Under `attache watch`, a renewed certificate (a new Secret in the input) is served to the next connection,

@@ -37,5 +37,6 @@ for l in cfg["listeners"]:
         for vh in tc.get("route_config", {}).get("virtual_hosts", []):
             print("  VH", vh["name"], vh["domains"])
             for r in vh["routes"]:
-                if r["match"].get("prefix","").startswith("/ambassador/v0/"): continue
-                print("    ", json.dumps(r["match"], sort_keys=True), "redirect" + json.dumps(r["redirect"]) if "redirect" in r else r.get("route",{}).get("cluster", r.get("direct_response")))
+                if r["match"].get("prefix", "").startswith("/ambassador/v0/"): continue
+                action = ("redirect " + json.dumps(r["redirect"])) if "redirect" in r else r.get("route", {}).get("cluster", r.get("direct_response"))
+                print("     ", action, "|", json.dumps(r["match"], sort_keys=True))

@@ -283,7 +283,16 @@ private func collectEdge(
         switch objects[index].content {
         case .listener(let listener, let diagnostics):
             log.add(contentsOf: diagnostics)
-            if let listener { resources.listeners.append(listener) }
+            guard let listener else { continue }
+            // Envoy refuses every listener when two bind one port: the first (in processing order) keeps it.
+            if let first = resources.listeners.first(where: { $0.port == listener.port }) {
+                log.error(
+                    .listenerConflict,
+                    "port \(listener.port) is already Listener \(first.reference.namespace)/\(first.reference.name)'s; this Listener is skipped",
+                    at: listener.location, object: listener.reference)
+                continue
+            }
+            resources.listeners.append(listener)
         case .host(let host, let diagnostics):
             log.add(contentsOf: diagnostics)
             if let host { resources.hosts.append(host) }

@@ -135,7 +135,10 @@ private struct ServedHost {
 /// A Host's TLS: the TLSContext it takes its settings from (nil: its own), the settings, and the SDS names of its
 /// certificate and client CA.
 private struct ResolvedTLS {
+    /// The TLSContext named or found by name (nil: the Host's own settings).
     var context: ObjectReference?
+    /// The context as Emissary names it: `context`, else `<host>-context`. Chains compare by it.
+    var identity: ObjectReference
     var settings: TLSSettings?
     var certificate: String
     var clientCA: String?
@@ -166,7 +169,9 @@ private func resolveTLS(
     for host: AmbassadorHost, resources: AmbassadorResources, certificates: inout [String: CertificateSecret],
     log: inout DiagnosticLog
 ) -> ResolvedTLS? {
-    guard let secretName = host.tlsSecret else { return ResolvedTLS(context: nil, settings: nil, certificate: "") }
+    guard let secretName = host.tlsSecret else {
+        return ResolvedTLS(context: nil, identity: host.reference, settings: nil, certificate: "")
+    }
     let namespace = host.reference.namespace
     func context(named name: String) -> AmbassadorTLSContext? {
         resources.tlsContexts.first { $0.reference.name == name && $0.reference.namespace == namespace }
@@ -208,6 +213,11 @@ private func resolveTLS(
             contextReference = found.reference
         }
     }
+    // Emissary gives a Host without a TLSContext of its own one named `<host>-context`: two Hosts sharing a server
+    // name on one listener must share a context, so such Hosts never do.
+    let identity =
+        contextReference
+        ?? ObjectReference(kind: "TLSContext", namespace: namespace, name: host.reference.name + "-context")
     let secretNamespace = secretName.namespace ?? namespace
     guard
         let certificate = certificateSecret(
@@ -231,7 +241,9 @@ private func resolveTLS(
             at: host.location, object: host.reference)
         return nil
     }
-    return ResolvedTLS(context: contextReference, settings: settings, certificate: certificate.name, clientCA: clientCA)
+    return ResolvedTLS(
+        context: contextReference, identity: identity, settings: settings, certificate: certificate.name,
+        clientCA: clientCA)
 }
 
 /// The Secret `namespace/name` as an SDS certificate, or nil (with an error naming the Host) when it is missing or
@@ -385,7 +397,7 @@ private func plan(
         if listener.terminatesTLS, let tls = served.tls {
             let key = host.sni
             if var chain = tlsChains[key] {
-                if chain.tls?.context != tls.context || chain.tls?.certificate != tls.certificate {
+                if chain.tls?.identity != tls.identity {
                     log.error(
                         .hostConflict,
                         "another Host serves \(key) on port \(listener.port) with other TLS settings; this Host is not served there (Emissary discards it too)",

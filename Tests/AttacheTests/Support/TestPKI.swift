@@ -95,10 +95,11 @@ struct HTTPSProbe {
     }
 
     static func send(
-        port: Int, host: String, path: String, ca: String, client: (certificate: String, key: String)? = nil
+        port: Int, host: String, path: String, ca: String, client: (certificate: String, key: String)? = nil,
+        proxyHeader: Bool = false
     ) throws -> HTTPSProbe {
         let script = repositoryRoot.appendingPathComponent("Tests/Harness/https_probe.py").path
-        var arguments = ["python3", script, "\(port)", host, path, ca]
+        var arguments = ["python3", script] + (proxyHeader ? ["--proxy-header"] : []) + ["\(port)", host, path, ca]
         if let client { arguments += [client.certificate, client.key] }
         let (_, output) = try runProcess("/usr/bin/env", arguments)
         guard let line = output.split(separator: "\n").last, let data = line.data(using: .utf8),
