@@ -29,7 +29,6 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
     -> EnvoyConfig
 {
     // One after the other, each on all processors: side by side, the routes would take far longer than the clusters.
-    let routes = buildRouteConfiguration(model)
     let clusters = buildClusters(model, delivery: delivery)
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
     if case .files = delivery {
