@@ -66,6 +66,10 @@ struct ArgumentParser {
 
     func value(_ name: String) -> String? { values[name]?.last }
 
+    /// Sets a flag as if it had been given (a command that reads it from another place, as diff's `--old
+    /// --kubernetes`).
+    mutating func setFlag(_ name: String) { flags.insert(name) }
+
     /// Every value of a repeatable option, in order.
     func allValues(_ name: String) -> [String] { values[name] ?? [] }
 

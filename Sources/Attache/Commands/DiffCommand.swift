@@ -10,7 +10,7 @@ enum DiffCommand {
                 name: "--new", takesValue: true, help: "an input path of the new side (repeatable)", valueName: "PATH"),
             .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
         ]
-        + routingOptionTable
+        + routingOptionTable + Array(kubernetesOptionTable.dropFirst())
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -22,7 +22,8 @@ enum DiffCommand {
         added, removed or changed field by field, endpoint churn, and diagnostics only one side has. Each side is
         input paths (files, directories, -, or <(git show main:deploy/mappings.yaml)), or Envoy config Attaché wrote:
         a `translate --output` or `watch --xds-dir` directory, a bootstrap.json, routes.json or clusters.json, or an
-        xDS file (rds.json, cds.json); a file with routes only (or clusters only) is compared on that part.
+        xDS file (rds.json, cds.json); a file with routes only (or clusters only) is compared on that part. A side
+        given as `--kubernetes` (`--old --kubernetes --new deploy/`) is the live cluster (see --kubeconfig).
         Exit status as diff(1): 0 same, 1 different, 2 trouble.
 
         options:
@@ -53,8 +54,8 @@ enum DiffCommand {
         guard format == "text" || format == "json" else {
             return io.usageError("diff", "--format is text or json, not \"\(format)\"")
         }
-        guard let old = side(oldPaths, options: options, io: io, label: "old"),
-            let new = side(newPaths, options: options, io: io, label: "new")
+        guard let old = side(oldPaths, options: options, io: io, label: "old", parsed: parsed),
+            let new = side(newPaths, options: options, io: io, label: "new", parsed: parsed)
         else {
             return ExitStatus.failure
         }
@@ -86,9 +87,9 @@ enum DiffCommand {
     }
 
     /// One side: Envoy config Attaché wrote, read back (then it carries no diagnostics), or inputs translated.
-    static func side(_ paths: [String], options: TranslationOptions, io: CommandIO, label: String) -> (
-        config: ReadBackConfig, diagnostics: [Diagnostic]?
-    )? {
+    static func side(
+        _ paths: [String], options: TranslationOptions, io: CommandIO, label: String, parsed: ArgumentParser
+    ) -> (config: ReadBackConfig, diagnostics: [Diagnostic]?)? {
         if paths.count == 1 {
             do {
                 if let config = try readEnvoyConfig(paths[0]) { return (config, nil) }
@@ -97,7 +98,24 @@ enum DiffCommand {
                 return nil
             }
         }
-        let inputs = FileInputSource(paths: paths, readStandardInput: io.readIn).snapshot()
+        var source: InputSource = FileInputSource(paths: paths, readStandardInput: io.readIn)
+        if paths == ["--kubernetes"] {
+            // The live cluster: the kubeconfig options apply to it.
+            var withFlag = parsed
+            withFlag.setFlag("--kubernetes")
+            do {
+                guard
+                    let kubernetes = try kubernetesSource(
+                        withFlag, syncTimeout: 60, say: standardErrorSay(io, command: "diff"))
+                else { return nil }
+                source = kubernetes
+            } catch {
+                io.writeErr("attache diff: \(error.message)")
+                return nil
+            }
+        }
+        defer { (source as? KubernetesInputSource)?.stop() }
+        let inputs = source.snapshot()
         let translation = translate(inputs.sources, options: options, loadDiagnostics: inputs.diagnostics)
         guard translation.isComplete else {
             for diagnostic in translation.diagnostics where diagnostic.severity == .error {

@@ -8,7 +8,7 @@ enum ExplainCommand {
             .init(name: "--header", takesValue: true, help: "same as -H", valueName: "'NAME: VALUE'"),
             .init(name: "--format", takesValue: true, help: "text (default) or json", valueName: "FORMAT"),
         ]
-        + routingOptionTable
+        + routingOptionTable + kubernetesOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -47,13 +47,22 @@ enum ExplainCommand {
         }
         let parsed = start.parsed
         let options = start.options
-        // Paths come first, then an optional METHOD, then the URL (always the last word).
+        let kubernetes: KubernetesInputSource?
+        do {
+            kubernetes = try kubernetesSource(parsed, syncTimeout: 60, say: standardErrorSay(io, command: "explain"))
+        } catch {
+            return io.usageError("explain", error.message)
+        }
+        defer { kubernetes?.stop() }
+        // Paths come first (none with --kubernetes), then an optional METHOD, then the URL (always the last word).
         var words = parsed.positional
-        guard words.count >= 2, let url = words.popLast() else {
+        guard words.count >= (kubernetes == nil ? 2 : 1), let url = words.popLast() else {
             return io.usageError("explain", "give input paths, then [METHOD] URL (e.g. GET https://example.com/path)")
         }
         var method: String?
-        if words.count >= 2, let word = words.last, isMethod(word), !FileManager.default.fileExists(atPath: word) {
+        if words.count >= (kubernetes == nil ? 2 : 1), let word = words.last, isMethod(word),
+            !FileManager.default.fileExists(atPath: word)
+        {
             method = words.removeLast()
         }
         let request: ProbeRequest
@@ -68,8 +77,11 @@ enum ExplainCommand {
         guard format == "text" || format == "json" else {
             return io.usageError("explain", "--format is text or json, not \"\(format)\"")
         }
+        if kubernetes != nil, !paths.isEmpty {
+            return io.usageError("explain", "--kubernetes reads no paths")
+        }
         let translation = loadAndTranslate(
-            FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io
+            kubernetes ?? FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io
         ).translation
         guard translation.isComplete else { return ExitStatus.failure }
         let explanation = explain(request, in: translation.model)

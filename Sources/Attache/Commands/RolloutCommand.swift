@@ -10,7 +10,7 @@ enum RolloutCommand {
                 name: "--output", takesValue: true,
                 help: "write the Envoy config of every step into DIR/<namespace>-<rollout>/step-N/", valueName: "DIR")
         ]
-        + envoyOptionTable + routingOptionTable + [strictOption]
+        + envoyOptionTable + routingOptionTable + kubernetesOptionTable + [strictOption]
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
@@ -41,13 +41,23 @@ enum RolloutCommand {
         }
         let parsed = start.parsed
         let options = start.options
-        guard !parsed.positional.isEmpty else {
-            return io.usageError("rollout plan", "no input paths")
+        let kubernetes: KubernetesInputSource?
+        do {
+            kubernetes = try kubernetesSource(
+                parsed, syncTimeout: 60, say: standardErrorSay(io, command: "rollout plan"))
+        } catch {
+            return io.usageError("rollout plan", error.message)
+        }
+        defer { kubernetes?.stop() }
+        guard parsed.positional.isEmpty != (kubernetes == nil) else {
+            return io.usageError(
+                "rollout plan", kubernetes == nil ? "no input paths (or --kubernetes)" : "--kubernetes reads no paths")
         }
         let (translation, inputs) = loadAndTranslate(
-            FileInputSource(
-                paths: parsed.positional, excluding: parsed.value("--output").map { [$0] } ?? [],
-                readStandardInput: io.readIn), options: options, io: io)
+            kubernetes
+                ?? FileInputSource(
+                    paths: parsed.positional, excluding: parsed.value("--output").map { [$0] } ?? [],
+                    readStandardInput: io.readIn), options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }

@@ -9,7 +9,7 @@ enum TranslateCommand {
                 help: "write bootstrap.json, routes.json and clusters.json into DIR instead of printing the bootstrap",
                 valueName: "DIR")
         ]
-        + envoyOptionTable + routingOptionTable + [strictOption]
+        + envoyOptionTable + routingOptionTable + kubernetesOptionTable + [strictOption]
         + [
             .init(
                 name: "--timings", takesValue: false,
@@ -43,8 +43,16 @@ enum TranslateCommand {
         }
         let parsed = start.parsed
         var options = start.options
-        guard !parsed.positional.isEmpty else {
-            return io.usageError("translate", "no input paths")
+        let kubernetes: KubernetesInputSource?
+        do {
+            kubernetes = try kubernetesSource(parsed, syncTimeout: 60, say: standardErrorSay(io, command: "translate"))
+        } catch {
+            return io.usageError("translate", error.message)
+        }
+        defer { kubernetes?.stop() }
+        guard parsed.positional.isEmpty != (kubernetes == nil) else {
+            return io.usageError(
+                "translate", kubernetes == nil ? "no input paths (or --kubernetes)" : "--kubernetes reads no paths")
         }
         let outputDirectory = parsed.value("--output")
         if let outputDirectory {
@@ -65,10 +73,12 @@ enum TranslateCommand {
         // routing model is built.
         let translation = { () -> Translation in
             let input = { () -> ParsedInput in
-                let inputs = FileInputSource(
-                    paths: parsed.positional, excluding: outputDirectory.map { [$0] } ?? [],
-                    readStandardInput: io.readIn
-                ).snapshot()
+                let source: InputSource =
+                    kubernetes
+                    ?? FileInputSource(
+                        paths: parsed.positional, excluding: outputDirectory.map { [$0] } ?? [],
+                        readStandardInput: io.readIn)
+                let inputs = source.snapshot()
                 clock.lap("read")
                 return parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, options: options)
             }()

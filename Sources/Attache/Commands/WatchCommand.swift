@@ -24,16 +24,19 @@ enum WatchCommand {
                 help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects",
                 valueName: "URL"),
         ]
-        + envoyOptionTable + routingOptionTable
+        + envoyOptionTable + routingOptionTable + kubernetesOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
 
     static let usage = """
         usage: attache watch [options] PATH... --xds-dir DIR
+               attache watch [options] --kubernetes --xds-dir DIR
 
         Keeps a running Envoy's config current: writes DIR/bootstrap.json once (run `envoy -c DIR/bootstrap.json`),
         then DIR/lds.json, cds.json, rds.json and endpoints/<cluster>.json, and rewrites whatever changes when the
         inputs change (files, directories, editors that save by rename, ConfigMap volumes). Every write is atomic.
         Input that cannot be translated leaves the last good config in place. SIGTERM/SIGINT: finish, clean up, exit 0.
+        With --kubernetes the inputs are the cluster's objects, listed and then watched; nothing is written until
+        every collection has been listed.
 
         options:
         \(ArgumentParser.help(options))
@@ -52,8 +55,13 @@ enum WatchCommand {
         guard let directory = parsed.value("--xds-dir") else {
             return io.usageError("watch", "--xds-dir DIR is required")
         }
-        guard !parsed.positional.isEmpty, !parsed.positional.contains("-") else {
-            return io.usageError("watch", "give the input paths to watch (standard input cannot be watched)")
+        let wantsKubernetes = parsed.has("--kubernetes")
+        guard wantsKubernetes || (!parsed.positional.isEmpty && !parsed.positional.contains("-")) else {
+            return io.usageError(
+                "watch", "give the input paths to watch, or --kubernetes (standard input cannot be watched)")
+        }
+        guard !wantsKubernetes || parsed.positional.isEmpty else {
+            return io.usageError("watch", "--kubernetes reads no paths")
         }
         let absolute = URL(fileURLWithPath: directory).standardizedFileURL.path
         var settings = SidecarSettings(options: options, directory: absolute)
@@ -80,8 +88,25 @@ enum WatchCommand {
         sidecarSignalReceived = 0
         signal(SIGTERM) { _ in sidecarSignalReceived = 1 }
         signal(SIGINT) { _ in sidecarSignalReceived = 1 }
+        let events = UncheckedBox(EventLog(format: settings.logFormat, write: io.writeErr))
+        let lock = NSLock()
+        let kubernetes: KubernetesInputSource?
+        do {
+            kubernetes = try kubernetesSource(parsed, syncTimeout: 120) { level, message in
+                lock.lock()
+                defer { lock.unlock() }
+                switch level {
+                case .info, .notice: events.value.info("kubernetes: " + message)
+                case .warning: events.value.warning("kubernetes: " + message)
+                }
+            }
+        } catch {
+            return io.usageError("watch", error.message)
+        }
+        defer { kubernetes?.stop() }
         return Sidecar(
-            settings: settings, source: FileInputSource(paths: parsed.positional, excluding: [absolute]), io: io
+            settings: settings,
+            source: kubernetes ?? FileInputSource(paths: parsed.positional, excluding: [absolute]), io: io
         ).run()
     }
 }

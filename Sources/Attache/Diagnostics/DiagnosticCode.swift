@@ -2,6 +2,7 @@
 public enum DiagnosticCode: String, Sendable, CaseIterable {
     // Input: files and YAML
     case unreadablePath = "UnreadablePath"
+    case kubernetesUnavailable = "KubernetesUnavailable"
     case yamlSyntax = "YAMLSyntax"
     case yamlDuplicateKey = "YAMLDuplicateKey"
     case documentNotMapping = "DocumentNotMapping"

@@ -63,3 +63,9 @@ public final class FileInputSource: InputSource {
         if watcher == nil { watcher = InputWatcher(paths: paths, excluding: excluding) }
     }
 }
+
+/// How much a source's own message (not a diagnostic of the input) matters: progress, a notice about what is not
+/// there, or a problem reaching the inputs that it is working around.
+public enum InputMessageLevel: String, Sendable {
+    case info, notice, warning
+}

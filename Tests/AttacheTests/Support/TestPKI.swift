@@ -22,14 +22,15 @@ final class TestPKI {
 
     /// A certificate for `name` signed by the CA (a new serial each time): (certificate file, key file).
     @discardableResult
-    func issue(_ name: String, client: Bool = false) throws -> (certificate: String, key: String) {
+    func issue(_ name: String, client: Bool = false, ip: String? = nil) throws -> (certificate: String, key: String) {
         serial += 1
         let base = "\(name)-\(serial)"
         try openssl([
             "req", "-newkey", "rsa:2048", "-nodes", "-keyout", path(base + ".key"), "-out", path(base + ".csr"),
             "-subj", "/CN=\(name)",
         ])
-        let extensions = client ? "extendedKeyUsage=clientAuth" : "subjectAltName=DNS:\(name)"
+        let extensions =
+            client ? "extendedKeyUsage=clientAuth" : "subjectAltName=DNS:\(name)" + (ip.map { ",IP:\($0)" } ?? "")
         try extensions.write(toFile: path(base + ".ext"), atomically: true, encoding: .utf8)
         try openssl([
             "x509", "-req", "-in", path(base + ".csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),

@@ -187,24 +187,26 @@ final class HTTPClient {
     }
 
     /// Sends one request; retries once on a fresh connection if the kept-alive one was closed by the server.
-    func send(method: String = "GET", path: String, host: String = "example.com", headers: [(String, String)] = [])
-        throws -> HTTPResponse
-    {
+    func send(
+        method: String = "GET", path: String, host: String = "example.com", headers: [(String, String)] = [],
+        body: [UInt8] = []
+    ) throws -> HTTPResponse {
         do {
-            return try attempt(method: method, path: path, host: host, headers: headers)
+            return try attempt(method: method, path: path, host: host, headers: headers, body: body)
         } catch {
             close()
-            return try attempt(method: method, path: path, host: host, headers: headers)
+            return try attempt(method: method, path: path, host: host, headers: headers, body: body)
         }
     }
 
-    private func attempt(method: String, path: String, host: String, headers: [(String, String)]) throws -> HTTPResponse
-    {
+    private func attempt(
+        method: String, path: String, host: String, headers: [(String, String)], body requestBody: [UInt8]
+    ) throws -> HTTPResponse {
         if fd < 0 { try connect() }
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
-        request += "Content-Length: 0\r\n\r\n"
-        let bytes = Array(request.utf8)
+        request += "Content-Length: \(requestBody.count)\r\n\r\n"
+        let bytes = Array(request.utf8) + requestBody
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

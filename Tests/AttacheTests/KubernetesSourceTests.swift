@@ -1,0 +1,294 @@
+import Foundation
+import XCTest
+
+@testable import Attache
+
+/// `--kubernetes`: the sidecar lists and watches a (fake, protocol-faithful) API server on loopback, and a real
+/// Envoy on its output follows the cluster through changes and injected faults without a failed request.
+final class KubernetesSourceTests: XCTestCase {
+    static func mapping(_ name: String, prefix: String, service: String, extra: [String: Any] = [:]) -> [String: Any] {
+        var spec: [String: Any] = ["hostname": "*", "prefix": prefix, "service": service]
+        spec.merge(extra) { _, new in new }
+        return [
+            "apiVersion": "getambassador.io/v3alpha1", "kind": "Mapping",
+            "metadata": ["name": name, "namespace": "default"], "spec": spec,
+        ]
+    }
+
+    static func endpointSlice(port: Int) -> [String: Any] {
+        [
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": [
+                "name": "pods-abcde", "namespace": "default", "labels": ["kubernetes.io/service-name": "pods"],
+            ],
+            "addressType": "IPv4",
+            "endpoints": [["addresses": ["127.0.0.1"], "conditions": ["ready": true]]],
+            "ports": [["name": "http", "port": port, "protocol": "TCP"]],
+        ]
+    }
+
+    func testSidecarFollowsTheClusterThroughFaults() throws {
+        _ = try EnvoyLocator.require()
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let backends = try LoopbackBackends(names: ["stable", "canary", "fresh", "pod1", "pod2"])
+        defer { backends.stop() }
+        func service(_ name: String) -> String { "127.0.0.1:\(backends.ports[name]!)" }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-k8s-\(UUID().uuidString)")
+        let xds = root.appendingPathComponent("xds")
+        try FileManager.default.createDirectory(at: xds, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let tokenFile = root.appendingPathComponent("token").path
+        try "token-one\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+
+        let server = try FakeAPIServer(pki: pki, token: "token-one", absentGroups: ["argoproj.io"])
+        defer { server.stop() }
+        try server.apply(Self.mapping("app", prefix: "/app/", service: service("stable")))
+        // Endpoint routing: a Service, its resolver, and its pods from an EndpointSlice.
+        try server.apply([
+            "apiVersion": "v1", "kind": "Service", "metadata": ["name": "pods", "namespace": "default"],
+            "spec": ["ports": [["name": "http", "port": 80, "targetPort": 8080]]],
+        ])
+        try server.apply([
+            "apiVersion": "getambassador.io/v3alpha1", "kind": "KubernetesEndpointResolver",
+            "metadata": ["name": "endpoint", "namespace": "default"], "spec": [:],
+        ])
+        try server.apply(
+            Self.mapping("pods", prefix: "/pods/", service: "pods", extra: ["resolver": "endpoint"]))
+        try server.apply(Self.endpointSlice(port: backends.ports["pod1"]!))
+        // Many objects, so that the first LIST takes several pages.
+        for index in 0..<120 {
+            try server.apply(Self.mapping("bulk-\(index)", prefix: "/bulk/\(index)/", service: service("stable")))
+        }
+        let kubeconfig = root.appendingPathComponent("kubeconfig").path
+        try server.kubeconfig(pki: pki, tokenFile: tokenFile).write(
+            toFile: kubeconfig, atomically: true, encoding: .utf8)
+
+        let access = try findClusterAccess(kubeconfig: kubeconfig, context: nil)
+        var watch = WatchSettings()
+        watch.pageSize = 50
+        watch.watchTimeout = 4  // re-watching is part of the test
+        watch.absentRecheck = 1
+        watch.initialBackoff = 0.05
+        watch.maximumBackoff = 0.5
+        let log = SidecarLog()
+        let logIO = log.io
+        let say = UncheckedBox(logIO)
+        let source = KubernetesInputSource(access: access, settings: watch, syncTimeout: 30) { level, message in
+            say.value.writeErr("\(level.rawValue) kubernetes: \(message)")
+        }
+        defer { source.stop() }
+        let listenPort = try freeLoopbackPort(), adminPort = try freeLoopbackPort()
+        var options = TranslationOptions()
+        options.envoy.listenAddress = "127.0.0.1"
+        options.envoy.listenPort = listenPort
+        options.envoy.adminPort = adminPort
+        let control = SidecarControl()
+        let sidecar = Sidecar(
+            settings: SidecarSettings(options: options, directory: xds.path), source: source, io: logIO,
+            control: control)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            _ = sidecar.run()
+            done.signal()
+        }
+        defer {
+            control.stop()
+            _ = done.wait(timeout: .now() + 10)
+        }
+        let bootstrap = xds.appendingPathComponent("bootstrap.json").path
+        XCTAssertTrue(waitUntil(20) { FileManager.default.fileExists(atPath: bootstrap) }, log.text)
+        let envoy = try EnvoyProcess(bootstrapPath: bootstrap, adminPort: adminPort)
+        defer { envoy.stop() }
+        let client = HTTPClient(port: listenPort)
+        defer { client.close() }
+
+        /// Waits (at most `seconds`) until `path` is answered by `backend`; returns how long that took.
+        func routed(_ path: String, to backend: String, within seconds: TimeInterval, _ what: String) -> TimeInterval {
+            let start = Date()
+            var last = ""
+            let ok = waitUntil(seconds) {
+                let response = try? client.send(path: path)
+                last = response.map { "\($0.status) \($0.backend ?? "")" } ?? "no answer"
+                return response?.backend == backend
+            }
+            XCTAssertTrue(
+                ok, "\(what): \(path) not routed to \(backend) within \(seconds) s (last: \(last))\n\(log.text)")
+            return Date().timeIntervalSince(start)
+        }
+        _ = routed("/app/x", to: "stable", within: 10, "initial LIST")
+        _ = routed("/bulk/119/x", to: "stable", within: 2, "the last page of the LIST")
+        _ = routed("/pods/x", to: "pod1", within: 2, "endpoint routing from an EndpointSlice")
+        XCTAssertTrue(log.text.contains("rollouts.argoproj.io/v1alpha1 is not served"), log.text)
+
+        // Continuous traffic on /app/ from here on: no request may fail, whatever happens to the API connection.
+        let load = BackgroundLoad(port: listenPort, path: "/app/x", maxRequests: 200_000, maxSeconds: 120)
+        load.start()
+        defer { load.stop() }
+
+        // A Mapping created in the cluster routes within 2 s.
+        try server.apply(Self.mapping("fresh", prefix: "/fresh/", service: service("fresh")))
+        let created = routed("/fresh/x", to: "fresh", within: 2, "a Mapping created")
+        // A weight step splits the traffic.
+        try server.apply(Self.mapping("app-canary", prefix: "/app/", service: service("canary"), extra: ["weight": 30]))
+        _ = routed("/app/x", to: "canary", within: 2, "a canary Mapping added")
+        let counts = try (0..<400).reduce(into: [String: Int]()) { counts, _ in
+            counts[try client.send(path: "/app/x").backend ?? "failed", default: 0] += 1
+        }
+        assertShare(counts, "canary", 0.3, of: 400)
+
+        // Pods change: only endpoint files are written, and traffic follows.
+        let routesFile = xds.appendingPathComponent("rds.json"), clustersFile = xds.appendingPathComponent("cds.json")
+        let (routesBefore, clustersBefore) = (try Data(contentsOf: routesFile), try Data(contentsOf: clustersFile))
+        try server.apply(Self.endpointSlice(port: backends.ports["pod2"]!))
+        _ = routed("/pods/x", to: "pod2", within: 2, "pods changed in the EndpointSlice")
+        XCTAssertEqual(try Data(contentsOf: routesFile), routesBefore, "pods changed, and rds.json was rewritten")
+        XCTAssertEqual(try Data(contentsOf: clustersFile), clustersBefore, "pods changed, and cds.json was rewritten")
+
+        // Faults: after each, a change made in the cluster still arrives.
+        try server.fault(["cut_watches": true])
+        try server.apply(Self.mapping("after-cut", prefix: "/after-cut/", service: service("fresh")))
+        _ = routed("/after-cut/x", to: "fresh", within: 5, "after the watch connections were cut")
+
+        try server.fault(["fail_next": 3, "cut_watches": true])
+        try server.apply(Self.mapping("after-500", prefix: "/after-500/", service: service("fresh")))
+        _ = routed("/after-500/x", to: "fresh", within: 5, "after 500s")
+
+        try server.fault(["retry_after_next": 2, "cut_watches": true])
+        try server.apply(Self.mapping("after-429", prefix: "/after-429/", service: service("fresh")))
+        _ = routed("/after-429/x", to: "fresh", within: 6, "after 429s with Retry-After")
+
+        // Locked out (every request refused), the cluster changes and its history is compacted; let back in, the
+        // reflectors' watches get 410 Gone and they list again, losing nothing: the change made while they were cut
+        // off arrives, the deletion too, and every other object stays.
+        try server.fault(["token": "nobody-has-this", "cut_watches": true])
+        XCTAssertTrue(waitUntil(5) { log.text.contains("answered 401") }, log.text)
+        try server.apply(Self.mapping("during-gap", prefix: "/during-gap/", service: service("fresh")))
+        try server.delete(apiVersion: "getambassador.io/v3alpha1", kind: "Mapping", name: "bulk-7")
+        try server.fault(["compact": true])
+        let listsBefore = try server.stats()["list"] ?? 0
+        try server.fault(["token": "token-one"])
+        _ = routed("/during-gap/x", to: "fresh", within: 5, "a change made while cut off, across a 410 relist")
+        XCTAssertTrue(
+            waitUntil(5) { (try? client.send(path: "/bulk/7/x"))?.status == 404 }, "a deletion made while cut off")
+        _ = routed("/bulk/8/x", to: "stable", within: 2, "objects kept across the relist")
+        XCTAssertTrue(log.text.contains("410 Gone"), log.text)
+        XCTAssertGreaterThan(try server.stats()["list"] ?? 0, listsBefore, "no collection was listed again")
+
+        // The token rotates on disk and on the server: the next requests carry the new one.
+        try "token-two\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        try server.fault(["token": "token-two", "cut_watches": true])
+        try server.apply(Self.mapping("after-rotation", prefix: "/after-rotation/", service: service("fresh")))
+        _ = routed("/after-rotation/x", to: "fresh", within: 5, "after the token rotated")
+
+        // A CRD installed later is picked up (looked for every second here).
+        try server.fault(["serve_group": "argoproj.io"])
+        XCTAssertTrue(waitUntil(5) { log.text.contains("rollouts.argoproj.io/v1alpha1: now served") }, log.text)
+
+        // A bad object is rejected alone, and its diagnostic names it and its resourceVersion instead of a file.
+        try server.apply(Self.mapping("typo", prefix: "/typo/", service: service("fresh"), extra: ["weigth": 10]))
+        XCTAssertTrue(
+            waitUntil(5) { log.text.contains("Mapping default/typo@") && log.text.contains("MappingUnknownField") },
+            log.text)
+        // translate --kubernetes: one consistent snapshot of the same cluster, the usual output.
+        let captured = CommandTests.Captured()
+        let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }) { [] }
+        let status = AttacheCLI.main(["translate", "--kubernetes", "--kubeconfig", kubeconfig], io: io)
+        XCTAssertEqual(status, 1, "the typo Mapping is an error: \(captured.err)")
+        let printed = String(decoding: captured.out, as: UTF8.self)
+        XCTAssertTrue(printed.contains("\"default/after-rotation\""), "translate --kubernetes lacks a route")
+        XCTAssertFalse(printed.contains("default/typo"))
+
+        // Every fault was met (not just survived by luck).
+        for seen in ["WATCH broke", "answered 500", "answered 429"] {
+            XCTAssertTrue(log.text.contains(seen), "the log does not show \(seen):\n\(log.text)")
+        }
+        load.stop()
+        XCTAssertGreaterThan(load.completed, 100)
+        XCTAssertEqual(load.failures, [], "requests failed while the API connection was faulted")
+        print(
+            "kubernetes source: a Mapping created was routed \(Int(created * 1000)) ms later; \(load.completed) requests without a failure"
+        )
+    }
+
+    /// The first LIST must finish before anything is written: an API server that refuses the token leaves the
+    /// snapshot incomplete (an error naming the collection and the refusal) rather than a config from nothing.
+    func testNoSnapshotFromHalfACluster() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try FakeAPIServer(pki: pki, token: "right")
+        defer { server.stop() }
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kubeconfig = root.appendingPathComponent("kubeconfig").path
+        try server.kubeconfig(pki: pki, token: "wrong").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        var watch = WatchSettings()
+        watch.initialBackoff = 0.05
+        let source = KubernetesInputSource(
+            access: try findClusterAccess(kubeconfig: kubeconfig, context: nil), settings: watch, syncTimeout: 1
+        ) { _, _ in }
+        defer { source.stop() }
+        let snapshot = source.snapshot()
+        XCTAssertTrue(snapshot.sources.isEmpty)
+        let errors = snapshot.diagnostics.items.filter { $0.severity == .error }.map(\.message)
+        XCTAssertFalse(errors.isEmpty)
+        XCTAssertTrue(errors.contains { $0.contains("401") && $0.contains("not accepted") }, "\(errors)")
+        XCTAssertFalse(errors.joined().contains("wrong"), "a diagnostic quoted the token")
+    }
+
+    /// Kubeconfig reading: contexts, relative paths, and authentication Attaché cannot do named in the error.
+    func testKubeconfigChoicesAndRefusals() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-kc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        try "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".write(
+            toFile: root.appendingPathComponent("ca.crt").path, atomically: true, encoding: .utf8)
+        let path = root.appendingPathComponent("config").path
+        try """
+        current-context: one
+        contexts:
+        - {name: one, context: {cluster: c1, user: u1}}
+        - {name: two, context: {cluster: c2, user: u2, namespace: team}}
+        - {name: three, context: {cluster: c2, user: u3}}
+        clusters:
+        - {name: c1, cluster: {server: "https://one.example:6443/", certificate-authority: ca.crt}}
+        - {name: c2, cluster: {server: "https://two.example:6443", insecure-skip-tls-verify: true}}
+        users:
+        - {name: u1, user: {token: abc}}
+        - {name: u2, user: {tokenFile: token}}
+        - {name: u3, user: {exec: {command: aws}}}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let one = try findClusterAccess(kubeconfig: path, context: nil, environment: [:])
+        XCTAssertEqual(one.server, "https://one.example:6443")
+        XCTAssertNotNil(one.tls.caCertificate)
+        XCTAssertEqual(one.token?.current(), "abc")
+        let two = try findClusterAccess(kubeconfig: path, context: "two", environment: [:])
+        XCTAssertTrue(two.tls.insecureSkipVerify)
+        XCTAssertEqual(two.namespace, "team")
+        if case .file(let file)? = two.token {
+            XCTAssertEqual(file, root.appendingPathComponent("token").path)
+        } else {
+            XCTFail("tokenFile not read")
+        }
+        XCTAssertThrowsError(try findClusterAccess(kubeconfig: path, context: "three", environment: [:])) { error in
+            XCTAssertTrue("\(error)".contains("`exec`"), "\(error)")
+        }
+        XCTAssertThrowsError(try findClusterAccess(kubeconfig: path, context: "four", environment: [:]))
+        // In a pod: the service account's files.
+        let account = root.appendingPathComponent("sa")
+        try FileManager.default.createDirectory(at: account, withIntermediateDirectories: true)
+        try "pod-token".write(toFile: account.appendingPathComponent("token").path, atomically: true, encoding: .utf8)
+        try "CA".write(toFile: account.appendingPathComponent("ca.crt").path, atomically: true, encoding: .utf8)
+        try "edge".write(toFile: account.appendingPathComponent("namespace").path, atomically: true, encoding: .utf8)
+        let pod = try findClusterAccess(
+            kubeconfig: nil, context: nil,
+            environment: [
+                "KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
+                "ATTACHE_SERVICEACCOUNT_DIR": account.path,
+            ])
+        XCTAssertEqual(pod.server, "https://10.0.0.1:443")
+        XCTAssertEqual(pod.namespace, "edge")
+        XCTAssertEqual(pod.token?.current(), "pod-token")
+    }
+}
