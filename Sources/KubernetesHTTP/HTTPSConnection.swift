@@ -24,8 +24,8 @@ public struct TLSClientSettings: Sendable {
     }
 }
 
-/// An HTTP answer: status, headers (names lower case), and the body (for a stream: what was not handed out as
-/// lines, at most 64 KiB, which is the error text of a refused request).
+/// An HTTP answer: status, headers (names lower case), and the body (whole for `get`; for a stream, only a refused
+/// request's, at most 64 KiB: its error text).
 public struct HTTPAnswer: Sendable {
     public var status: Int
     public var headers: [String: String]
@@ -181,7 +181,11 @@ private final class Exchange {
 
     func receive(_ bytes: UnsafeRawBufferPointer) {
         guard streaming, let onLine else {
-            if body.count < 65_536 { body.append(contentsOf: bytes.prefix(65_536 - body.count)) }
+            if onLine == nil {
+                body.append(contentsOf: bytes)
+            } else if body.count < 65_536 {
+                body.append(contentsOf: bytes.prefix(65_536 - body.count))
+            }
             return
         }
         body.append(contentsOf: bytes)

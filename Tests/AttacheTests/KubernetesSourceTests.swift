@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import YAML
 
 @testable import Attache
 
@@ -56,17 +57,16 @@ final class KubernetesSourceTests: XCTestCase {
         try server.apply(
             Self.mapping("pods", prefix: "/pods/", service: "pods", extra: ["resolver": "endpoint"]))
         try server.apply(Self.endpointSlice(port: backends.ports["pod1"]!))
-        // Many objects, so that the first LIST takes several pages.
-        for index in 0..<120 {
-            try server.apply(Self.mapping("bulk-\(index)", prefix: "/bulk/\(index)/", service: service("stable")))
-        }
+        // Many objects, so that the first LIST takes several pages of over 64 KiB each.
+        try server.apply(
+            all: (0..<600).map { Self.mapping("bulk-\($0)", prefix: "/bulk/\($0)/", service: service("stable")) })
         let kubeconfig = root.appendingPathComponent("kubeconfig").path
         try server.kubeconfig(pki: pki, tokenFile: tokenFile).write(
             toFile: kubeconfig, atomically: true, encoding: .utf8)
 
         let access = try findClusterAccess(kubeconfig: kubeconfig, context: nil)
         var watch = WatchSettings()
-        watch.pageSize = 50
+        watch.pageSize = 250
         watch.watchTimeout = 4  // re-watching is part of the test
         watch.absentRecheck = 1
         watch.initialBackoff = 0.05
@@ -117,7 +117,7 @@ final class KubernetesSourceTests: XCTestCase {
             return Date().timeIntervalSince(start)
         }
         _ = routed("/app/x", to: "stable", within: 10, "initial LIST")
-        _ = routed("/bulk/119/x", to: "stable", within: 2, "the last page of the LIST")
+        _ = routed("/bulk/599/x", to: "stable", within: 2, "the last page of the LIST")
         _ = routed("/pods/x", to: "pod1", within: 2, "endpoint routing from an EndpointSlice")
         XCTAssertTrue(log.text.contains("rollouts.argoproj.io/v1alpha1 is not served"), log.text)
 
@@ -290,5 +290,33 @@ final class KubernetesSourceTests: XCTestCase {
         XCTAssertEqual(pod.server, "https://10.0.0.1:443")
         XCTAssertEqual(pod.namespace, "edge")
         XCTAssertEqual(pod.token?.current(), "pod-token")
+    }
+
+    /// deploy/rbac.yaml grants get, list and watch on exactly the collections the source reads, and deploy/'s
+    /// manifests are read by Attaché's own YAML reader without an error.
+    func testDeployManifestsGrantWhatIsWatchedAndNoMore() throws {
+        let rbac = try Data(contentsOf: repositoryRoot.appendingPathComponent("deploy/rbac.yaml"))
+        let stream = try parseYAML(Array(rbac))
+        var granted: Set<String> = []
+        for document in stream.documents where document.root["kind"]?.scalarText == "ClusterRole" {
+            for rule in document.root["rules"]?.sequence ?? [] {
+                let verbs = (rule["verbs"]?.sequence ?? []).compactMap(\.scalarText)
+                XCTAssertEqual(verbs.sorted(), ["get", "list", "watch"], "a rule grants more than reading")
+                for group in (rule["apiGroups"]?.sequence ?? []).compactMap(\.scalarText) {
+                    for resource in (rule["resources"]?.sequence ?? []).compactMap(\.scalarText) {
+                        granted.insert(group + "/" + resource)
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(granted, Set(watchedResources.map { $0.group + "/" + $0.plural }))
+        let translation = translate(
+            try ["rbac.yaml", "deployment.yaml"].map { name in
+                SourceFile(
+                    name: name,
+                    bytes: Array(try Data(contentsOf: repositoryRoot.appendingPathComponent("deploy/" + name))))
+            }, options: TranslationOptions())
+        XCTAssertTrue(translation.isComplete)
+        XCTAssertFalse(translation.hasErrors, "\(translation.diagnostics)")
     }
 }

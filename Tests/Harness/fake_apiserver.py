@@ -15,7 +15,7 @@ chunked JSON lines; a watch from a resourceVersion older than the last compactio
 control API adds it.
 
 Control (POST, JSON body):
-  /apply   {object}                      create or update (ADDED/MODIFIED); resourceVersion assigned
+  /apply   {object} or [objects]         create or update (ADDED/MODIFIED); resourceVersion assigned
   /delete  {apiVersion, kind, namespace, name}
   /fault   {"cut_watches": true}         end every open watch stream abruptly (no terminating chunk)
            {"fail_next": N}              answer the next N API requests with 500
@@ -24,7 +24,7 @@ Control (POST, JSON body):
            {"compact": true}             forget history: watches from older resourceVersions get 410
            {"token": "T"}                accept only token T from now on
            {"serve_group": "G"}          start serving a group given as --absent-group
-GET /stats: requests served, by verb.
+GET /stats: requests served, by verb, and `last_list_end` (when the last LIST answer was sent, Unix time).
 """
 import base64
 import json
@@ -196,6 +196,7 @@ def api_handler(state):
                 item.pop("apiVersion", None)
                 item.pop("kind", None)
             self.send_json(200, {"kind": "List", "apiVersion": version, "metadata": metadata, "items": page})
+            state.stats["last_list_end"] = time.time()
 
         def chunk(self, body):
             data = json.dumps(body).encode() + b"\n"
@@ -268,7 +269,8 @@ def control_handler(state):
         def do_POST(self):
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
             if self.path == "/apply":
-                state.apply(body)
+                for obj in body if isinstance(body, list) else [body]:
+                    state.apply(obj)
             elif self.path == "/delete":
                 state.apply({"apiVersion": body["apiVersion"], "kind": body["kind"],
                              "metadata": {"namespace": body.get("namespace", "default"), "name": body["name"]}},

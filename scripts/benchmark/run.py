@@ -198,6 +198,13 @@ def main():
         print("|---|---|---|")
         for n, initial, lat in sidecar_rows:
             print(f"| {n:,} | {initial * 1000:.0f} ms | {lat[0] * 1000:.0f} / {lat[len(lat) // 2] * 1000:.0f} / {lat[-1] * 1000:.0f} ms |")
+    # The same sidecar reading a (fake, loopback) Kubernetes API server instead of a file: scripts/benchmark/
+    # kubernetes.py prints its own table.
+    kubernetes_sizes = [m for m in sizes if m in (1000, 10000)]
+    if kubernetes_sizes and shutil.which("openssl"):
+        print()
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark", "kubernetes.py"), BINARY,
+                        *map(str, kubernetes_sizes)], check=True)
 
 
 if __name__ == "__main__":

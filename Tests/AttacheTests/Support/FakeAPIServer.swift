@@ -54,7 +54,7 @@ final class FakeAPIServer {
     }
 
     @discardableResult
-    private func post(_ path: String, _ body: [String: Any]) throws -> [String: Any] {
+    private func post(_ path: String, _ body: Any) throws -> [String: Any] {
         let client = HTTPClient(port: controlPort)
         defer { client.close() }
         let data = try JSONSerialization.data(withJSONObject: body)
@@ -66,6 +66,8 @@ final class FakeAPIServer {
 
     /// Creates or replaces an object given as YAML-like JSON text.
     func apply(_ object: [String: Any]) throws { try post("/apply", object) }
+    /// Creates or replaces many objects in one request.
+    func apply(all objects: [[String: Any]]) throws { try post("/apply", objects) }
     func delete(apiVersion: String, kind: String, namespace: String = "default", name: String) throws {
         try post("/delete", ["apiVersion": apiVersion, "kind": kind, "namespace": namespace, "name": name])
     }
@@ -74,8 +76,8 @@ final class FakeAPIServer {
     func stats() throws -> [String: Int] {
         let client = HTTPClient(port: controlPort)
         defer { client.close() }
-        return (try JSONSerialization.jsonObject(with: Data(try client.send(path: "/stats").body)) as? [String: Int])
-            ?? [:]
+        let json = try JSONSerialization.jsonObject(with: Data(try client.send(path: "/stats").body)) as? [String: Any]
+        return (json ?? [:]).compactMapValues { $0 as? Int }
     }
 
     func stop() {
