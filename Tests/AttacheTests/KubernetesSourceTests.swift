@@ -158,6 +158,12 @@ final class KubernetesSourceTests: XCTestCase {
         try server.apply(Self.mapping("after-429", prefix: "/after-429/", service: service("fresh")))
         _ = routed("/after-429/x", to: "fresh", within: 6, "after 429s with Retry-After")
 
+        // A slow server (every answer a second late) delays changes, and loses none.
+        try server.fault(["slow_seconds": 1.0, "cut_watches": true])
+        try server.apply(Self.mapping("while-slow", prefix: "/while-slow/", service: service("fresh")))
+        _ = routed("/while-slow/x", to: "fresh", within: 8, "while the server was slow")
+        try server.fault(["slow_seconds": 0])
+
         // Locked out (every request refused), the cluster changes and its history is compacted; let back in, the
         // reflectors' watches get 410 Gone and they list again, losing nothing: the change made while they were cut
         // off arrives, the deletion too, and every other object stays.
@@ -198,6 +204,10 @@ final class KubernetesSourceTests: XCTestCase {
         let printed = String(decoding: captured.out, as: UTF8.self)
         XCTAssertTrue(printed.contains("\"default/after-rotation\""), "translate --kubernetes lacks a route")
         XCTAssertFalse(printed.contains("default/typo"))
+        // diff against the live cluster: the sidecar's own output is what the cluster says, so no change.
+        let diffStatus = AttacheCLI.main(
+            ["diff", "--old", "--kubernetes", "--kubeconfig", kubeconfig, "--new", xds.path], io: io)
+        XCTAssertEqual(diffStatus, 0, "the live cluster differs from what the sidecar wrote: \(captured.err)")
 
         // Every fault was met (not just survived by luck).
         for seen in ["WATCH broke", "answered 500", "answered 429"] {
