@@ -77,7 +77,7 @@ final class EnvoyBuilderTests: XCTestCase {
                 "a canary share is a runtime fraction of the cumulative weight", weighted,
                 {
                     $0.match.runtimeFraction?.percent == 30
-                        && $0.match.runtimeFraction?.runtimeKey == "routing.traffic_shift.cluster_canary"
+                        && $0.match.runtimeFraction?.runtimeKey == "attache.weight.default.m"
                 }
             ),
             ("exact path", exact, { $0.match.path == .path("/health") && !$0.match.caseSensitive }),

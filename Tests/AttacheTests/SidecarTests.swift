@@ -108,6 +108,7 @@ final class SidecarTrafficTests: XCTestCase {
             _ = sidecarDone.wait(timeout: .now() + 10)
         }
         let rds = xds.appendingPathComponent("rds.json").path
+        let rtds = xds.appendingPathComponent("rtds.json").path
         XCTAssertTrue(
             waitUntil(5) { FileManager.default.fileExists(atPath: rds) }, "sidecar wrote no rds.json:\n\(log.text)")
         let envoy = try EnvoyProcess(
@@ -121,20 +122,35 @@ final class SidecarTrafficTests: XCTestCase {
         let client = HTTPClient(port: listenPort)
         defer { client.close() }
 
-        /// Waits for the sidecar to write a new rds.json, then for Envoy to report that version: within 2 s.
-        func expectNewVersionLive(after previous: String, _ what: String) -> String {
+        var writes = log.text.components(separatedBy: " wrote ").count
+        /// The versions of the routes and the weights layer on disk.
+        func versions() -> (routes: String, weights: String) {
+            func version(_ path: String) -> String {
+                discoveryVersion(Array((try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()))
+            }
+            return (version(rds), version(rtds))
+        }
+        /// Waits for the sidecar to finish writing for a change (its "wrote ..." line: routes, weights or both),
+        /// then for Envoy to report both versions on disk: all within 2 s.
+        func expectNewVersionLive(after previous: (routes: String, weights: String), _ what: String) -> (
+            routes: String, weights: String
+        ) {
             let changedAt = Date()
-            var version = previous
+            var now = previous
             XCTAssertTrue(
                 waitUntil(2) {
-                    version = discoveryVersion(Array((try? Data(contentsOf: URL(fileURLWithPath: rds))) ?? Data()))
-                    return version != previous
-                }, "\(what): the sidecar wrote no new routes within 2 s:\n\(log.text)")
+                    guard log.text.components(separatedBy: " wrote ").count > writes else { return false }
+                    now = versions()
+                    return now != previous
+                }, "\(what): the sidecar wrote no new routes or weights within 2 s:\n\(log.text)")
+            writes = log.text.components(separatedBy: " wrote ").count
             XCTAssertTrue(
                 waitUntil(2 - Date().timeIntervalSince(changedAt)) {
-                    (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
-                }, "\(what): Envoy did not report routes version \(version) within 2 s of the change")
-            return version
+                    guard let stats = (try? envoy.admin("/stats?filter=(rds|runtime)"))?.text else { return false }
+                    return stats.contains("rds.attache-routes.version_text: \"\(now.routes)\"")
+                        && stats.contains("runtime.version_text: \"\(now.weights)\"")
+                }, "\(what): Envoy did not report routes \(now.routes) and weights \(now.weights) within 2 s")
+            return now
         }
         func share(_ weight: Int, _ what: String, canary: String = "canary") throws {
             var counts: [String: Int] = [:]
@@ -145,11 +161,12 @@ final class SidecarTrafficTests: XCTestCase {
             assertShare(counts, canary, Double(weight) / 100, of: 400)
         }
 
-        var version = discoveryVersion(Array(try Data(contentsOf: URL(fileURLWithPath: rds))))
+        var version = versions()
         XCTAssertTrue(
             waitUntil(2) {
-                (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version)\"") ?? false
+                (try? envoy.admin("/stats?filter=rds"))?.text.contains("version_text: \"\(version.routes)\"") ?? false
             })
+        var weightOnlySteps = 0
         var extra = false
         var changes = 0
         for round in 0..<4 {
@@ -157,7 +174,22 @@ final class SidecarTrafficTests: XCTestCase {
             for weight in [30, 60, 100, 0] {
                 try setInput(Self.input(weight: weight, extra: extra, canary: canary))
                 changes += 1
+                let before = version
                 version = expectNewVersionLive(after: version, "round \(round), weight \(weight)")
+                if weight == 60 {
+                    // 30% → 60%: the same routes, another weight: only the runtime layer is rewritten.
+                    XCTAssertEqual(version.routes, before.routes, "a weight step rewrote rds.json")
+                    XCTAssertNotEqual(version.weights, before.weights)
+                    weightOnlySteps += 1
+                    // diff reads the weights layer over the routes' stale defaults: the directory routes as the input
+                    // does (clusters removed earlier are still retained there, so only routes are compared).
+                    let captured = CommandTests.Captured()
+                    let io = CommandIO(writeOut: { captured.out += $0 }, writeErr: { captured.err.append($0) }) { [] }
+                    _ = AttacheCLI.main(["diff", "--format", "json", xds.path, inputDirectory.path], io: io)
+                    let diff = try JSONSerialization.jsonObject(with: Data(captured.out)) as? [String: Any]
+                    XCTAssertEqual(
+                        (diff?["routes"] as? [Any])?.count, 0, String(decoding: captured.out, as: UTF8.self))
+                }
                 try share(weight, "weight \(weight)", canary: canary)
             }
             extra.toggle()
@@ -169,11 +201,12 @@ final class SidecarTrafficTests: XCTestCase {
                 extra ? extraResponse.backend : "status:\(extraResponse.status)", extra ? "extra" : "status:404")
         }
         XCTAssertEqual(changes, 20)
+        XCTAssertEqual(weightOnlySteps, 4)
 
         // Broken input: nothing is written, Envoy keeps routing on the last good config.
         try setInput("apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: broken\n")
         XCTAssertTrue(waitUntil(3) { log.text.contains("keeping version") }, "no 'keeping version' line:\n\(log.text)")
-        XCTAssertEqual(discoveryVersion(Array(try Data(contentsOf: URL(fileURLWithPath: rds)))), version)
+        XCTAssertTrue(versions() == version, "broken input changed the files")
         try share(0, "after broken input")
         // Fixed: the next version goes live.
         try setInput(Self.input(weight: 60, extra: false, canary: "canary2"))

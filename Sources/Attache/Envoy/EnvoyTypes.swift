@@ -20,6 +20,7 @@ public enum Envoy {
     static let downstreamTLSType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext"
     static let extAuthzType = typePrefix + "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz"
     static let extAuthzPerRouteType = typePrefix + "envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute"
+    static let runtimeType = typePrefix + "envoy.service.runtime.v3.Runtime"
     static let fileAccessLogType = typePrefix + "envoy.extensions.access_loggers.file.v3.FileAccessLog"
     static let secretType = typePrefix + "envoy.extensions.transport_sockets.tls.v3.Secret"
     static let corsPolicyType = typePrefix + "envoy.extensions.filters.http.cors.v3.CorsPolicy"
@@ -423,6 +424,18 @@ public enum Envoy {
                 }
                 if service.failureModeAllow { o.field("failure_mode_allow", true) }
                 if let code = service.statusOnError { o.field("status_on_error") { $0.field("code", code) } }
+            }
+        }
+    }
+
+    /// `envoy.service.runtime.v3.Runtime`: the canary weights layer, one key per weighted route (its threshold).
+    public struct RuntimeLayer: Sendable, Equatable, JSONObjectRepresentable {
+        public var weights: [String: Int]
+
+        public func writeFields(to o: inout JSONWriter) {
+            o.field("name", LayeredRuntime.weightsLayerName)
+            o.field("layer") { layer in
+                for key in weights.keys.sorted() { layer.field(key, weights[key]) }
             }
         }
     }
@@ -956,11 +969,17 @@ public enum Envoy {
         }
     }
 
-    /// `envoy.config.bootstrap.v3.LayeredRuntime`: Attaché's fixed settings, then the admin layer (so that
-    /// `/runtime_modify` still works, e.g. on a route's `routing.traffic_shift.*` key).
+    /// `envoy.config.bootstrap.v3.LayeredRuntime`: Attaché's fixed settings, the sidecar's canary weights from a
+    /// file (RTDS), then the admin layer (so that `/runtime_modify` still works, e.g. on a route's
+    /// `attache.weight.*` key).
     public struct LayeredRuntime: Sendable, Equatable, JSONRepresentable {
         /// `re2.max_program_size.error_level` and `.warn_level`: Emissary's `regex_max_size`.
         public var regexMaxProgramSize: Int
+        /// The sidecar's weights layer: the RTDS resource `weightsLayerName` read from this file.
+        public var weights: FileConfigSource? = nil
+
+        /// The name of the runtime layer (and RTDS resource) that carries canary weights.
+        public static let weightsLayerName = "attache-weights"
 
         public func write(to json: inout JSONWriter) {
             json.object { o in
@@ -971,6 +990,15 @@ public enum Envoy {
                         l.field("static_layer") { s in
                             s.field("re2.max_program_size.error_level", regexMaxProgramSize)
                             s.field("re2.max_program_size.warn_level", regexMaxProgramSize)
+                        }
+                    }
+                    if let weights {
+                        layers.object { l in
+                            l.field("name", LayeredRuntime.weightsLayerName)
+                            l.field("rtds_layer") { rtds in
+                                rtds.field("name", LayeredRuntime.weightsLayerName)
+                                rtds.field("rtds_config", weights)
+                            }
                         }
                     }
                     layers.object { l in

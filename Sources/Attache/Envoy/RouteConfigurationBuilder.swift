@@ -41,8 +41,7 @@ func envoyRoute(_ route: Route, checked: Bool = false) -> Envoy.Route {
     }
     let match = Envoy.RouteMatch(
         path: path, caseSensitive: route.caseSensitive,
-        runtimeFraction: route.cumulativeWeight < 100
-            ? (route.cumulativeWeight, "routing.traffic_shift.\(route.cluster)") : nil,
+        runtimeFraction: route.cumulativeWeight < 100 ? (route.cumulativeWeight, runtimeKey(for: route)) : nil,
         headers: route.headers.compactMap(envoyHeaderMatcher),
         queryParameters: route.queryParameters.compactMap(envoyHeaderMatcher))
     return Envoy.Route(
@@ -59,6 +58,12 @@ func envoyRoute(_ route: Route, checked: Bool = false) -> Envoy.Route {
         requestHeadersToRemove: route.settings.removeRequestHeaders ?? [],
         responseHeadersToAdd: route.settings.addResponseHeaders.map(envoyHeaderValueOption),
         responseHeadersToRemove: route.settings.removeResponseHeaders ?? [])
+}
+
+/// The runtime key of a weighted route, unique per route (per Mapping) and independent of its weight, so that the
+/// sidecar can step the weight through the runtime layer (`rtds.json`) without touching the route configuration.
+func runtimeKey(for route: Route) -> String {
+    "attache.weight.\(route.mapping.namespace).\(route.mapping.name)"
 }
 
 /// A route's settings as Envoy's RouteAction, sending to `cluster`.

@@ -94,6 +94,8 @@ public enum XDSFileNames {
     public static let listeners = "lds.json"
     public static let clusters = "cds.json"
     public static let routes = "rds.json"
+    /// The canary weights, a runtime layer (RTDS): a weight step rewrites this file alone.
+    public static let runtime = "rtds.json"
     /// The directory of the certificates' SDS files (mode 0700; each file 0600).
     public static let secrets = "secrets"
 

@@ -39,7 +39,8 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
             let listenersFile = directory + "/" + XDSFileNames.listeners
             let listeners = try resources(of: try loadJSON(listenersFile), listenersFile)
             var config = try readBack(routes: [:], clusters: try xdsClusters(in: directory), file: listenersFile)
-            config.model.edge = try readEdge(listeners, file: listenersFile) { name throws(EnvoyConfigError) in
+            config.model.edge = try readEdge(listeners, file: listenersFile, runtime: xdsRuntime(in: directory)) {
+                name throws(EnvoyConfigError) in
                 let file = directory + "/" + XDSFileNames.routes(forConfiguration: name)
                 return try resources(of: try loadJSON(file), file).first ?? [:]
             }
@@ -50,7 +51,8 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
                 of: try loadJSON(directory + "/" + XDSFileNames.routes), directory + "/" + XDSFileNames.routes)
             let clusters = try xdsClusters(in: directory)
             return try readBack(
-                routes: routes.first ?? [:], clusters: clusters, file: directory + "/" + XDSFileNames.routes)
+                routes: routes.first ?? [:], clusters: clusters, file: directory + "/" + XDSFileNames.routes,
+                runtime: xdsRuntime(in: directory))
         }
         return nil
     }
@@ -115,6 +117,15 @@ func readEnvoyConfig(_ path: String) throws(EnvoyConfigError) -> ReadBackConfig?
     return nil
 }
 
+/// The weights layer of a `watch` directory (rtds.json), by runtime key; empty when there is none.
+private func xdsRuntime(in directory: String) -> [String: Int] {
+    let file = directory + "/" + XDSFileNames.runtime
+    guard let json = try? loadJSON(file),
+        let layer = (try? resources(of: json, file))?.first?["layer"] as? [String: Any]
+    else { return [:] }
+    return layer.compactMapValues { $0 as? Int }
+}
+
 /// The clusters of a `watch` directory, each EDS cluster with its members from `endpoints/<cluster>.json`.
 private func xdsClusters(in directory: String) throws(EnvoyConfigError) -> [[String: Any]] {
     var clusters = try resources(
@@ -132,7 +143,7 @@ private func xdsClusters(in directory: String) throws(EnvoyConfigError) -> [[Str
 /// The edge of Envoy listeners as Attaché writes them for Listeners and Hosts: each chain's server names and
 /// virtual hosts with their routes (inline, or read by `routes` from the chain's RDS name).
 private func readEdge(
-    _ listeners: [[String: Any]], file: String,
+    _ listeners: [[String: Any]], file: String, runtime: [String: Int] = [:],
     routes: ((String) throws(EnvoyConfigError) -> [String: Any])?
 ) throws(EnvoyConfigError) -> EdgeModel {
     var edge = EdgeModel()
@@ -152,7 +163,7 @@ private func readEdge(
             for host in configuration["virtual_hosts"] as? [[String: Any]] ?? [] {
                 var list: [Route] = []
                 for json in host["routes"] as? [[String: Any]] ?? [] {
-                    guard let route = readRoute(json, file: file, index: routeIndex) else {
+                    guard let route = readRoute(json, file: file, index: routeIndex, runtime: runtime) else {
                         throw EnvoyConfigError(path: file, reason: "route \(routeIndex + 1) is not one Attaché writes")
                     }
                     routeIndex += 1
@@ -200,14 +211,17 @@ private func resources(of json: Any, _ path: String) throws(EnvoyConfigError) ->
 }
 
 /// A routing model from a route configuration and a cluster list as Attaché writes them.
-private func readBack(routes routeConfiguration: [String: Any], clusters clusterList: [[String: Any]], file: String)
+private func readBack(
+    routes routeConfiguration: [String: Any], clusters clusterList: [[String: Any]], file: String,
+    runtime: [String: Int] = [:]
+)
     throws(EnvoyConfigError) -> ReadBackConfig
 {
     var model = RoutingModel()
     let virtualHosts = routeConfiguration["virtual_hosts"] as? [[String: Any]] ?? []
     var routes: [Route] = []
     for (index, json) in virtualHosts.flatMap({ $0["routes"] as? [[String: Any]] ?? [] }).enumerated() {
-        guard let route = readRoute(json, file: file, index: index) else {
+        guard let route = readRoute(json, file: file, index: index, runtime: runtime) else {
             throw EnvoyConfigError(path: file, reason: "route \(index + 1) is not one Attaché writes")
         }
         routes.append(route)
@@ -236,7 +250,8 @@ private func sameMatch(_ a: Route, _ b: Route) -> Bool {
         && a.queryParameters == b.queryParameters
 }
 
-private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route? {
+/// `runtime`: the weights layer of a `watch` directory (rtds.json), which overrides each route's default threshold.
+private func readRoute(_ json: [String: Any], file: String, index: Int, runtime: [String: Int] = [:]) -> Route? {
     guard let match = json["match"] as? [String: Any] else { return nil }
     let action = json["route"] as? [String: Any] ?? [:]
     let redirect = (json["redirect"] as? [String: Any]).flatMap(readRedirect)
@@ -255,8 +270,10 @@ private func readRoute(_ json: [String: Any], file: String, index: Int) -> Route
         pathMatch = .regex
         prefix = regex
     }
+    let fraction = match["runtime_fraction"] as? [String: Any]
     let threshold =
-        ((match["runtime_fraction"] as? [String: Any])?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
+        (fraction?["runtime_key"] as? String).flatMap { runtime[$0] }
+        ?? (fraction?["default_value"] as? [String: Any])?["numerator"] as? Int ?? 100
     func matchers(_ key: String) -> [HeaderMatcher] {
         (match[key] as? [[String: Any]] ?? []).compactMap { entry in
             guard let name = entry["name"] as? String, let string = entry["string_match"] as? [String: Any] else {

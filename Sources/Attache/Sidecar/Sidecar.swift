@@ -73,6 +73,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     private var versions: [String: String] = [:]
     /// The clusters cds.json holds, and those the current routes use.
     private var publishedClusters: [Envoy.Cluster] = []
+    /// The routes on disk with their weights zeroed (`routeShape`), and their version: a translation of the same
+    /// shape changes only weights, which go to rtds.json.
+    private var publishedShape: [Envoy.RouteConfiguration]?
+    private var publishedRoutesVersion = ""
     private var currentClusters: [Envoy.Cluster] = []
     private var retentionEnds: Date?
     private var lastDiagnostics: [Diagnostic] = []
@@ -178,7 +182,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// written).
     private func publish(_ translation: Translation, clock started: StageClock) -> Int32 {
         var clock = started
-        let files = renderXDSFiles(translation, directory: settings.directory, previous: assignments)
+        let shape = routeShape(translation.envoy)
+        let weightsOnly = shape == publishedShape
+        let files = renderXDSFiles(
+            translation, directory: settings.directory, previous: assignments, renderRoutes: !weightsOnly)
         var wrote: [String] = []
         // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
         let watchedEndpoints = files.endpoints.keys.sorted().prefix(Self.confirmedEndpointFiles)
@@ -229,14 +236,30 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         publishedClusters = clusters
         currentClusters = files.clusters
         retentionEnds = retained.isEmpty ? nil : Date().addingTimeInterval(settings.clusterRetention)
-        // 3. Certificates (a renewed one is picked up by the chains that read it, without touching listeners),
-        //    routes, then listeners (which name both).
+        // 3. Certificates (a renewed one is picked up by the chains that read it, without touching listeners), the
+        //    weights (before the routes that read them; a weight step writes nothing else), routes unless only
+        //    weights changed, then listeners (which name routes and certificates).
         for (file, bytes) in files.secrets where write(file, bytes, secret: true) == true { wrote.append(file) }
-        for (file, bytes) in files.routes where write(file, bytes) == true { wrote.append(file) }
+        if write(XDSFileNames.runtime, files.runtime) == true { wrote.append(XDSFileNames.runtime) }
+        var routesWritten = true
+        for (file, bytes) in files.routes {
+            switch write(file, bytes) {
+            case true?: wrote.append(file)
+            case false?: break
+            case nil: routesWritten = false
+            }
+        }
+        if !weightsOnly {
+            // After a failed write, compare against nothing next time: everything is rendered and written again.
+            publishedShape = routesWritten ? shape : nil
+            publishedRoutesVersion = files.routesVersion
+        }
         if write(XDSFileNames.listeners, files.listeners) == true { wrote.append(XDSFileNames.listeners) }
         removeStale(
             keeping: Set(files.secrets.map(\.file)), in: XDSFileNames.secrets, prefix: XDSFileNames.secrets + "/")
-        removeStale(keeping: Set(files.routes.map(\.file)), in: ".", prefix: "", only: { $0.hasPrefix("rds-") })
+        if !weightsOnly {
+            removeStale(keeping: Set(files.routes.map(\.file)), in: ".", prefix: "", only: { $0.hasPrefix("rds-") })
+        }
         // 4. The bootstrap, which names the files above. It carries the Module's regex_max_size, which Envoy reads
         //    only when it starts.
         let bootstrap = sidecarBootstrap(
@@ -259,7 +282,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
                 endpointVersions.keys.sorted().compactMap { endpointVersions[$0] }.joined()
                     + clusters.map(\.name).joined())
         }
-        let newVersion = files.routesVersion + "-" + (versionSuffix ?? "")
+        let newVersion =
+            publishedRoutesVersion + "-" + String(discoveryVersion(files.runtime).prefix(4)) + (versionSuffix ?? "")
         version = newVersion
         clock.lap("reconfigure")
         if !wrote.isEmpty {
@@ -310,6 +334,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         (XDSFileNames.listeners, "lds", "listener_manager.lds"),
         (XDSFileNames.clusters, "cds", "cluster_manager.cds"),
         (XDSFileNames.routes, "rds", "http.\(Envoy.connectionManagerStatPrefix).rds.\(Envoy.routeConfigurationName)"),
+        (XDSFileNames.runtime, "rtds", "runtime"),
     ]
     static var resourceStatPrefixes: [String] { resources.map(\.statPrefix) }
     /// Endpoint files written in one reconfiguration that are confirmed (the first, by name): the first write at
@@ -399,7 +424,10 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     /// Reads what a previous run left, so that an unchanged translation after a restart writes nothing.
     private func primeFromDisk() {
         let fm = FileManager.default
-        var paths = [XDSFileNames.bootstrap, XDSFileNames.listeners, XDSFileNames.clusters, XDSFileNames.routes]
+        var paths = [
+            XDSFileNames.bootstrap, XDSFileNames.listeners, XDSFileNames.clusters, XDSFileNames.routes,
+            XDSFileNames.runtime,
+        ]
         paths += ((try? fm.contentsOfDirectory(atPath: settings.directory + "/endpoints")) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { "endpoints/" + $0 }
         for path in paths {

@@ -19,15 +19,19 @@ struct XDSFiles {
     var listeners: [UInt8]
     /// `secrets/<name>.json` → the SDS resource of each certificate: secret bytes, written with mode 0600.
     var secrets: [(file: String, bytes: [UInt8])]
+    /// `rtds.json`: every weighted route's threshold, in the runtime layer the routes' `runtime_fraction` reads.
+    var runtime: [UInt8]
     var routesVersion: String
     var counts: (mappings: Int, routes: Int, clusters: Int, endpoints: Int)
 }
 
 /// Renders a translation (made with `EndpointDelivery.files(directory:)`) as xDS files for `directory`. Endpoint
-/// files whose assignment equals the one in `previous` are not rendered again (thousands of them, rarely changed).
-func renderXDSFiles(_ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment])
-    -> XDSFiles
-{
+/// files whose assignment equals the one in `previous` are not rendered again (thousands of them, rarely changed);
+/// nor are the route files when `renderRoutes` is false (only weights changed: the runtime layer carries them).
+func renderXDSFiles(
+    _ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment],
+    renderRoutes: Bool = true
+) -> XDSFiles {
     var endpoints: [String: [UInt8]] = [:]
     var assignments: [String: Envoy.ClusterLoadAssignment] = [:]
     for file in translation.envoy.endpointFiles {
@@ -46,7 +50,7 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
                 name: name)
         }
     }
-    let routes = translation.envoy.routeConfigurations.map { configuration in
+    let routes = (renderRoutes ? translation.envoy.routeConfigurations : []).map { configuration in
         (
             file: XDSFileNames.routes(forConfiguration: configuration.name),
             bytes: Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [configuration])
@@ -59,9 +63,12 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
                 typeURL: Envoy.secretType, resources: [Envoy.TLSSecretResource(secret: secret)])
         )
     }
+    let runtime = Envoy.discoveryResponse(
+        typeURL: Envoy.runtimeType, resources: [Envoy.RuntimeLayer(weights: runtimeWeights(translation.envoy))])
     return XDSFiles(
         endpoints: endpoints, assignments: assignments, clusters: translation.envoy.clusters, routes: routes,
         listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners), secrets: secrets,
+        runtime: runtime,
         routesVersion: routes.count == 1
             ? discoveryVersion(routes[0].bytes)
             : stableHash(
@@ -70,6 +77,35 @@ func renderXDSFiles(_ translation: Translation, directory: String, previous: [St
             translation.resources.mappings.count, translation.model.routeCount, translation.model.clusters.count,
             translation.model.clusters.reduce(0) { $0 + $1.members.count }
         ))
+}
+
+/// Every weighted route's runtime key and threshold (the same key in several virtual hosts has one value).
+func runtimeWeights(_ envoy: EnvoyConfig) -> [String: Int] {
+    var weights: [String: Int] = [:]
+    for configuration in envoy.routeConfigurations {
+        for host in configuration.virtualHosts {
+            for route in host.routes {
+                if let fraction = route.match.runtimeFraction { weights[fraction.runtimeKey] = fraction.percent }
+            }
+        }
+    }
+    return weights
+}
+
+/// The route configurations with every threshold at 0: two translations of the same shape route the same way
+/// once the runtime layer gives the weights, so a weight step need not rewrite the routes.
+func routeShape(_ envoy: EnvoyConfig) -> [Envoy.RouteConfiguration] {
+    envoy.routeConfigurations.map { configuration in
+        var shaped = configuration
+        for host in shaped.virtualHosts.indices {
+            for route in shaped.virtualHosts[host].routes.indices {
+                if let key = shaped.virtualHosts[host].routes[route].match.runtimeFraction?.runtimeKey {
+                    shaped.virtualHosts[host].routes[route].match.runtimeFraction = (0, key)
+                }
+            }
+        }
+        return shaped
+    }
 }
 
 /// The `version_info` of a rendered DiscoveryResponse (its first field).
@@ -87,5 +123,7 @@ func sidecarBootstrap(directory: String, addresses: EnvoyAddresses, regexMaxProg
             listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
             clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
             admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
-            runtime: Envoy.LayeredRuntime(regexMaxProgramSize: regexMaxProgramSize)))
+            runtime: Envoy.LayeredRuntime(
+                regexMaxProgramSize: regexMaxProgramSize,
+                weights: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.runtime))))
 }
