@@ -66,8 +66,8 @@ def peak_rss_mb(input_path, output_dir):
 
 def sidecar_latency(input_path, work, rounds=5):
     """Starts `attache watch` on the input, then `rounds` times changes one canary weight (the file is replaced by
-    rename, as a ConfigMap update or an editor does) and measures until rds.json has been renamed into place.
-    Returns (initial write seconds, [change-to-disk seconds])."""
+    rename, as a ConfigMap update or an editor does) and measures until the weights file (rtds.json: a weight step
+    rewrites nothing else) has been renamed into place. Returns (initial write seconds, [change-to-disk seconds])."""
     xds = os.path.join(work, "xds")
     os.makedirs(xds, exist_ok=True)
     watched = os.path.join(work, "watched")
@@ -77,6 +77,7 @@ def sidecar_latency(input_path, work, rounds=5):
     with open(target, "w") as f:
         f.write(original)
     rds = os.path.join(xds, "rds.json")
+    weights = os.path.join(xds, "rtds.json")
     start = time.perf_counter()
     proc = subprocess.Popen([BINARY, "watch", watched, "--xds-dir", xds], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -88,7 +89,7 @@ def sidecar_latency(input_path, work, rounds=5):
         time.sleep(0.5)
         latencies = []
         for i in range(rounds):
-            before = os.stat(rds).st_ino
+            before = os.stat(weights).st_ino
             weight = 21 + i  # the generator writes "weight: 20" on every canary twin; change the first one
             changed = original.replace("weight: 20", f"weight: {weight}", 1)
             temp = target + ".tmp"
@@ -96,9 +97,9 @@ def sidecar_latency(input_path, work, rounds=5):
                 f.write(changed)
             changed_at = time.perf_counter()
             os.rename(temp, target)
-            while os.stat(rds).st_ino == before:
+            while os.stat(weights).st_ino == before:
                 if time.perf_counter() - changed_at > 30:
-                    sys.exit("watch did not rewrite rds.json within 30 s")
+                    sys.exit("watch did not rewrite rtds.json within 30 s")
                 time.sleep(0.0005)
             latencies.append(time.perf_counter() - changed_at)
             time.sleep(0.3)
@@ -194,7 +195,7 @@ def main():
               f"{st.get('cpu', 0):.0f} ms |")
     if sidecar_rows:
         print()
-        print("| `attache watch`, Mappings | first write | input change → rds.json renamed: best / median / worst of 5 |")
+        print("| `attache watch`, Mappings | first write | weight changed in the input → rtds.json renamed: best / median / worst of 5 |")
         print("|---|---|---|")
         for n, initial, lat in sidecar_rows:
             print(f"| {n:,} | {initial * 1000:.0f} ms | {lat[0] * 1000:.0f} / {lat[len(lat) // 2] * 1000:.0f} / {lat[-1] * 1000:.0f} ms |")
@@ -204,6 +205,13 @@ def main():
     if kubernetes_sizes and shutil.which("openssl"):
         print()
         subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark", "kubernetes.py"), BINARY,
+                        *map(str, kubernetes_sizes)], check=True)
+    # End to end: the sidecar and a real Envoy, each change timed until Envoy serves it (scripts/benchmark/
+    # endtoend.py prints its own tables).
+    envoy = os.environ.get("ENVOY_BIN") or shutil.which("envoy")
+    if kubernetes_sizes and envoy:
+        print()
+        subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "benchmark", "endtoend.py"), BINARY, envoy,
                         *map(str, kubernetes_sizes)], check=True)
 
 

@@ -626,12 +626,13 @@ public enum Envoy {
     }
 
     /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it, with
-    /// `version_info` a hash of the resources: the same content always carries the same version.
-    public static func discoveryResponse<Resource: JSONObjectRepresentable>(typeURL: String, resources: [Resource])
-        -> [UInt8]
-    {
+    /// `version_info` a hash of the resources: the same content always carries the same version. `compact`: no
+    /// line breaks or indentation (the sidecar's files, which only Envoy reads).
+    public static func discoveryResponse<Resource: JSONObjectRepresentable>(
+        typeURL: String, resources: [Resource], compact: Bool = false
+    ) -> [UInt8] {
         let placeholder = "00000000"
-        var json = JSONWriter(capacity: 1 << 16)
+        var json = JSONWriter(capacity: 1 << 16, compact: compact)
         json.object { o in
             o.field("version_info", placeholder)
             o.key("resources")
@@ -647,7 +648,7 @@ public enum Envoy {
         var bytes = json.bytes
         bytes.append(UInt8(ascii: "\n"))
         // The version hashes everything after itself, then takes the placeholder's place (same length).
-        let versionStart = Array("{\n  \"version_info\": \"".utf8).count
+        let versionStart = Array((compact ? "{\"version_info\":\"" : "{\n  \"version_info\": \"").utf8).count
         let version = Array(stableHash(bytes[(versionStart + placeholder.count)...]).utf8)
         bytes.replaceSubrange(versionStart..<(versionStart + placeholder.count), with: version)
         return bytes

@@ -224,7 +224,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             addsClusters = !newNames.subtracting(oldNames).isEmpty
         }
         if clustersChanged || written[XDSFileNames.clusters] == nil,
-            write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters))
+            write(
+                XDSFileNames.clusters,
+                Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: clusters, compact: true))
                 == true
         {
             wrote.append(XDSFileNames.clusters)
@@ -371,7 +373,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     func retireRemovedClusters() {
         retentionEnds = nil
         guard publishedClusters.count != currentClusters.count else { return }
-        if write(XDSFileNames.clusters, Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters))
+        if write(
+            XDSFileNames.clusters,
+            Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: currentClusters, compact: true))
             != nil
         {
             publishedClusters = currentClusters

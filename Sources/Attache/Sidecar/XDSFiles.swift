@@ -38,7 +38,7 @@ func renderXDSFiles(
         assignments[file.path] = file.assignment
         if previous[file.path] != file.assignment {
             endpoints[file.path] = Envoy.discoveryResponse(
-                typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment])
+                typeURL: Envoy.clusterLoadAssignmentType, resources: [file.assignment], compact: true)
         }
     }
     var listeners = translation.envoy.bootstrap.listeners
@@ -53,21 +53,24 @@ func renderXDSFiles(
     let routes = (renderRoutes ? translation.envoy.routeConfigurations : []).map { configuration in
         (
             file: XDSFileNames.routes(forConfiguration: configuration.name),
-            bytes: Envoy.discoveryResponse(typeURL: Envoy.routeConfigurationType, resources: [configuration])
+            bytes: Envoy.discoveryResponse(
+                typeURL: Envoy.routeConfigurationType, resources: [configuration], compact: true)
         )
     }
     let secrets = translation.envoy.secrets.map { secret in
         (
             file: XDSFileNames.secrets + "/" + secretFileName(for: secret.name),
             bytes: Envoy.discoveryResponse(
-                typeURL: Envoy.secretType, resources: [Envoy.TLSSecretResource(secret: secret)])
+                typeURL: Envoy.secretType, resources: [Envoy.TLSSecretResource(secret: secret)], compact: true)
         )
     }
     let runtime = Envoy.discoveryResponse(
-        typeURL: Envoy.runtimeType, resources: [Envoy.RuntimeLayer(weights: runtimeWeights(translation.envoy))])
+        typeURL: Envoy.runtimeType, resources: [Envoy.RuntimeLayer(weights: runtimeWeights(translation.envoy))],
+        compact: true)
     return XDSFiles(
         endpoints: endpoints, assignments: assignments, clusters: translation.envoy.clusters, routes: routes,
-        listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners), secrets: secrets,
+        listeners: Envoy.discoveryResponse(typeURL: Envoy.listenerType, resources: listeners, compact: true),
+        secrets: secrets,
         runtime: runtime,
         routesVersion: routes.count == 1
             ? discoveryVersion(routes[0].bytes)
@@ -108,11 +111,13 @@ func routeShape(_ envoy: EnvoyConfig) -> [Envoy.RouteConfiguration] {
     }
 }
 
-/// The `version_info` of a rendered DiscoveryResponse (its first field).
+/// The `version_info` of a rendered DiscoveryResponse (its first field), compact or not.
 func discoveryVersion(_ bytes: [UInt8]) -> String {
-    let prefix = Array("{\n  \"version_info\": \"".utf8)
-    guard bytes.count >= prefix.count + 8, Array(bytes[0..<prefix.count]) == prefix else { return "" }
-    return String(decoding: bytes[prefix.count..<(prefix.count + 8)], as: UTF8.self)
+    for prefix in [Array("{\"version_info\":\"".utf8), Array("{\n  \"version_info\": \"".utf8)]
+    where bytes.count >= prefix.count + 8 && Array(bytes[0..<prefix.count]) == prefix {
+        return String(decoding: bytes[prefix.count..<(prefix.count + 8)], as: UTF8.self)
+    }
+    return ""
 }
 
 /// The sidecar's bootstrap: admin, and listeners and clusters from files.
