@@ -198,28 +198,11 @@ final class EdgeTrafficTests: XCTestCase {
         try pki.secretYAML(name: "a-cert", certificate: original.certificate, key: original.key).write(
             to: input.appendingPathComponent("a-cert.yaml"), atomically: true, encoding: .utf8)
 
-        let adminPort = try freeLoopbackPort()
-        var options = TranslationOptions()
-        options.envoy.listenAddress = "127.0.0.1"
-        options.envoy.listenPort = try freeLoopbackPort()
-        options.envoy.adminPort = adminPort
-        let log = SidecarLog()
-        let control = SidecarControl()
-        let sidecar = Sidecar(
-            settings: SidecarSettings(options: options, directory: xds.path),
-            source: FileInputSource(paths: [input.path]), io: log.io, control: control)
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            _ = sidecar.run()
-            done.signal()
-        }
-        defer {
-            control.stop()
-            _ = done.wait(timeout: .now() + 10)
-        }
-        let bootstrap = xds.appendingPathComponent("bootstrap.json").path
-        XCTAssertTrue(waitUntil(5) { FileManager.default.fileExists(atPath: bootstrap) }, log.text)
-        let envoy = try EnvoyProcess(bootstrapPath: bootstrap, adminPort: adminPort)
+        let sidecar = try BackgroundSidecar(source: FileInputSource(paths: [input.path]), directory: xds)
+        defer { sidecar.stop() }
+        let log = sidecar.log
+        XCTAssertTrue(sidecar.waitForBootstrap(5), log.text)
+        let envoy = try EnvoyProcess(bootstrapPath: sidecar.bootstrapPath, adminPort: sidecar.adminPort)
         defer { envoy.stop() }
 
         var first = HTTPSProbe(body: "")

@@ -72,33 +72,16 @@ final class KubernetesSourceTests: XCTestCase {
         watch.initialBackoff = 0.05
         watch.maximumBackoff = 0.5
         let log = SidecarLog()
-        let logIO = log.io
-        let say = UncheckedBox(logIO)
+        let say = UncheckedBox(log.io)
         let source = KubernetesInputSource(access: access, settings: watch, syncTimeout: 30) { level, message in
             say.value.writeErr("\(level.rawValue) kubernetes: \(message)")
         }
         defer { source.stop() }
-        let listenPort = try freeLoopbackPort(), adminPort = try freeLoopbackPort()
-        var options = TranslationOptions()
-        options.envoy.listenAddress = "127.0.0.1"
-        options.envoy.listenPort = listenPort
-        options.envoy.adminPort = adminPort
-        let control = SidecarControl()
-        let sidecar = Sidecar(
-            settings: SidecarSettings(options: options, directory: xds.path), source: source, io: logIO,
-            control: control)
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            _ = sidecar.run()
-            done.signal()
-        }
-        defer {
-            control.stop()
-            _ = done.wait(timeout: .now() + 10)
-        }
-        let bootstrap = xds.appendingPathComponent("bootstrap.json").path
-        XCTAssertTrue(waitUntil(20) { FileManager.default.fileExists(atPath: bootstrap) }, log.text)
-        let envoy = try EnvoyProcess(bootstrapPath: bootstrap, adminPort: adminPort)
+        let sidecar = try BackgroundSidecar(source: source, directory: xds, log: log)
+        defer { sidecar.stop() }
+        let listenPort = sidecar.listenPort
+        XCTAssertTrue(sidecar.waitForBootstrap(20), log.text)
+        let envoy = try EnvoyProcess(bootstrapPath: sidecar.bootstrapPath, adminPort: sidecar.adminPort)
         defer { envoy.stop() }
         let client = HTTPClient(port: listenPort)
         defer { client.close() }

@@ -87,26 +87,9 @@ final class SidecarTrafficTests: XCTestCase {
         }
         try setInput(Self.input(weight: 0, extra: false))
 
-        let listenPort = try freeLoopbackPort(), adminPort = try freeLoopbackPort()
-        var options = TranslationOptions()
-        options.envoy.listenAddress = "127.0.0.1"
-        options.envoy.listenPort = listenPort
-        options.envoy.adminPort = adminPort
-        let log = SidecarLog()
-        let control = SidecarControl()
-        let sidecar = Sidecar(
-            settings: SidecarSettings(options: options, directory: xds.path),
-            source: FileInputSource(paths: [inputDirectory.path]), io: log.io,
-            control: control)
-        let sidecarDone = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            _ = sidecar.run()
-            sidecarDone.signal()
-        }
-        defer {
-            control.stop()
-            _ = sidecarDone.wait(timeout: .now() + 10)
-        }
+        let sidecar = try BackgroundSidecar(source: FileInputSource(paths: [inputDirectory.path]), directory: xds)
+        defer { sidecar.stop() }
+        let (log, listenPort, adminPort) = (sidecar.log, sidecar.listenPort, sidecar.adminPort)
         let rds = xds.appendingPathComponent("rds.json").path
         let rtds = xds.appendingPathComponent("rtds.json").path
         XCTAssertTrue(

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`attache watch --kubernetes` against Tests/Harness/fake_apiserver.py with N Mappings (+ N/5 canary twins at
 weight 20): the time from the end of the initial LIST to the first config on disk, and from a watch event (a
-canary weight changed through the API) to rds.json renamed. Figures only. Used by scripts/bench; alone:
+canary weight changed through the API) to rtds.json renamed (a weight step writes nothing else). Figures only. Used by scripts/bench; alone:
 
     python3 scripts/benchmark/kubernetes.py BINARY N [N ...]
 """
@@ -70,7 +70,7 @@ def measure(binary, n, work, rounds=5):
             f.write(template.replace("@PORT@", str(ports["api"])).replace("@CA@", ca))
         xds = os.path.join(work, "xds")
         os.makedirs(xds)
-        rds = os.path.join(xds, "rds.json")
+        weights = os.path.join(xds, "rtds.json")
         started = time.time()
         watch = subprocess.Popen([binary, "watch", "--kubernetes", "--kubeconfig", kubeconfig, "--xds-dir", xds],
                                  stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "watch.log"), "w"))
@@ -85,12 +85,12 @@ def measure(binary, n, work, rounds=5):
             time.sleep(0.5)
             latencies = []
             for i in range(rounds):
-                before = os.stat(rds).st_ino
+                before = os.stat(weights).st_ino
                 changed_at = time.time()
                 control(ports["control"], "/apply", mapping("svc-0-canary", "/svc-0/", "10.1.0.1:8080", 21 + i))
-                while os.stat(rds).st_ino == before:
+                while os.stat(weights).st_ino == before:
                     if time.time() - changed_at > 30:
-                        sys.exit("no rds.json within 30 s of a watch event:\n" + open(os.path.join(work, "watch.log")).read()[-3000:])
+                        sys.exit("no rtds.json within 30 s of a watch event:\n" + open(os.path.join(work, "watch.log")).read()[-3000:])
                     time.sleep(0.0005)
                 latencies.append(time.time() - changed_at)
                 time.sleep(0.3)
@@ -113,7 +113,7 @@ def main():
             rows.append((n, total, first, lat))
             print(f"  watch --kubernetes N={n}: first config {first * 1000:.0f} ms after the LIST", file=sys.stderr)
     print()
-    print("| `attache watch --kubernetes`, Mappings (+twins) | start → first config | end of initial LIST → first config | watch event → rds.json renamed: best / median / worst of 5 |")
+    print("| `attache watch --kubernetes`, Mappings (+twins) | start → first config | end of initial LIST → first config | watch event (a weight) → rtds.json renamed: best / median / worst of 5 |")
     print("|---|---|---|---|")
     for n, total, first, lat in rows:
         print(f"| {n:,} ({n + n // 5:,}) | {total * 1000:.0f} ms | {first * 1000:.0f} ms | "

@@ -7,29 +7,16 @@ import XCTest
 final class FakeAPIServer {
     let apiPort: Int
     let controlPort: Int
-    private let process = Process()
-    private let input = Pipe()
+    private let process: HarnessProcess
 
     init(pki: TestPKI, token: String, absentGroups: [String] = []) throws {
         let server = try pki.issue("localhost", ip: "127.0.0.1")
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments =
-            ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/fake_apiserver.py").path]
-            + [server.certificate, server.key, token] + absentGroups.flatMap { ["--absent-group", $0] }
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        var line: [UInt8] = []
-        let handle = output.fileHandleForReading
-        while line.last != UInt8(ascii: "\n") {
-            let byte = handle.readData(ofLength: 1)
-            if byte.isEmpty { break }
-            line += byte
+        process = try HarnessProcess(
+            script: "fake_apiserver.py",
+            arguments: [server.certificate, server.key, token] + absentGroups.flatMap { ["--absent-group", $0] })
+        guard let api = process.ports["api"], let control = process.ports["control"] else {
+            throw HarnessError("fake_apiserver.py did not report its ports")
         }
-        guard let ports = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Int],
-            let api = ports["api"], let control = ports["control"]
-        else { throw HarnessError("fake_apiserver.py did not report its ports") }
         (apiPort, controlPort) = (api, control)
     }
 
@@ -80,12 +67,5 @@ final class FakeAPIServer {
         return (json ?? [:]).compactMapValues { $0 as? Int }
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    func stop() { process.stop() }
 }

@@ -18,20 +18,17 @@ import XCTest
 // DNS), and `@NAME.port@` its port alone (for Endpoints objects). Everything listens on loopback only; every loop is bounded by a count and a deadline; `stop()` (and
 // deinit) tears the processes down even when a test fails.
 
-/// Loopback HTTP backends (Tests/Harness/backends.py): one process, one port per name, each answering with JSON
-/// naming itself and echoing the method, path, Host and headers it received. The process exits when our end of
-/// its stdin closes, so it cannot outlive the test run.
-final class LoopbackBackends {
+/// A Python helper of Tests/Harness on loopback: started with its arguments, it prints one JSON line of ports
+/// (`{"name": port, ...}`) and serves until our end of its stdin closes, so it cannot outlive the test run.
+final class HarnessProcess {
     let ports: [String: Int]
     private let process = Process()
     private let input = Pipe()
 
-    /// `tls`: a certificate and key file; backends whose names start with `tls` then speak TLS with them.
-    init(names: [String], tls: (certificate: String, key: String)? = nil) throws {
+    init(script: String, arguments: [String]) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments =
-            ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/backends.py").path] + names
-            + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
+            ["python3", repositoryRoot.appendingPathComponent("Tests/Harness/" + script).path] + arguments
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -44,8 +41,9 @@ final class LoopbackBackends {
             if byte.isEmpty { break }
             line += byte
         }
-        guard let ports = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Int] else {
-            throw HarnessError("backends.py did not report its ports")
+        guard let ports = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Int] else {
+            process.terminate()
+            throw HarnessError("\(script) did not report its ports")
         }
         self.ports = ports
     }
@@ -58,6 +56,21 @@ final class LoopbackBackends {
     }
 
     deinit { stop() }
+}
+
+/// Loopback HTTP backends (Tests/Harness/backends.py): one port per name, each answering with JSON naming itself
+/// and echoing the method, path, Host and headers it received.
+final class LoopbackBackends {
+    private let process: HarnessProcess
+    var ports: [String: Int] { process.ports }
+
+    /// `tls`: a certificate and key file; backends whose names start with `tls` then speak TLS with them.
+    init(names: [String], tls: (certificate: String, key: String)? = nil) throws {
+        process = try HarnessProcess(
+            script: "backends.py", arguments: names + (tls.map { ["--tls", $0.certificate, $0.key] } ?? []))
+    }
+
+    func stop() { process.stop() }
 }
 
 /// A real Envoy running a bootstrap, ready when its admin `/ready` says LIVE.
