@@ -366,4 +366,57 @@ final class EdgeTrafficTests: XCTestCase {
         let seen = try JSONSerialization.jsonObject(with: Data(checks.body)) as? [String: Any]
         XCTAssertEqual(seen?["paths"] as? [String], ["/check/app/x", "/check/app/x"])
     }
+
+    /// A Mapping's `tls: CONTEXT` (upstream TLS): Envoy presents the context's certificate to an upstream that
+    /// requires one, checks the upstream's certificate against the context's CA, and sends the context's SNI. The
+    /// same upstream through plain `tls: true` (no client certificate) and through a context trusting another CA both
+    /// fail (503), which shows that each part is really in use.
+    func testMappingTLSContextOriginatesTLS() throws {
+        _ = try EnvoyLocator.require()
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let other = try TestPKI()
+        defer { other.remove() }
+        let upstream = try pki.issue("tls.example.com")
+        let client = try pki.issue("attache-client", client: true)
+        var yaml = """
+            apiVersion: getambassador.io/v3alpha1
+            kind: TLSContext
+            metadata: {name: upstream, namespace: default}
+            spec: {secret: client-cert, ca_secret: upstream-ca, sni: tls.example.com, min_tls_version: v1.2}
+            ---
+            apiVersion: getambassador.io/v3alpha1
+            kind: TLSContext
+            metadata: {name: wrong-ca, namespace: default}
+            spec: {secret: client-cert, ca_secret: other-ca, sni: tls.example.com}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: secure, namespace: default}
+            spec: {prefix: /secure/, service: "@tlsapp@", tls: upstream}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: plain-tls, namespace: default}
+            spec: {prefix: /plain-tls/, service: "@tlsapp@", tls: true}
+            ---
+            apiVersion: getambassador.io/v2
+            kind: Mapping
+            metadata: {name: wrong, namespace: default}
+            spec: {prefix: /wrong/, service: "@tlsapp@", tls: wrong-ca}
+
+            """
+        yaml += try pki.secretYAML(name: "client-cert", certificate: client.certificate, key: client.key)
+        yaml += try pki.secretYAML(name: "upstream-ca", certificate: pki.caCertificate, key: nil)
+        yaml += try pki.secretYAML(name: "other-ca", certificate: other.caCertificate, key: nil)
+        let harness = try TrafficHarness(
+            backends: ["tlsapp"], yaml: yaml, tls: upstream, backendClientCA: pki.caCertificate)
+        defer { harness.stop() }
+        let secure = try harness.request("/secure/x")
+        XCTAssertEqual(secure.status, 200, secure.text)
+        XCTAssertEqual(secure.backend, "tlsapp")
+        XCTAssertEqual(secure.echo?["sni"] as? String, "tls.example.com")
+        XCTAssertEqual(try harness.request("/plain-tls/x").status, 503, "no client certificate, yet served")
+        XCTAssertEqual(try harness.request("/wrong/x").status, 503, "an upstream certificate from another CA accepted")
+    }
 }

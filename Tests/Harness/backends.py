@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Loopback HTTP backends for Attaché's traffic tests.
 
-Usage: backends.py NAME [NAME ...] [--address 127.0.0.1] [--tls CERT KEY]
+Usage: backends.py NAME [NAME ...] [--address 127.0.0.1] [--tls CERT KEY [--client-ca CA]]
 Starts one HTTP server per NAME on ADDRESS with a free port, prints one JSON line {"NAME": port, ...}, and serves
 until its standard input closes (so it never outlives the test that started it). Every response is JSON naming
 the backend and echoing what it received: method, path, Host, and the request headers.
@@ -13,7 +13,7 @@ For the tests of Mapping fields, a backend also:
 - answers a request that asks to upgrade to websocket with 101 Switching Protocols, then echoes what it receives
   (Envoy passes the upgrade only when the route allows it);
 - when its name starts with `tls` and `--tls CERT KEY` is given, speaks TLS and echoes the server name (SNI) the
-  client sent;
+  client sent; with `--client-ca CA` it also requires a client certificate that chains to CA;
 - when its name starts with `auth`, is an external authorization service (Envoy's ext_authz, HTTP): it allows a
   check whose request carries `x-allow: yes` (200, adding `x-user: alice` for the upstream) and denies any other
   (403, with `www-authenticate` for the client), and counts the checks it answered at `/__requests__`.
@@ -103,6 +103,11 @@ def main():
         address = args[i + 1]
         del args[i:i + 2]
     tls = None
+    client_ca = None
+    if "--client-ca" in args:
+        i = args.index("--client-ca")
+        client_ca = args[i + 1]
+        del args[i:i + 2]
     if "--tls" in args:
         i = args.index("--tls")
         tls = (args[i + 1], args[i + 2])
@@ -113,6 +118,9 @@ def main():
         if tls and name.startswith("tls"):
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(*tls)
+            if client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(client_ca)
 
             def remember_sni(connection, server_name, _context):
                 connection.sni = server_name

@@ -31,6 +31,17 @@ extension FieldReader {
         settings.maxConnectionLifetimeMs = milliseconds("cluster_max_connection_lifetime_ms")
         settings.keepalive = tcpKeepalive("keepalive")
         settings.circuitBreakers = circuitBreakers("circuit_breakers")
+        if let node = node["tls"], node.resolved != .null {
+            switch node.resolved {
+            case .bool(true)?: settings.originateTLS = .plain
+            case .bool(false)?: break
+            case .string(let name)? where !name.isEmpty: settings.originateTLS = .context(name)
+            default:
+                error(
+                    .mappingFieldType,
+                    "`\(path)tls` is true, false or the name of a TLSContext, not \(node.typeDescription)", at: node)
+            }
+        }
         return settings
     }
 

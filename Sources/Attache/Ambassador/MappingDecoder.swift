@@ -18,7 +18,7 @@ private let policyFields: Set<String> = [
     "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers", "add_linkerd_headers", "allow_upgrade",
     "auto_host_rewrite", "cors", "host_redirect", "load_balancer", "path_redirect", "prefix_redirect",
     "redirect_response_code", "regex_redirect", "regex_rewrite", "retry_policy", "shadow", "use_websocket",
-    "bypass_auth", "auth_context_extensions",
+    "bypass_auth", "auth_context_extensions", "tls",
 ]
 
 /// Mapping fields Emissary implements and Attaché does not yet, each with what it would change. Each changes where
@@ -28,7 +28,6 @@ private let refusedFields: [String: String] = [
     "envoy_override": "adds raw Envoy route configuration",
     "error_response_overrides": "replaces error responses",
     "health_checks": "takes unhealthy endpoints out of the rotation",
-    "tls": "originates TLS to the upstream with a TLSContext",
 ]
 
 /// Ignored fields that are core fields of a canary group in Emissary: they still decide who may join a group.

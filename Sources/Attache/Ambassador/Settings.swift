@@ -131,9 +131,36 @@ public struct ClusterSettings: Sendable, Hashable {
     public var circuitBreakers: [CircuitBreaker]?
     /// `load_balancer`'s policy.
     public var lbPolicy: String?
+    /// `tls`: originate TLS to the upstream, plainly (`true`) or with a TLSContext's certificate, CA and settings.
+    public var originateTLS: OriginateTLS?
+
+    /// What a Mapping's `tls` asks for.
+    public enum OriginateTLS: Sendable, Hashable {
+        /// `tls: true`: TLS as for `service: https://...`.
+        case plain
+        /// `tls: NAME`: the TLSContext of that name.
+        case context(String)
+    }
 
     public init(connectTimeoutMs: Int? = nil) {
         self.connectTimeoutMs = connectTimeoutMs
+    }
+}
+
+/// How the upstream connection's TLS is set up from a TLSContext. Certificates by SDS name (`<ns>.<secret>`,
+/// `<ns>.<secret>.ca`), read from their own files.
+public struct UpstreamTLSContext: Sendable, Hashable {
+    public var clientCertificate: String?
+    public var trustedCA: String?
+    /// The server name sent (the context's `sni`, else the service's host name; nil for an IP address).
+    public var sni: String?
+    public var settings: TLSSettings
+
+    public init(clientCertificate: String?, trustedCA: String?, sni: String?, settings: TLSSettings) {
+        self.clientCertificate = clientCertificate
+        self.trustedCA = trustedCA
+        self.sni = sni
+        self.settings = settings
     }
 }
 
@@ -170,6 +197,9 @@ public struct UpstreamSettings: Sendable, Hashable {
     public var maxConnectionLifetimeMs: Int?
     public var keepalive: TCPKeepalive?
     public var circuitBreakers: [CircuitBreaker]?
+    /// A Mapping's `tls: CONTEXT`: the client certificate, the CA the upstream's certificate must chain to, the
+    /// server name and the TLS settings (nil: plain TLS, or none).
+    public var tlsContext: UpstreamTLSContext?
 
     public init() {}
 

@@ -29,7 +29,7 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
     -> EnvoyConfig
 {
     // One after the other, each on all processors: side by side, the routes would take far longer than the clusters.
-    let clusters = buildClusters(model, delivery: delivery)
+    let clusters = buildClusters(model, delivery: delivery, secretsDirectory: addresses.secretsDirectory)
     var endpointFiles: [(path: String, assignment: Envoy.ClusterLoadAssignment)] = []
     if case .files = delivery {
         for cluster in model.clusters {
@@ -66,7 +66,11 @@ public func buildEnvoyConfig(_ model: RoutingModel, addresses: EnvoyAddresses, d
         runtime: Envoy.LayeredRuntime(regexMaxProgramSize: model.regexMaxProgramSize))
     return EnvoyConfig(
         routeConfigurations: routeConfigurations, clusters: clusters, endpointFiles: endpointFiles,
-        bootstrap: bootstrap, secrets: model.edge?.certificates ?? [])
+        bootstrap: bootstrap,
+        secrets: Dictionary(
+            ((model.edge?.certificates ?? []) + model.upstreamCertificates).map { ($0.name, $0) },
+            uniquingKeysWith: { first, _ in first }
+        ).values.sorted { $0.name < $1.name })
 }
 
 /// The listeners of an input with Listeners or Hosts: one per Listener, a filter chain per TLS server name and one

@@ -1,8 +1,12 @@
 /// Stage (part): routing model clusters → Envoy Clusters. A service name resolves through DNS (STRICT_DNS, IPv4
 /// only unless the Module enables IPv6, as Ambassador does); an IP address needs no resolution (STATIC); an
 /// endpoint set is STATIC with its members inline, or EDS from its own file (see `EndpointDelivery`).
-public func buildClusters(_ model: RoutingModel, delivery: EndpointDelivery) -> [Envoy.Cluster] {
-    parallelMap(count: model.clusters.count) { envoyCluster(model.clusters[$0], delivery: delivery) }
+public func buildClusters(_ model: RoutingModel, delivery: EndpointDelivery, secretsDirectory: String = "secrets")
+    -> [Envoy.Cluster]
+{
+    parallelMap(count: model.clusters.count) {
+        envoyCluster(model.clusters[$0], delivery: delivery, secretsDirectory: secretsDirectory)
+    }
 }
 
 /// The file (relative to the output directory) that holds an EDS cluster's endpoints: the cluster name with
@@ -20,7 +24,9 @@ func loadAssignment(_ cluster: UpstreamCluster) -> Envoy.ClusterLoadAssignment {
         endpoints: cluster.members.map { Envoy.SocketAddress(address: $0.address, port: $0.port) })
 }
 
-func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Envoy.Cluster {
+func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery, secretsDirectory: String = "secrets")
+    -> Envoy.Cluster
+{
     var built: Envoy.Cluster
     switch cluster.discovery {
     case .endpoints:
@@ -47,6 +53,11 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery) -> Env
         built.respectDNSTTL = !isAddress && cluster.settings.respectDNSTTL
         // `https://name`: the name goes in the handshake, as virtual-hosted TLS servers need (Emissary sends none).
         if cluster.tls, !isAddress { built.sni = host }
+    }
+    if let context = cluster.settings.tlsContext {
+        built.tlsContext = context
+        built.secretsDirectory = secretsDirectory
+        built.sni = context.sni
     }
     let settings = cluster.settings
     built.lbPolicy = settings.lbPolicy

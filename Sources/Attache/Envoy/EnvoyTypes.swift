@@ -532,6 +532,9 @@ public enum Envoy {
         public var upstreamTLS: Bool
         /// The server name sent in the TLS handshake to the upstream (with `upstreamTLS`).
         public var sni: String?
+        /// A Mapping's `tls: CONTEXT`: certificate, authority and settings, from SDS files under `secretsDirectory`.
+        public var tlsContext: UpstreamTLSContext?
+        public var secretsDirectory = ""
         /// `ROUND_ROBIN`, `LEAST_REQUEST`, `RING_HASH` or `MAGLEV`.
         public var lbPolicy = "ROUND_ROBIN"
         /// HTTP/2 to the upstream (`grpc`).
@@ -577,6 +580,16 @@ public enum Envoy {
                     t.field("name", "envoy.transport_sockets.tls")
                     t.field("typed_config") { c in
                         c.field("@type", Envoy.upstreamTLSType)
+                        if let context = tlsContext {
+                            func sds(_ name: String?) -> (source: FileConfigSource, name: String)? {
+                                name.map {
+                                    (FileConfigSource(path: secretsDirectory + "/" + secretFileName(for: $0)), $0)
+                                }
+                            }
+                            Envoy.writeCommonTLSContext(
+                                to: &c, certificate: sds(context.clientCertificate), authority: sds(context.trustedCA),
+                                settings: context.settings)
+                        }
                         c.field("sni", sni)
                     }
                 }
@@ -910,40 +923,48 @@ public enum Envoy {
         public func write(to json: inout JSONWriter) {
             json.object { o in
                 o.field("@type", Envoy.downstreamTLSType)
-                o.field("common_tls_context") { common in
-                    common.key("tls_certificate_sds_secret_configs")
-                    common.array { list in
-                        list.object { sds in
-                            sds.field("name", certificateName)
-                            sds.field("sds_config", certificate)
-                        }
-                    }
-                    if let clientCA {
-                        common.field("validation_context_sds_secret_config") { sds in
-                            sds.field("name", clientCA.name)
-                            sds.field("sds_config", clientCA.source)
-                        }
-                    }
-                    let versions = [
-                        "v1.0": "TLSv1_0", "v1.1": "TLSv1_1", "v1.2": "TLSv1_2", "v1.3": "TLSv1_3",
-                    ]
-                    if settings.minTLSVersion != nil || settings.maxTLSVersion != nil || settings.cipherSuites != nil
-                        || settings.ecdhCurves != nil
-                    {
-                        common.field("tls_params") { params in
-                            params.field(
-                                "tls_minimum_protocol_version", settings.minTLSVersion.flatMap { versions[$0] })
-                            params.field(
-                                "tls_maximum_protocol_version", settings.maxTLSVersion.flatMap { versions[$0] })
-                            params.field("cipher_suites", strings: settings.cipherSuites ?? [])
-                            params.field("ecdh_curves", strings: settings.ecdhCurves ?? [])
-                        }
-                    }
-                    // Emissary hands the string over as the list's one element, as written.
-                    if let alpn = settings.alpnProtocols { common.field("alpn_protocols", strings: [alpn]) }
-                }
+                Envoy.writeCommonTLSContext(
+                    to: &o, certificate: (certificate, certificateName),
+                    authority: clientCA.map { ($0.source, $0.name) }, settings: settings)
                 if requireClientCertificate { o.field("require_client_certificate", true) }
             }
+        }
+    }
+
+    /// `common_tls_context`: the certificate and the authority a peer's certificate must chain to, both from SDS
+    /// files, and the TLS settings (versions, ciphers, curves, ALPN as written: one element).
+    static func writeCommonTLSContext(
+        to o: inout JSONWriter, certificate: (source: FileConfigSource, name: String)?,
+        authority: (source: FileConfigSource, name: String)?, settings: TLSSettings
+    ) {
+        o.field("common_tls_context") { common in
+            if let certificate {
+                common.key("tls_certificate_sds_secret_configs")
+                common.array { list in
+                    list.object { sds in
+                        sds.field("name", certificate.name)
+                        sds.field("sds_config", certificate.source)
+                    }
+                }
+            }
+            if let authority {
+                common.field("validation_context_sds_secret_config") { sds in
+                    sds.field("name", authority.name)
+                    sds.field("sds_config", authority.source)
+                }
+            }
+            let versions = ["v1.0": "TLSv1_0", "v1.1": "TLSv1_1", "v1.2": "TLSv1_2", "v1.3": "TLSv1_3"]
+            if settings.minTLSVersion != nil || settings.maxTLSVersion != nil || settings.cipherSuites != nil
+                || settings.ecdhCurves != nil
+            {
+                common.field("tls_params") { params in
+                    params.field("tls_minimum_protocol_version", settings.minTLSVersion.flatMap { versions[$0] })
+                    params.field("tls_maximum_protocol_version", settings.maxTLSVersion.flatMap { versions[$0] })
+                    params.field("cipher_suites", strings: settings.cipherSuites ?? [])
+                    params.field("ecdh_curves", strings: settings.ecdhCurves ?? [])
+                }
+            }
+            if let alpn = settings.alpnProtocols { common.field("alpn_protocols", strings: [alpn]) }
         }
     }
 

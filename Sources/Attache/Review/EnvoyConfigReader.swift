@@ -411,6 +411,27 @@ private func readCluster(_ json: [String: Any]) -> UpstreamCluster? {
         members: isEndpoints ? members.sorted() : [], mappings: [])
 }
 
+/// A cluster's TLS from a TLSContext (`common_tls_context`), as `envoyCluster` writes it; nil for plain TLS.
+private func readUpstreamTLSContext(_ cluster: [String: Any]) -> UpstreamTLSContext? {
+    guard let tls = (cluster["transport_socket"] as? [String: Any])?["typed_config"] as? [String: Any],
+        let common = tls["common_tls_context"] as? [String: Any]
+    else { return nil }
+    var settings = TLSSettings()
+    let versions = ["TLSv1_0": "v1.0", "TLSv1_1": "v1.1", "TLSv1_2": "v1.2", "TLSv1_3": "v1.3"]
+    if let params = common["tls_params"] as? [String: Any] {
+        settings.minTLSVersion = (params["tls_minimum_protocol_version"] as? String).flatMap { versions[$0] }
+        settings.maxTLSVersion = (params["tls_maximum_protocol_version"] as? String).flatMap { versions[$0] }
+        settings.cipherSuites = params["cipher_suites"] as? [String]
+        settings.ecdhCurves = params["ecdh_curves"] as? [String]
+    }
+    settings.alpnProtocols = (common["alpn_protocols"] as? [String])?.first
+    return UpstreamTLSContext(
+        clientCertificate: ((common["tls_certificate_sds_secret_configs"] as? [[String: Any]])?.first)?["name"]
+            as? String,
+        trustedCA: (common["validation_context_sds_secret_config"] as? [String: Any])?["name"] as? String,
+        sni: tls["sni"] as? String, settings: settings)
+}
+
 /// "3s" / "0.250s" → milliseconds.
 private func milliseconds(_ value: Any?) -> Int? {
     (value as? String).flatMap { Envoy.milliseconds(duration: $0) }
@@ -419,6 +440,7 @@ private func milliseconds(_ value: Any?) -> Int? {
 /// A cluster's settings as Attaché writes them (`envoyCluster`), read back.
 private func readUpstreamSettings(_ json: [String: Any]) -> UpstreamSettings {
     var settings = UpstreamSettings()
+    settings.tlsContext = readUpstreamTLSContext(json)
     settings.connectTimeoutMs = milliseconds(json["connect_timeout"]) ?? AmbassadorDefaults.connectTimeoutMs
     switch json["dns_lookup_family"] as? String {
     case "AUTO": settings.ipv6 = true

@@ -118,6 +118,22 @@ extension UpstreamSettings {
             ("connection lifetime", duration(maxConnectionLifetimeMs)),
             ("keepalive", keepaliveText ?? "(none)"),
             ("circuit breakers", breakersText ?? "(none)"),
+            ("TLS context", tlsContext.map(describe) ?? "(none)"),
         ]
     }
+}
+
+/// A Mapping's `tls: CONTEXT` as people read it: what the upstream connection presents, checks and sends.
+private func describe(_ context: UpstreamTLSContext) -> String {
+    var parts: [String] = []
+    if let certificate = context.clientCertificate { parts.append("client certificate \(certificate)") }
+    if let authority = context.trustedCA { parts.append("upstream verified against \(authority)") }
+    if let sni = context.sni { parts.append("SNI \(sni)") }
+    let settings = context.settings
+    if let min = settings.minTLSVersion { parts.append("min \(min)") }
+    if let max = settings.maxTLSVersion { parts.append("max \(max)") }
+    if let ciphers = settings.cipherSuites { parts.append("ciphers \(ciphers.joined(separator: ","))") }
+    if let curves = settings.ecdhCurves { parts.append("curves \(curves.joined(separator: ","))") }
+    if let alpn = settings.alpnProtocols { parts.append("ALPN \(alpn)") }
+    return parts.isEmpty ? "TLS" : parts.joined(separator: ", ")
 }

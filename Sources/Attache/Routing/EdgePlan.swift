@@ -68,6 +68,25 @@ public struct EdgeVirtualHost: Sendable, Equatable {
     public var routes: [Route]
 }
 
+/// The SDS name of a Secret's certificate and key (`<namespace>.<name>`), or of the CA bundle it holds when used as
+/// an authority (`<namespace>.<name>~ca`: `~` is in no Kubernetes name, so the two cannot collide). Also the name of
+/// its file under `secrets/`.
+func certificateSecretName(namespace: String, name: String, authority: Bool) -> String {
+    "\(namespace).\(name)\(authority ? "~ca" : "")"
+}
+
+/// The Secret an SDS name stands for (`certificateSecretName`), as a certificate for Envoy; nil when it is not in
+/// the resources or not usable (the stage that named it has already said so).
+func certificateSecret(named sdsName: String, in resources: AmbassadorResources) -> CertificateSecret? {
+    let authority = sdsName.hasSuffix("~ca")
+    let base = authority ? String(sdsName.dropLast(3)) : sdsName
+    guard let dot = base.firstIndex(of: ".") else { return nil }
+    let key = base[..<dot] + "/" + base[base.index(after: dot)...]
+    guard let secret = resources.secrets[String(key)], let chain = secret.certificateChain else { return nil }
+    if !authority && secret.privateKey == nil { return nil }
+    return CertificateSecret(name: sdsName, certificateChain: chain, privateKey: authority ? nil : secret.privateKey)
+}
+
 /// The prefix Emissary always routes, whatever a Host says about insecure requests (ACME HTTP-01 challenges).
 let acmeChallengePrefix = "/.well-known/acme-challenge/"
 
@@ -271,7 +290,7 @@ private func certificateSecret(
         return nil
     }
     return CertificateSecret(
-        name: "\(namespace).\(name)\(wantsKey ? "" : ".ca")", certificateChain: chain,
+        name: certificateSecretName(namespace: namespace, name: name, authority: !wantsKey), certificateChain: chain,
         privateKey: wantsKey ? secret.privateKey : nil)
 }
 
@@ -279,7 +298,13 @@ private func certificateSecret(
 /// from it, and says so.
 private func reportUnusedContexts(_ resources: AmbassadorResources, hosts: [ServedHost], log: inout DiagnosticLog) {
     let used = Set(hosts.compactMap { $0.tls?.context })
-    for context in resources.tlsContexts where !used.contains(context.reference) {
+    // A Mapping's `tls: NAME` uses a context too (for its upstream).
+    var named = Set<String>()
+    for mapping in resources.mappings {
+        if case .context(let name)? = mapping.cluster.originateTLS { named.insert(name) }
+    }
+    for context in resources.tlsContexts
+    where !used.contains(context.reference) && !named.contains(context.reference.name) {
         log.warning(
             .tlsContextIgnored,
             "no Host uses this TLSContext (name it in a Host's tlsContext, or call it <host>-context), so no TLS is served with it",

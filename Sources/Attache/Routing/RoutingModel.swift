@@ -18,6 +18,8 @@ public struct RoutingModel: Sendable {
     public var edge: EdgeModel? = nil
     /// The Module's connection-manager settings, for every listener.
     public var connection = ConnectionSettings()
+    /// The certificates and authorities the clusters' `tls: CONTEXT` name, sorted by SDS name.
+    public var upstreamCertificates: [CertificateSecret] = []
     /// The AuthService every request is checked by (routes with `bypass_auth` and redirects excepted).
     public var authorization: ExternalAuthorization? = nil
 

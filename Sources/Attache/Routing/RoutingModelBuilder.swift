@@ -26,6 +26,11 @@ public func buildRoutingModel(
         module: resources.module, checked: resources.authService != nil, log: &log)
     model.clusters = buildClusterList(
         clusters, names: names, members: members, routable: routable, mappings: mappings)
+    let upstreamSecretNames = Set(
+        model.clusters.compactMap(\.settings.tlsContext).flatMap { [$0.clientCertificate, $0.trustedCA] }.compactMap {
+            $0
+        })
+    model.upstreamCertificates = upstreamSecretNames.sorted().compactMap { certificateSecret(named: $0, in: resources) }
     model.authorization = buildExternalAuthorization(
         resources, clusters: &model.clusters, ambassadorNamespace: ambassadorNamespace, log: &log)
     if resources.hasEdge { model.edge = buildEdgeModel(resources, groups: model.groups, log: &log) }

@@ -48,8 +48,87 @@ func upstreamIdentity(
             useAmbassadorNamespace: useAmbassadorNamespace)
         discovery = .dns(host: host, port: port)
     }
-    return UpstreamCluster.Identity(
-        discovery: discovery, tls: service.isTLS, settings: upstreamSettings(mapping.cluster, module: resources.module))
+    var settings = upstreamSettings(mapping.cluster, module: resources.module)
+    switch mapping.cluster.originateTLS {
+    case nil:
+        return UpstreamCluster.Identity(discovery: discovery, tls: service.isTLS, settings: settings)
+    case .plain?:
+        return UpstreamCluster.Identity(discovery: discovery, tls: true, settings: settings)
+    case .context(let name)?:
+        guard
+            let context = upstreamTLSContext(name, for: mapping, discovery: discovery, resources: resources, log: &log)
+        else { return nil }
+        settings.tlsContext = context
+        return UpstreamCluster.Identity(discovery: discovery, tls: true, settings: settings)
+    }
+}
+
+/// A Mapping's `tls: NAME` as the upstream connection's TLS: the TLSContext's certificate (presented to the
+/// upstream), `ca_secret` (the upstream's certificate must chain to it), `sni`, versions, ciphers and ALPN. nil
+/// (with an error: the Mapping is refused, as a wrong route is worse than none) when the context or a Secret it
+/// names is missing or unusable. A context that adds nothing to plain TLS is plain TLS.
+func upstreamTLSContext(
+    _ name: String, for mapping: Mapping, discovery: ClusterDiscovery, resources: AmbassadorResources,
+    log: inout DiagnosticLog
+) -> UpstreamTLSContext? {
+    let namespace = mapping.reference.namespace
+    guard
+        let context = resources.tlsContexts.first(where: {
+            $0.reference.name == name && $0.reference.namespace == namespace
+        }) ?? resources.tlsContexts.first(where: { $0.reference.name == name })
+    else {
+        log.error(
+            .mappingFieldValue,
+            "`tls` names TLSContext \(name), which is not in the input; the Mapping is refused (its upstream connection would not be the one asked for)",
+            at: mapping.location, object: mapping.reference)
+        return nil
+    }
+    /// The SDS name of a usable Secret, or nil after an error.
+    func secret(_ written: String, certificate: Bool) -> String? {
+        var secretName = written
+        var secretNamespace = context.reference.namespace
+        if context.secretNamespacing != false, let dot = written.firstIndex(of: ".") {
+            secretName = String(written[..<dot])
+            secretNamespace = String(written[written.index(after: dot)...])
+        }
+        guard let found = resources.secrets[secretNamespace + "/" + secretName], found.problems.isEmpty,
+            found.certificateChain != nil, !certificate || found.privateKey != nil
+        else {
+            log.error(
+                .secretMissing,
+                "TLSContext \(name) names Secret \(secretNamespace)/\(secretName), which is not in the input or not a usable certificate\(certificate ? " and key" : ""); the Mapping is refused",
+                at: mapping.location, object: mapping.reference)
+            return nil
+        }
+        return certificateSecretName(namespace: secretNamespace, name: secretName, authority: !certificate)
+    }
+    var clientCertificate: String?
+    if let written = context.secret {
+        guard let name = secret(written, certificate: true) else { return nil }
+        clientCertificate = name
+    }
+    var trustedCA: String?
+    if let written = context.settings.caSecret {
+        guard let name = secret(written, certificate: false) else { return nil }
+        trustedCA = name
+    }
+    var settings = context.settings
+    settings.caSecret = nil
+    settings.sni = nil
+    if settings.certRequired != nil {
+        log.warning(
+            .tlsContextIgnored,
+            "`cert_required` of TLSContext \(name) means nothing for a connection to an upstream (the upstream decides); ignored",
+            at: context.location, object: context.reference)
+        settings.certRequired = nil
+    }
+    var host: String?
+    if case .dns(let name, _) = discovery, !isIPAddress(name) { host = name }
+    let tls = UpstreamTLSContext(
+        clientCertificate: clientCertificate, trustedCA: trustedCA, sni: context.settings.sni ?? host,
+        settings: settings)
+    return tls == UpstreamTLSContext(clientCertificate: nil, trustedCA: nil, sni: host, settings: TLSSettings())
+        ? nil : tls
 }
 
 /// The members of an endpoint cluster, warning (once per cluster, at the first Mapping that uses it) when the

@@ -65,9 +65,12 @@ final class LoopbackBackends {
     var ports: [String: Int] { process.ports }
 
     /// `tls`: a certificate and key file; backends whose names start with `tls` then speak TLS with them.
-    init(names: [String], tls: (certificate: String, key: String)? = nil) throws {
+    /// `clientCA`: TLS backends then require a client certificate that chains to it.
+    init(names: [String], tls: (certificate: String, key: String)? = nil, clientCA: String? = nil) throws {
         process = try HarnessProcess(
-            script: "backends.py", arguments: names + (tls.map { ["--tls", $0.certificate, $0.key] } ?? []))
+            script: "backends.py",
+            arguments: names + (tls.map { ["--tls", $0.certificate, $0.key] } ?? [])
+                + (clientCA.map { ["--client-ca", $0] } ?? []))
     }
 
     func stop() { process.stop() }
@@ -309,9 +312,9 @@ final class TrafficHarness {
     ///   - viaDNS: write backends as `localhost:port` (a STRICT_DNS cluster) instead of `127.0.0.1:port`.
     init(
         backends names: [String], yaml: String, viaDNS: Bool = false, extraArguments: [String] = [],
-        tls: (certificate: String, key: String)? = nil
+        tls: (certificate: String, key: String)? = nil, backendClientCA: String? = nil
     ) throws {
-        backends = try LoopbackBackends(names: names, tls: tls)
+        backends = try LoopbackBackends(names: names, tls: tls, clientCA: backendClientCA)
         var input = yaml
         for (name, port) in backends.ports {
             input = input.replacingOccurrences(of: "@\(name).port@", with: "\(port)")

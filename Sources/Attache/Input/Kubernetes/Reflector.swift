@@ -77,7 +77,7 @@ final class ObjectStore: @unchecked Sendable {
         defer { condition.unlock() }
         while !expected.isSubset(of: synced) {
             if shouldStop() || Date() >= deadline { return false }
-            condition.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
+            _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
         }
         return true
     }
@@ -87,7 +87,7 @@ final class ObjectStore: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while generation == seen, !shouldStop(), Date() < deadline {
-            condition.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
+            _ = condition.wait(until: min(deadline, Date().addingTimeInterval(0.2)))
         }
         return generation
     }
