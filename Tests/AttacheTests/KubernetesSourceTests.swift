@@ -230,6 +230,31 @@ final class KubernetesSourceTests: XCTestCase {
         XCTAssertFalse(errors.joined().contains("wrong"), "a diagnostic quoted the token")
     }
 
+    /// A LIST whose `continue` token expires between pages (410) starts over and still lists every object; the
+    /// collection is never replaced by half a list.
+    func testListStartsOverWhenItsContinueTokenExpires() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try FakeAPIServer(pki: pki, token: "t")
+        defer { server.stop() }
+        try server.apply(all: (0..<30).map { Self.mapping("m\($0)", prefix: "/m\($0)/", service: "web") })
+        try server.fault(["expire_continue": 2])
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kubeconfig = root.appendingPathComponent("kubeconfig").path
+        try server.kubeconfig(pki: pki, token: "t").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        var watch = WatchSettings()
+        watch.pageSize = 7
+        let source = KubernetesInputSource(
+            access: try findClusterAccess(kubeconfig: kubeconfig, context: nil), settings: watch, syncTimeout: 20
+        ) { _, _ in }
+        defer { source.stop() }
+        let snapshot = source.snapshot()
+        XCTAssertEqual(snapshot.diagnostics.items.filter { $0.severity == .error }.map(\.message), [])
+        XCTAssertEqual(snapshot.sources.filter { $0.name.hasPrefix("Mapping ") }.count, 30)
+    }
+
     /// Kubeconfig reading: contexts, relative paths, and authentication Attaché cannot do named in the error.
     func testKubeconfigChoicesAndRefusals() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-kc-\(UUID().uuidString)")

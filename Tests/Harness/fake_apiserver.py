@@ -22,6 +22,7 @@ Control (POST, JSON body):
            {"retry_after_next": N}       answer the next N API requests with 429 and Retry-After: 1
            {"slow_seconds": S}           delay every API response by S seconds (0 to stop)
            {"compact": true}             forget history: watches from older resourceVersions get 410
+           {"expire_continue": N}        the next N LIST pages asked for with `continue` get 410 Expired
            {"token": "T"}                accept only token T from now on
            {"serve_group": "G"}          start serving a group given as --absent-group
 GET /stats: requests served, by verb, and `last_list_end` (when the last LIST answer was sent, Unix time).
@@ -58,6 +59,7 @@ class State:
         self.events = []  # (rv, (group, plural), type, object)
         self.snapshots = {}
         self.fail_next = 0
+        self.expire_continue = 0
         self.retry_after_next = 0
         self.slow = 0.0
         self.cut_generation = 0
@@ -176,6 +178,9 @@ def api_handler(state):
             limit = int(query.get("limit", "0") or 0)
             token = query.get("continue")
             with state.lock:
+                if token and state.expire_continue > 0:
+                    state.expire_continue -= 1
+                    return self.status(410, "Expired", "the continue token has expired")
                 if token:
                     snapshot = state.snapshots.get(token)
                     if snapshot is None:
@@ -281,6 +286,7 @@ def control_handler(state):
                         state.cut_generation += 1
                     state.fail_next += body.get("fail_next", 0)
                     state.retry_after_next += body.get("retry_after_next", 0)
+                    state.expire_continue += body.get("expire_continue", 0)
                     if "slow_seconds" in body:
                         state.slow = body["slow_seconds"]
                     if body.get("compact"):

@@ -55,8 +55,8 @@ public final class KubernetesInputSource: InputSource, @unchecked Sendable {
         start()
         var log = DiagnosticLog()
         let synced = store.waitForSync(until: Date().addingTimeInterval(syncTimeout), shouldStop: { stopped.isSet })
-        let (objects, unsynced) = store.contents()
-        seenGeneration = store.generation
+        let (objects, unsynced, generation) = store.contents()
+        seenGeneration = generation
         if !synced {
             for (collection, problem) in unsynced.sorted(by: { $0.key < $1.key }) {
                 log.error(

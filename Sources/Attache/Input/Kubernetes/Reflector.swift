@@ -92,9 +92,12 @@ final class ObjectStore: @unchecked Sendable {
         return generation
     }
 
-    /// Every object, by collection then key, and the collections that have not synced with their last problem.
-    func contents() -> (objects: [(collection: String, key: String, object: StoredObject)], unsynced: [String: String])
-    {
+    /// Every object, by collection then key, the collections that have not synced with their last problem, and
+    /// the generation they are (read together, so that a change made meanwhile is not taken as seen).
+    func contents() -> (
+        objects: [(collection: String, key: String, object: StoredObject)], unsynced: [String: String],
+        generation: Int
+    ) {
         condition.lock()
         defer { condition.unlock() }
         var objects: [(String, String, StoredObject)] = []
@@ -106,7 +109,7 @@ final class ObjectStore: @unchecked Sendable {
         for collection in expected.subtracting(synced) {
             unsynced[collection] = lastProblem[collection] ?? "its first LIST has not finished"
         }
-        return (objects, unsynced)
+        return (objects, unsynced, generation)
     }
 }
 
@@ -233,7 +236,8 @@ final class Reflector: @unchecked Sendable {
         var objects: [String: ObjectStore.StoredObject] = [:]
         var continueToken: String?
         var resourceVersion = ""
-        repeat {
+        var restarts = 0
+        while !shouldStop() {
             var query = ["limit=\(settings.pageSize)"]
             if let token = continueToken { query.append("continue=" + percentEncoded(token)) }
             query += selectors()
@@ -248,7 +252,9 @@ final class Reflector: @unchecked Sendable {
             }
             if answer.status == 404, resource.optional { return .absent }
             if answer.status == 410 {
-                // The continue token expired: start the list over.
+                // The continue token expired: start the list over (a few times; then the reflector's pause).
+                restarts += 1
+                guard restarts <= 3 else { return .failed("LIST kept expiring (410) between pages", retryAfter: nil) }
                 objects = [:]
                 continueToken = nil
                 continue
@@ -263,7 +269,8 @@ final class Reflector: @unchecked Sendable {
                 if let (key, stored) = storedObject(item) { objects[key] = stored }
             }
             continueToken = (metadata["continue"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-        } while continueToken != nil && !shouldStop()
+            if continueToken == nil { break }
+        }
         if shouldStop() { return .stopped }
         store.replace(collection, with: objects)
         return .listed(resourceVersion: resourceVersion)
