@@ -120,7 +120,7 @@ func buildEdgeModel(_ resources: AmbassadorResources, groups: [CanaryGroup], log
             served.append(ServedHost(host: host, tls: tls.settings == nil ? nil : tls))
         }
     }
-    reportUnusedContexts(resources, hosts: served, log: &log)
+    reportUnusedContexts(resources, usedByHosts: Set(served.compactMap { $0.tls?.context }), log: &log)
     // Emissary walks Hosts by host name (a stable sort: same-named Hosts keep processing order).
     served = served.enumerated().sorted { a, b in
         a.element.host.hostname == b.element.host.hostname
@@ -294,21 +294,29 @@ private func certificateSecret(
         privateKey: wantsKey ? secret.privateKey : nil)
 }
 
-/// A warning for each TLSContext no Host uses: Emissary would make Hosts of its `hosts`; Attaché serves nothing
-/// from it, and says so.
-private func reportUnusedContexts(_ resources: AmbassadorResources, hosts: [ServedHost], log: inout DiagnosticLog) {
-    let used = Set(hosts.compactMap { $0.tls?.context })
-    // A Mapping's `tls: NAME` uses a context too (for its upstream).
+/// Each TLSContext nothing uses (no Host, no Mapping's `tls`): an error when it names `hosts` (its author asked for
+/// TLS on those names, which Emissary would serve by making Hosts of them, and Attaché does not: the names would be
+/// served in cleartext or not at all), a warning otherwise. Runs with or without an edge.
+func reportUnusedContexts(
+    _ resources: AmbassadorResources, usedByHosts used: Set<ObjectReference>, log: inout DiagnosticLog
+) {
     var named = Set<String>()
     for mapping in resources.mappings {
         if case .context(let name)? = mapping.cluster.originateTLS { named.insert(name) }
     }
     for context in resources.tlsContexts
     where !used.contains(context.reference) && !named.contains(context.reference.name) {
-        log.warning(
-            .tlsContextIgnored,
-            "no Host uses this TLSContext (name it in a Host's tlsContext, or call it <host>-context), so no TLS is served with it",
-            at: context.location, object: context.reference)
+        if let hosts = context.hosts, !hosts.isEmpty {
+            log.error(
+                .tlsContextIgnored,
+                "no Host uses this TLSContext, so TLS is NOT served for \(hosts.joined(separator: ", ")) (Emissary would make Hosts of `hosts`; Attaché does not): write a Host with `tlsContext: {name: \(context.reference.name)}` and its tlsSecret",
+                at: context.location, object: context.reference)
+        } else {
+            log.warning(
+                .tlsContextIgnored,
+                "no Host or Mapping uses this TLSContext (name it in a Host's tlsContext or a Mapping's tls, or call it <host>-context), so nothing uses its settings",
+                at: context.location, object: context.reference)
+        }
     }
 }
 

@@ -33,7 +33,11 @@ public func buildRoutingModel(
     model.upstreamCertificates = upstreamSecretNames.sorted().compactMap { certificateSecret(named: $0, in: resources) }
     model.authorization = buildExternalAuthorization(
         resources, clusters: &model.clusters, ambassadorNamespace: ambassadorNamespace, log: &log)
-    if resources.hasEdge { model.edge = buildEdgeModel(resources, groups: model.groups, log: &log) }
+    if resources.hasEdge {
+        model.edge = buildEdgeModel(resources, groups: model.groups, log: &log)
+    } else {
+        reportUnusedContexts(resources, usedByHosts: [], log: &log)
+    }
     if model.groups.isEmpty {
         log.warning(.nothingToRoute, "no Mapping could be routed; Envoy will answer 404 to every request", at: nil)
     }
