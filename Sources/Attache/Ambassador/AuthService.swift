@@ -58,8 +58,7 @@ private let authServiceFields: Set<String> = [
     "allowed_headers", "allowed_request_headers", "allowed_authorization_headers", "add_auth_headers",
     "include_body", "allow_request_body", "failure_mode_allow", "status_on_error", "add_linkerd_headers",
     "stats_name", "v3StatsName", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms",
-    "circuit_breakers", "tls", "apiVersion", "kind", "name", "namespace", "metadata", "metadata_labels",
-    "ambassador_id", "ambassadorId", "generation", "v3CircuitBreakers",
+    "circuit_breakers", "tls", "v3CircuitBreakers",
 ]
 
 /// Stage: an `AuthService` object → its settings, or nil when it must be rejected (then nothing authenticates, and

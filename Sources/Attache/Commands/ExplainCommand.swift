@@ -47,20 +47,14 @@ enum ExplainCommand {
         }
         let parsed = start.parsed
         let options = start.options
-        let kubernetes: KubernetesInputSource?
-        do {
-            kubernetes = try kubernetesSource(parsed, syncTimeout: 60, say: standardErrorSay(io, command: "explain"))
-        } catch {
-            return io.usageError("explain", error.message)
-        }
-        defer { kubernetes?.stop() }
         // Paths come first (none with --kubernetes), then an optional METHOD, then the URL (always the last word).
+        let wordsBeforeURL = parsed.has("--kubernetes") ? 0 : 1
         var words = parsed.positional
-        guard words.count >= (kubernetes == nil ? 2 : 1), let url = words.popLast() else {
+        guard words.count >= wordsBeforeURL + 1, let url = words.popLast() else {
             return io.usageError("explain", "give input paths, then [METHOD] URL (e.g. GET https://example.com/path)")
         }
         var method: String?
-        if words.count >= (kubernetes == nil ? 2 : 1), let word = words.last, isMethod(word),
+        if words.count >= wordsBeforeURL + 1, let word = words.last, isMethod(word),
             !FileManager.default.fileExists(atPath: word)
         {
             method = words.removeLast()
@@ -77,12 +71,11 @@ enum ExplainCommand {
         guard format == "text" || format == "json" else {
             return io.usageError("explain", "--format is text or json, not \"\(format)\"")
         }
-        if kubernetes != nil, !paths.isEmpty {
-            return io.usageError("explain", "--kubernetes reads no paths")
+        guard let source = oneShotInputSource("explain", parsed, paths: paths, io: io, exitStatus: &status) else {
+            return status
         }
-        let translation = loadAndTranslate(
-            kubernetes ?? FileInputSource(paths: paths, readStandardInput: io.readIn), options: options, io: io
-        ).translation
+        defer { source.stopIfKubernetes() }
+        let translation = loadAndTranslate(source, options: options, io: io).translation
         guard translation.isComplete else { return ExitStatus.failure }
         let explanation = explain(request, in: translation.model)
         if format == "json" {

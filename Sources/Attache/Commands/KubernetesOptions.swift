@@ -46,6 +46,33 @@ func kubernetesSource(
     return KubernetesInputSource(access: access, settings: settings, syncTimeout: syncTimeout, say: say)
 }
 
+/// The inputs of a one-shot command (translate, explain, rollout plan): the Kubernetes API with `--kubernetes`, then
+/// with no paths, else `paths` (at least one). nil after a usage error, already written; `exitStatus` says how it
+/// ended. The caller stops a Kubernetes source when done (`stopIfKubernetes`).
+func oneShotInputSource(
+    _ command: String, _ parsed: ArgumentParser, paths: [String], excluding: [String] = [], io: CommandIO,
+    exitStatus: inout Int32
+) -> InputSource? {
+    let kubernetes: KubernetesInputSource?
+    do {
+        kubernetes = try kubernetesSource(parsed, syncTimeout: 60, say: standardErrorSay(io, command: command))
+    } catch {
+        exitStatus = io.usageError(command, error.message)
+        return nil
+    }
+    guard paths.isEmpty != (kubernetes == nil) else {
+        exitStatus = io.usageError(
+            command, kubernetes == nil ? "no input paths (or --kubernetes)" : "--kubernetes reads no paths")
+        return nil
+    }
+    return kubernetes ?? FileInputSource(paths: paths, excluding: excluding, readStandardInput: io.readIn)
+}
+
+extension InputSource {
+    /// Ends a Kubernetes source's watches (the one-shot commands need one snapshot); nothing for files.
+    func stopIfKubernetes() { (self as? KubernetesInputSource)?.stop() }
+}
+
 /// The source's messages on standard error, for the one-shot commands: problems only (progress is the sidecar's).
 func standardErrorSay(_ io: CommandIO, command: String) -> @Sendable (InputMessageLevel, String) -> Void {
     let box = UncheckedBox(io)

@@ -41,23 +41,13 @@ enum RolloutCommand {
         }
         let parsed = start.parsed
         let options = start.options
-        let kubernetes: KubernetesInputSource?
-        do {
-            kubernetes = try kubernetesSource(
-                parsed, syncTimeout: 60, say: standardErrorSay(io, command: "rollout plan"))
-        } catch {
-            return io.usageError("rollout plan", error.message)
-        }
-        defer { kubernetes?.stop() }
-        guard parsed.positional.isEmpty != (kubernetes == nil) else {
-            return io.usageError(
-                "rollout plan", kubernetes == nil ? "no input paths (or --kubernetes)" : "--kubernetes reads no paths")
-        }
-        let (translation, inputs) = loadAndTranslate(
-            kubernetes
-                ?? FileInputSource(
-                    paths: parsed.positional, excluding: parsed.value("--output").map { [$0] } ?? [],
-                    readStandardInput: io.readIn), options: options, io: io)
+        guard
+            let source = oneShotInputSource(
+                "rollout plan", parsed, paths: parsed.positional,
+                excluding: parsed.value("--output").map { [$0] } ?? [], io: io, exitStatus: &status)
+        else { return status }
+        defer { source.stopIfKubernetes() }
+        let (translation, inputs) = loadAndTranslate(source, options: options, io: io)
         guard translation.isComplete else { return ExitStatus.failure }
         let rollouts = translation.resources.rollouts
         if rollouts.isEmpty { io.out("no Argo Rollout in the input routes through Ambassador") }

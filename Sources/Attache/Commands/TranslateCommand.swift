@@ -43,18 +43,13 @@ enum TranslateCommand {
         }
         let parsed = start.parsed
         var options = start.options
-        let kubernetes: KubernetesInputSource?
-        do {
-            kubernetes = try kubernetesSource(parsed, syncTimeout: 60, say: standardErrorSay(io, command: "translate"))
-        } catch {
-            return io.usageError("translate", error.message)
-        }
-        defer { kubernetes?.stop() }
-        guard parsed.positional.isEmpty != (kubernetes == nil) else {
-            return io.usageError(
-                "translate", kubernetes == nil ? "no input paths (or --kubernetes)" : "--kubernetes reads no paths")
-        }
         let outputDirectory = parsed.value("--output")
+        guard
+            let source = oneShotInputSource(
+                "translate", parsed, paths: parsed.positional, excluding: outputDirectory.map { [$0] } ?? [], io: io,
+                exitStatus: &status)
+        else { return status }
+        defer { source.stopIfKubernetes() }
         if let outputDirectory {
             // Fail before translating: a wrong directory is a usage problem, not something to find out last.
             do { try AtomicFile.prepareDirectory(outputDirectory) } catch {
@@ -73,11 +68,6 @@ enum TranslateCommand {
         // routing model is built.
         let translation = { () -> Translation in
             let input = { () -> ParsedInput in
-                let source: InputSource =
-                    kubernetes
-                    ?? FileInputSource(
-                        paths: parsed.positional, excluding: outputDirectory.map { [$0] } ?? [],
-                        readStandardInput: io.readIn)
                 let inputs = source.snapshot()
                 clock.lap("read")
                 return parseSources(inputs.sources, loadDiagnostics: inputs.diagnostics, options: options)

@@ -10,11 +10,6 @@ public struct EnvoyConfig: Sendable, Equatable {
     /// The certificates TLS chains read through SDS, each from `secretFileName(for:)` in the secrets directory.
     public var secrets: [CertificateSecret] = []
 
-    /// The first route configuration: the only one without Listeners or Hosts.
-    public var routeConfiguration: Envoy.RouteConfiguration {
-        routeConfigurations.first ?? Envoy.RouteConfiguration(name: Envoy.routeConfigurationName, virtualHosts: [])
-    }
-
     public static func == (a: EnvoyConfig, b: EnvoyConfig) -> Bool {
         a.routeConfigurations == b.routeConfigurations && a.clusters == b.clusters && a.bootstrap == b.bootstrap
             && a.secrets == b.secrets

@@ -106,11 +106,7 @@ private func diffTables(
     let newByMatch = Dictionary(grouping: newRoutes.indices, by: { matchKey(newRoutes[$0]) })
 
     func upstream(_ route: Route, _ clusters: [String: UpstreamCluster]) -> String {
-        if let redirect = route.redirect {
-            let path =
-                redirect.path ?? redirect.prefix.map { "\($0)…" } ?? redirect.regex.map { "/\($0.pattern)/" } ?? ""
-            return "redirect \(redirect.status) to \(redirect.host)\(path)"
-        }
+        if let redirect = route.redirect { return "redirect \(redirect.status) to \(redirect.target)" }
         return clusters[route.cluster].map(upstreamName) ?? route.cluster
     }
     func distribution(
@@ -267,7 +263,10 @@ func upstreamName(_ cluster: UpstreamCluster) -> String {
 /// The settings that differ between two routes of one Mapping, through `RouteSettings.described`: a new setting
 /// is compared without being named here.
 private func settingChanges(_ was: Route, _ now: Route) -> [RoutingDiff.Detail] {
-    zip(was.settings.described, now.settings.described).compactMap { before, after in
+    // A redirect answers before any route setting applies: a route that became one (or stopped being one) is
+    // already told in its split; its rewrite or timeout "changing" to nothing is no news.
+    guard (was.redirect == nil) == (now.redirect == nil) else { return [] }
+    return zip(was.settings.described, now.settings.described).compactMap { before, after in
         before.value == after.value
             ? nil : .setting(mapping: now.mapping, name: before.name, old: before.value, new: after.value)
     }

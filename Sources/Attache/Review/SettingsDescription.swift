@@ -86,6 +86,13 @@ extension Redirect {
     }
 
     var status: Int { responseCode ?? 301 }
+
+    /// Where it sends the client, in short: `new.example.com/here…`, or `https` (the same URL) for a Host's
+    /// cleartext redirect.
+    var target: String {
+        if httpsRedirect { return "https (same host and path)" }
+        return host + (path ?? prefix.map { "\($0)…" } ?? regex.map { "/\($0.pattern)/" } ?? "")
+    }
 }
 
 extension UpstreamSettings {

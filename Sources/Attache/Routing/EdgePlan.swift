@@ -387,19 +387,11 @@ func hostGlobsOverlap(_ a: String, _ b: String) -> Bool {
         }
         return g2Match.hasSuffix(g1Match)
     }
-    /// `g1` ends with `*`; `g2` may too.
-    func matchesEnd(_ g1: String, _ g2: String, _ g2End: Bool) -> Bool {
-        var g1Match = String(g1.dropLast()), g2Match = g2End ? String(g2.dropLast()) : g2
-        if g1.count > g2Match.count {
-            if !g2End { return false }
-            (g1Match, g2Match) = (String(g2.dropLast()), String(g1.dropLast()))
-        }
-        return g2Match.hasPrefix(g1Match)
-    }
     if aStart { return matchesStart(a, b, bStart) }
     if bStart { return matchesStart(b, a, aStart) }
-    if aEnd { return matchesEnd(a, b, bEnd) }
-    return matchesEnd(b, a, aEnd)
+    // A trailing `*` is a leading one read backwards.
+    let (aBack, bBack) = (String(a.reversed()), String(b.reversed()))
+    return aEnd ? matchesStart(aBack, bBack, bEnd) : matchesStart(bBack, aBack, aEnd)
 }
 
 /// One listener: its filter chains (Hosts by name, TLS when the Listener speaks TLS and the Host has a
@@ -504,16 +496,17 @@ private func plannedVirtualHost(
 private func candidates(_ route: Route, host: AmbassadorHost, model: AmbassadorListener.SecurityModel) -> [Route] {
     var secure: (route: Route, action: InsecureAction)?
     var insecure: (route: Route, action: InsecureAction)?
+    // Under XFP the variants replace the Mapping's own `X-Forwarded-Proto` matcher (secure: `https`; insecure:
+    // none); SECURE and INSECURE Listeners leave the matchers as written.
+    var withoutXFP = route
+    if model == .xfp { withoutXFP.headers.removeAll { $0.name.lowercased() == "x-forwarded-proto" } }
     if model != .insecure {
-        var variant = route
-        variant.headers.removeAll { $0.name.lowercased() == "x-forwarded-proto" }
+        var variant = withoutXFP
         if model == .xfp { variant.headers.append(HeaderMatcher(name: "x-forwarded-proto", value: .exact("https"))) }
-        if model == .secure { variant.headers = route.headers }
         secure = (variant, .route)
     }
     if model != .secure {
-        var variant = route
-        if model == .xfp { variant.headers.removeAll { $0.name.lowercased() == "x-forwarded-proto" } }
+        let variant = withoutXFP
         let forced = route.pathMatch == .prefix && route.prefix == acmeChallengePrefix
         insecure = (variant, forced ? .route : host.insecureAction)
     }

@@ -3,6 +3,7 @@
 // its version instead of a file and line, and the sidecar's document cache skips objects that did not change.
 
 import Foundation
+import Synchronization
 
 /// Lists and watches the API server (one reflector thread per collection) and hands out snapshots of what it holds.
 /// A snapshot is complete only once every collection's first LIST has finished: never a config from half a
@@ -91,20 +92,11 @@ public final class KubernetesInputSource: InputSource, @unchecked Sendable {
     }
 }
 
-/// A flag set once, read from any thread.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
+/// A flag set once, read from any thread (as `SidecarControl`, which a later stage owns).
+final class StopFlag: Sendable {
+    private let value = Atomic(false)
 
-    var isSet: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return value
-    }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 
-    func set() {
-        lock.lock()
-        value = true
-        lock.unlock()
-    }
+    func set() { value.store(true, ordering: .releasing) }
 }
