@@ -337,6 +337,49 @@ final class SidecarProcessTests: XCTestCase {
 
 /// `watch --envoy-admin`: the sidecar reads Envoy's stats after each write and says whether Envoy applied it.
 final class SidecarEnvoyAdminTests: XCTestCase {
+    /// With Listeners and Hosts the routes are in one file per filter chain (`rds-<chain>.json`), read by that
+    /// chain's connection manager: those are confirmed too, and a rejected one is named.
+    func testEnvoyAdminConfirmsEachFilterChainsRoutes() throws {
+        _ = try EnvoyLocator.require()
+        let scratch = try WatchScratch("admin-edge")
+        defer { scratch.remove() }
+        let port = try freeLoopbackPort()
+        let edge = """
+            apiVersion: getambassador.io/v3alpha1
+            kind: Listener
+            metadata: {name: web, namespace: default}
+            spec: {port: \(port), protocol: HTTP, securityModel: XFP, hostBinding: {namespace: {from: ALL}}}
+            ---
+            apiVersion: getambassador.io/v3alpha1
+            kind: Host
+            metadata: {name: any, namespace: default}
+            spec: {hostname: "*", requestPolicy: {insecure: {action: Route}}}
+            ---
+            apiVersion: getambassador.io/v3alpha1
+            kind: Mapping
+            metadata: {name: a, namespace: default}
+            spec: {hostname: "*", prefix: /a/, service: a}
+
+            """
+        func once(_ yaml: String) throws -> (status: Int32, log: String) {
+            try scratch.once(yaml, ["--envoy-admin", "http://127.0.0.1:\(scratch.adminPort)"])
+        }
+        _ = try once(edge)
+        let envoy = try EnvoyProcess(bootstrapPath: scratch.bootstrapPath, adminPort: scratch.adminPort)
+        defer { envoy.stop() }
+        let applied = try once(edge.replacingOccurrences(of: "/a/", with: "/b/"))
+        XCTAssertEqual(applied.status, 0, applied.log)
+        XCTAssertTrue(applied.log.contains("envoy applied"), applied.log)
+        // The same rejection as below (regex_max_size raised after Envoy started), now in a chain's route file.
+        let rejected = try once(
+            edge
+                + "---\napiVersion: getambassador.io/v2\nkind: Module\nmetadata: {name: ambassador}\nspec: {config: {regex_max_size: 1000}}\n"
+                + "---\napiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: long}\nspec: {prefix: /long/, service: long, regex_headers: {x-token: \"\(String(repeating: "x", count: 500))\"}}\n"
+        )
+        XCTAssertEqual(rejected.status, 1, rejected.log)
+        XCTAssertTrue(rejected.log.contains(" error envoy REJECTED rds web-http"), rejected.log)
+    }
+
     func testEnvoyAdminReportsAppliedAndRejectedVersions() throws {
         _ = try EnvoyLocator.require()
         let scratch = try WatchScratch("admin")

@@ -305,6 +305,14 @@ def control_handler(state):
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A client that goes away mid-watch (every test's end, every stopped reflector) is normal: no traceback."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (OSError, ssl.SSLError)):
+            super().handle_error(request, client_address)
+
+
 def main():
     args = sys.argv[1:]
     absent = []
@@ -314,12 +322,12 @@ def main():
         del args[i:i + 2]
     cert, key, token = args[0], args[1], args[2]
     state = State(token, absent)
-    api = ThreadingHTTPServer(("127.0.0.1", 0), api_handler(state))
+    api = QuietServer(("127.0.0.1", 0), api_handler(state))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     api.socket = context.wrap_socket(api.socket, server_side=True)
     api.daemon_threads = True
-    control = ThreadingHTTPServer(("127.0.0.1", 0), control_handler(state))
+    control = QuietServer(("127.0.0.1", 0), control_handler(state))
     control.daemon_threads = True
     for server in (api, control):
         threading.Thread(target=server.serve_forever, daemon=True).start()

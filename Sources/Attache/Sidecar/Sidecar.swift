@@ -189,8 +189,9 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         var wrote: [String] = []
         // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
         let watchedEndpoints = files.endpoints.keys.sorted().prefix(Self.confirmedEndpointFiles)
+        let confirmed = Self.resources + routeResources(translation.envoy)
         let watchedPrefixes =
-            Self.resourceStatPrefixes
+            confirmed.map(\.statPrefix)
             + watchedEndpoints.compactMap { files.assignments[$0].map { "cluster." + $0.clusterName } }
         let rejectedBefore = settings.envoyAdmin?.rejectionCounts(watchedPrefixes)
 
@@ -306,7 +307,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         var exitStatus = translation.exitStatus
         if let admin = settings.envoyAdmin, !wrote.isEmpty {
             var expectations: [EnvoyExpectation] = []
-            for (file, resource, prefix) in Self.resources {
+            for (file, resource, prefix) in confirmed {
                 if let version = versions[file] {
                     expectations.append(EnvoyExpectation(resource: resource, statPrefix: prefix, version: version))
                 }
@@ -335,10 +336,22 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
     static let resources: [(file: String, resource: String, statPrefix: String)] = [
         (XDSFileNames.listeners, "lds", "listener_manager.lds"),
         (XDSFileNames.clusters, "cds", "cluster_manager.cds"),
-        (XDSFileNames.routes, "rds", "http.\(Envoy.connectionManagerStatPrefix).rds.\(Envoy.routeConfigurationName)"),
         (XDSFileNames.runtime, "rtds", "runtime"),
     ]
-    static var resourceStatPrefixes: [String] { resources.map(\.statPrefix) }
+
+    /// Each route file and the stats of the connection manager that reads it (`http.<stat prefix>.rds.<name>`):
+    /// one for Attaché's own listener, one per filter chain with Listeners and Hosts.
+    private func routeResources(_ envoy: EnvoyConfig) -> [(file: String, resource: String, statPrefix: String)] {
+        var seen = Set<String>()
+        return envoy.bootstrap.listeners.flatMap(\.chains).compactMap { chain in
+            let name = chain.routes.configurationName
+            guard seen.insert(name).inserted else { return nil }
+            return (
+                XDSFileNames.routes(forConfiguration: name), "rds \(name)",
+                "http.\(chain.manager.statPrefix).rds.\(name)"
+            )
+        }
+    }
     /// Endpoint files written in one reconfiguration that are confirmed (the first, by name): the first write at
     /// 10,000 Mappings writes thousands, and one filter naming them all would cost Envoy more than it tells.
     static let confirmedEndpointFiles = 20
