@@ -115,21 +115,17 @@ private func decodeIfOurs(_ object: KubernetesObject, ambassadorID: String, log:
         return .module(module, diagnostics: moduleLog.items)
     case .resolver(let kind): return .resolver(kind)
     case .listener:
-        var log = DiagnosticLog()
-        let listener = decodeListener(object, log: &log)
-        return .listener(listener, diagnostics: log.items)
+        let (listener, diagnostics) = decodeListener(object)
+        return .listener(listener, diagnostics: diagnostics)
     case .host:
-        var log = DiagnosticLog()
-        let host = decodeHostResource(object, log: &log)
-        return .host(host, diagnostics: log.items)
+        let (host, diagnostics) = decodeHostResource(object)
+        return .host(host, diagnostics: diagnostics)
     case .tlsContext:
-        var log = DiagnosticLog()
-        let context = decodeTLSContext(object, log: &log)
-        return .tlsContext(context, diagnostics: log.items)
+        let (context, diagnostics) = decodeTLSContext(object)
+        return .tlsContext(context, diagnostics: diagnostics)
     case .authService:
-        var log = DiagnosticLog()
-        let service = decodeAuthService(object, log: &log)
-        return .authService(service, diagnostics: log.items)
+        let (service, diagnostics) = decodeAuthService(object)
+        return .authService(service, diagnostics: diagnostics)
     default: return .unsupportedAmbassadorKind
     }
 }

@@ -63,89 +63,86 @@ private let authServiceFields: Set<String> = [
 
 /// Stage: an `AuthService` object → its settings, or nil when it must be rejected (then nothing authenticates, and
 /// the error says so).
-func decodeAuthService(_ object: KubernetesObject, log: inout DiagnosticLog) -> AuthService? {
-    var reader = FieldReader(object: object, typing: .schema)
-    defer { log.add(contentsOf: reader.log) }
-    guard reader.node.mapping != nil else {
-        reader.error(.authServiceInvalid, "the AuthService's spec must be a mapping", at: reader.node)
-        return nil
-    }
-    reader.rejectUnknownFields(known: authServiceFields, kind: "AuthService")
-    for field in ["tls", "circuit_breakers", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms"] {
-        if let node = reader.node[field] {
-            // Each changes how (or whether) the check request reaches the service: refused rather than ignored.
-            reader.error(
-                .edgeFieldNotImplemented,
-                "`\(field)` on an AuthService is not built by Attaché yet; the AuthService is refused (requests are NOT authenticated)",
-                at: node)
-        }
-    }
-    var service: ServiceReference?
-    let serviceText = reader.string("auth_service", required: true)
-    if let text = serviceText, let node = reader.node["auth_service"] {
-        switch parseServiceReference(text) {
-        case .success(let parsed): service = parsed.reference
-        case .failure(let problem):
-            reader.error(
-                problem.code, problem.message.replacingOccurrences(of: "`service`", with: "`auth_service`"), at: node)
-        }
-    }
-    var proto = AuthService.CheckProtocol.http
-    if let text = reader.string("proto"), let node = reader.node["proto"] {
-        if let parsed = AuthService.CheckProtocol(rawValue: text) {
-            proto = parsed
-        } else {
-            reader.error(.authServiceInvalid, "`proto` is http or grpc, not \"\(text)\"", at: node)
-        }
-    }
-    if proto == .grpc, let version = reader.string("protocol_version"), version != "v3",
-        let node = reader.node["protocol_version"]
-    {
-        reader.error(
-            .authServiceInvalid, "`protocol_version` must be v3 for a gRPC AuthService (as in Emissary)", at: node)
-    }
-    let pathPrefix = reader.string("path_prefix").flatMap { $0.isEmpty ? nil : $0 }
-    if let prefix = pathPrefix, !prefix.hasPrefix("/"), let node = reader.node["path_prefix"] {
-        reader.error(.authServiceInvalid, "`path_prefix` must start with `/`", at: node)
-    }
-    let timeoutMs = reader.milliseconds("timeout_ms", minimum: 1) ?? 5000
-    let connectTimeoutMs = reader.milliseconds("connect_timeout_ms", minimum: 1) ?? 3000
-    func headerNames(_ key: String) -> [String] {
-        let names = (reader.stringList(key) ?? []).map { $0.lowercased() }
-        for name in names {
-            if let problem = envoyHeaderNameProblem(name), let node = reader.node[key] {
-                reader.error(.authServiceInvalid, "`\(key)`: \(problem)", at: node)
+func decodeAuthService(_ object: KubernetesObject) -> (AuthService?, [Diagnostic]) {
+    decodeSpec(object, kind: "AuthService", invalid: .authServiceInvalid, known: authServiceFields) { reader in
+        for field in ["tls", "circuit_breakers", "cluster_idle_timeout_ms", "cluster_max_connection_lifetime_ms"] {
+            if let node = reader.node[field] {
+                // Each changes how (or whether) the check request reaches the service: refused rather than ignored.
+                reader.error(
+                    .edgeFieldNotImplemented,
+                    "`\(field)` on an AuthService is not built by Attaché yet; the AuthService is refused (requests are NOT authenticated)",
+                    at: node)
             }
         }
-        return names.sorted()
-    }
-    let allowedRequest = headerNames("allowed_request_headers") + headerNames("allowed_headers")
-    let allowedAuthorization = headerNames("allowed_authorization_headers")
-    let addAuthHeaders = reader.headerAdditions("add_auth_headers")
-    var body: (Int, Bool)?
-    if reader.has("include_body") {
-        body =
-            reader.nested("include_body") { include -> (Int, Bool)? in
-                guard let maxBytes = include.integer("max_bytes", range: 1...Int(UInt32.max)) else {
-                    if let node = include.node["max_bytes"] ?? Optional(include.node) {
-                        include.error(.authServiceInvalid, "`include_body.max_bytes` is required", at: node)
-                    }
-                    return nil
+        var service: ServiceReference?
+        let serviceText = reader.string("auth_service", required: true)
+        if let text = serviceText, let node = reader.node["auth_service"] {
+            switch parseServiceReference(text) {
+            case .success(let parsed): service = parsed.reference
+            case .failure(let problem):
+                reader.error(
+                    problem.code, problem.message.replacingOccurrences(of: "`service`", with: "`auth_service`"),
+                    at: node)
+            }
+        }
+        var proto = AuthService.CheckProtocol.http
+        if let text = reader.string("proto"), let node = reader.node["proto"] {
+            if let parsed = AuthService.CheckProtocol(rawValue: text) {
+                proto = parsed
+            } else {
+                reader.error(.authServiceInvalid, "`proto` is http or grpc, not \"\(text)\"", at: node)
+            }
+        }
+        if proto == .grpc, let version = reader.string("protocol_version"), version != "v3",
+            let node = reader.node["protocol_version"]
+        {
+            reader.error(
+                .authServiceInvalid, "`protocol_version` must be v3 for a gRPC AuthService (as in Emissary)", at: node)
+        }
+        let pathPrefix = reader.string("path_prefix").flatMap { $0.isEmpty ? nil : $0 }
+        if let prefix = pathPrefix, !prefix.hasPrefix("/"), let node = reader.node["path_prefix"] {
+            reader.error(.authServiceInvalid, "`path_prefix` must start with `/`", at: node)
+        }
+        let timeoutMs = reader.milliseconds("timeout_ms", minimum: 1) ?? 5000
+        let connectTimeoutMs = reader.milliseconds("connect_timeout_ms", minimum: 1) ?? 3000
+        func headerNames(_ key: String) -> [String] {
+            let names = (reader.stringList(key) ?? []).map { $0.lowercased() }
+            for name in names {
+                if let problem = envoyHeaderNameProblem(name), let node = reader.node[key] {
+                    reader.error(.authServiceInvalid, "`\(key)`: \(problem)", at: node)
                 }
-                return (maxBytes, include.bool("allow_partial") ?? false)
-            } ?? nil
-    } else if reader.bool("allow_request_body") == true {
-        body = (4096, true)
+            }
+            return names.sorted()
+        }
+        let allowedRequest = headerNames("allowed_request_headers") + headerNames("allowed_headers")
+        let allowedAuthorization = headerNames("allowed_authorization_headers")
+        let addAuthHeaders = reader.headerAdditions("add_auth_headers")
+        var body: (Int, Bool)?
+        if reader.has("include_body") {
+            body =
+                reader.nested("include_body") { include -> (Int, Bool)? in
+                    guard let maxBytes = include.integer("max_bytes", range: 1...Int(UInt32.max)) else {
+                        if let node = include.node["max_bytes"] ?? Optional(include.node) {
+                            include.error(.authServiceInvalid, "`include_body.max_bytes` is required", at: node)
+                        }
+                        return nil
+                    }
+                    return (maxBytes, include.bool("allow_partial") ?? false)
+                } ?? nil
+        } else if reader.bool("allow_request_body") == true {
+            body = (4096, true)
+        }
+        let failureModeAllow = reader.bool("failure_mode_allow") ?? false
+        let statusOnError =
+            reader.nested("status_on_error") { status in status.integer("code", range: 100...599) } ?? nil
+        let addLinkerdHeaders = reader.bool("add_linkerd_headers") ?? false
+        guard reader.isValid, let service, let serviceText else { return nil }
+        return AuthService(
+            reference: object.reference, location: object.location, processingKey: object.processingKey,
+            serviceText: serviceText, service: service, proto: proto, pathPrefix: pathPrefix, timeoutMs: timeoutMs,
+            connectTimeoutMs: connectTimeoutMs, allowedRequestHeaders: allowedRequest,
+            allowedAuthorizationHeaders: allowedAuthorization, addAuthHeaders: addAuthHeaders,
+            body: body.map { (maxBytes: $0.0, allowPartial: $0.1) }, failureModeAllow: failureModeAllow,
+            statusOnError: statusOnError, addLinkerdHeaders: addLinkerdHeaders)
     }
-    let failureModeAllow = reader.bool("failure_mode_allow") ?? false
-    let statusOnError = reader.nested("status_on_error") { status in status.integer("code", range: 100...599) } ?? nil
-    let addLinkerdHeaders = reader.bool("add_linkerd_headers") ?? false
-    guard reader.isValid, let service, let serviceText else { return nil }
-    return AuthService(
-        reference: object.reference, location: object.location, processingKey: object.processingKey,
-        serviceText: serviceText, service: service, proto: proto, pathPrefix: pathPrefix, timeoutMs: timeoutMs,
-        connectTimeoutMs: connectTimeoutMs, allowedRequestHeaders: allowedRequest,
-        allowedAuthorizationHeaders: allowedAuthorization, addAuthHeaders: addAuthHeaders,
-        body: body.map { (maxBytes: $0.0, allowPartial: $0.1) }, failureModeAllow: failureModeAllow,
-        statusOnError: statusOnError, addLinkerdHeaders: addLinkerdHeaders)
 }

@@ -11,108 +11,109 @@ private let httpProtocols: [String: (tls: Bool, proxy: Bool)] = [
 ]
 
 /// Stage: a `Listener` object → its settings, or nil when it must be rejected.
-func decodeListener(_ object: KubernetesObject, log: inout DiagnosticLog) -> AmbassadorListener? {
-    var reader = FieldReader(object: object, typing: .schema)
-    defer { log.add(contentsOf: reader.log) }
-    guard reader.node.mapping != nil else {
-        reader.error(.listenerInvalid, "the Listener's spec must be a mapping", at: reader.node)
-        return nil
-    }
-    reader.rejectUnknownFields(
-        known: ["port", "protocol", "protocolStack", "securityModel", "hostBinding", "l7Depth", "statsPrefix"],
-        kind: "Listener")
-    let port = reader.integer("port", range: 1...65535)
-    if port == nil, !reader.has("port") {
-        reader.error(.listenerInvalid, "required field `port` is missing", at: reader.node)
-    }
-    var stack: (tls: Bool, proxy: Bool)?
-    if let written = reader.stringList("protocolStack", singleStringAllowed: false) {
-        if reader.has("protocol"), let node = reader.node["protocol"] {
-            reader.warning(
-                .listenerInvalid, "`protocol` is ignored: `protocolStack` is set and wins (as in Emissary)", at: node)
+func decodeListener(_ object: KubernetesObject) -> (AmbassadorListener?, [Diagnostic]) {
+    decodeSpec(
+        object, kind: "Listener", invalid: .listenerInvalid,
+        known: ["port", "protocol", "protocolStack", "securityModel", "hostBinding", "l7Depth", "statsPrefix"]
+    ) { reader in
+        let port = reader.integer("port", range: 1...65535)
+        if port == nil, !reader.has("port") {
+            reader.error(.listenerInvalid, "required field `port` is missing", at: reader.node)
         }
-        let upper = written.map { $0.uppercased() }
-        if let match = httpProtocols.first(where: { protocolStack(tls: $0.value.tls, proxy: $0.value.proxy) == upper })
-        {
-            stack = match.value
-        } else if let node = reader.node["protocolStack"] {
-            reader.error(
-                .edgeFieldNotImplemented,
-                "`protocolStack` [\(written.joined(separator: ", "))] is not an HTTP stack Attaché builds (HTTP, HTTPS, HTTPPROXY, HTTPSPROXY: \(httpProtocols.keys.sorted().map { protocolStack(tls: httpProtocols[$0]!.tls, proxy: httpProtocols[$0]!.proxy).joined(separator: ";") }.joined(separator: ", ")))",
-                at: node)
-        }
-    } else if let name = reader.string("protocol"), let node = reader.node["protocol"] {
-        if let flags = httpProtocols[name] {
-            stack = flags
-        } else if ["TCP", "TLS", "UDP"].contains(name) {
-            reader.error(
-                .edgeFieldNotImplemented,
-                "`protocol: \(name)` is not built: Attaché has no TCPMappings or HTTP/3; the Listener is skipped",
-                at: node)
-        } else {
-            reader.error(
-                .listenerInvalid,
-                "`protocol` must be one of HTTP, HTTPS, HTTPPROXY, HTTPSPROXY, but it is \"\(abbreviated(name))\"",
-                at: node)
-        }
-    } else if !reader.has("protocol") {
-        reader.error(.listenerInvalid, "one of `protocol` and `protocolStack` must be written", at: reader.node)
-    }
-    var securityModel: AmbassadorListener.SecurityModel?
-    if let text = reader.string("securityModel") {
-        securityModel = AmbassadorListener.SecurityModel(rawValue: text)
-        if securityModel == nil, let node = reader.node["securityModel"] {
-            reader.error(
-                .listenerInvalid, "`securityModel` must be XFP, SECURE or INSECURE, but it is \"\(abbreviated(text))\"",
-                at: node)
-        }
-    } else if !reader.has("securityModel") {
-        reader.error(.listenerInvalid, "required field `securityModel` is missing", at: reader.node)
-    }
-    let l7Depth = reader.integer("l7Depth", range: 0...Int(Int32.max)) ?? 0
-    var hostNamespace: String? = object.namespace
-    var hostSelector: [String: String] = [:]
-    if reader.has("hostBinding") {
-        _ = reader.nested("hostBinding") { binding in
-            binding.rejectUnknownFields(known: ["namespace", "selector"], kind: "Listener")
-            guard binding.has("namespace") || binding.has("selector") else {
-                binding.error(
-                    .listenerInvalid, "`hostBinding` must have `namespace` or `selector` (or both)", at: binding.node)
-                return
+        var stack: (tls: Bool, proxy: Bool)?
+        if let written = reader.stringList("protocolStack", singleStringAllowed: false) {
+            if reader.has("protocol"), let node = reader.node["protocol"] {
+                reader.warning(
+                    .listenerInvalid, "`protocol` is ignored: `protocolStack` is set and wins (as in Emissary)",
+                    at: node)
             }
-            _ = binding.nested("namespace") { namespace in
-                namespace.rejectUnknownFields(known: ["from"], kind: "Listener")
-                guard let from = namespace.string("from", required: true) else { return }
-                switch from.lowercased() {
-                case "all": hostNamespace = nil
-                case "self": hostNamespace = object.namespace
-                case "selector":
-                    // Emissary cannot read namespace labels either: it says so and keeps the Listener's own namespace.
-                    namespace.warning(
-                        .edgeFieldIgnored,
-                        "`hostBinding.namespace.from: SELECTOR` is not supported (nor by Emissary): the Listener takes the Hosts of its own namespace",
-                        at: namespace.node["from"] ?? namespace.node)
-                default:
-                    namespace.error(
-                        .listenerInvalid,
-                        "`hostBinding.namespace.from` must be ALL, SELF or SELECTOR, but it is \"\(abbreviated(from))\"",
-                        at: namespace.node["from"] ?? namespace.node)
+            let upper = written.map { $0.uppercased() }
+            if let match = httpProtocols.first(where: {
+                protocolStack(tls: $0.value.tls, proxy: $0.value.proxy) == upper
+            }) {
+                stack = match.value
+            } else if let node = reader.node["protocolStack"] {
+                reader.error(
+                    .edgeFieldNotImplemented,
+                    "`protocolStack` [\(written.joined(separator: ", "))] is not an HTTP stack Attaché builds (HTTP, HTTPS, HTTPPROXY, HTTPSPROXY: \(httpProtocols.keys.sorted().map { protocolStack(tls: httpProtocols[$0]!.tls, proxy: httpProtocols[$0]!.proxy).joined(separator: ";") }.joined(separator: ", ")))",
+                    at: node)
+            }
+        } else if let name = reader.string("protocol"), let node = reader.node["protocol"] {
+            if let flags = httpProtocols[name] {
+                stack = flags
+            } else if ["TCP", "TLS", "UDP"].contains(name) {
+                reader.error(
+                    .edgeFieldNotImplemented,
+                    "`protocol: \(name)` is not built: Attaché has no TCPMappings or HTTP/3; the Listener is skipped",
+                    at: node)
+            } else {
+                reader.error(
+                    .listenerInvalid,
+                    "`protocol` must be one of HTTP, HTTPS, HTTPPROXY, HTTPSPROXY, but it is \"\(abbreviated(name))\"",
+                    at: node)
+            }
+        } else if !reader.has("protocol") {
+            reader.error(.listenerInvalid, "one of `protocol` and `protocolStack` must be written", at: reader.node)
+        }
+        var securityModel: AmbassadorListener.SecurityModel?
+        if let text = reader.string("securityModel") {
+            securityModel = AmbassadorListener.SecurityModel(rawValue: text)
+            if securityModel == nil, let node = reader.node["securityModel"] {
+                reader.error(
+                    .listenerInvalid,
+                    "`securityModel` must be XFP, SECURE or INSECURE, but it is \"\(abbreviated(text))\"",
+                    at: node)
+            }
+        } else if !reader.has("securityModel") {
+            reader.error(.listenerInvalid, "required field `securityModel` is missing", at: reader.node)
+        }
+        let l7Depth = reader.integer("l7Depth", range: 0...Int(Int32.max)) ?? 0
+        var hostNamespace: String? = object.namespace
+        var hostSelector: [String: String] = [:]
+        if reader.has("hostBinding") {
+            _ = reader.nested("hostBinding") { binding in
+                binding.rejectUnknownFields(known: ["namespace", "selector"], kind: "Listener")
+                guard binding.has("namespace") || binding.has("selector") else {
+                    binding.error(
+                        .listenerInvalid, "`hostBinding` must have `namespace` or `selector` (or both)",
+                        at: binding.node)
+                    return
+                }
+                _ = binding.nested("namespace") { namespace in
+                    namespace.rejectUnknownFields(known: ["from"], kind: "Listener")
+                    guard let from = namespace.string("from", required: true) else { return }
+                    switch from.lowercased() {
+                    case "all": hostNamespace = nil
+                    case "self": hostNamespace = object.namespace
+                    case "selector":
+                        // Emissary cannot read namespace labels either: it says so and keeps the Listener's own namespace.
+                        namespace.warning(
+                            .edgeFieldIgnored,
+                            "`hostBinding.namespace.from: SELECTOR` is not supported (nor by Emissary): the Listener takes the Hosts of its own namespace",
+                            at: namespace.node["from"] ?? namespace.node)
+                    default:
+                        namespace.error(
+                            .listenerInvalid,
+                            "`hostBinding.namespace.from` must be ALL, SELF or SELECTOR, but it is \"\(abbreviated(from))\"",
+                            at: namespace.node["from"] ?? namespace.node)
+                    }
+                }
+                if binding.has("selector") {
+                    hostSelector = binding.labelSelector("selector", kind: "Listener", matchLabelsRequired: true) ?? [:]
                 }
             }
-            if binding.has("selector") {
-                hostSelector = binding.labelSelector("selector", kind: "Listener", matchLabelsRequired: true) ?? [:]
-            }
+        } else {
+            reader.error(.listenerInvalid, "required field `hostBinding` is missing", at: reader.node)
         }
-    } else {
-        reader.error(.listenerInvalid, "required field `hostBinding` is missing", at: reader.node)
+        guard reader.isValid, let port, let stack, let securityModel else { return nil }
+        let statsPrefix =
+            reader.string("statsPrefix").flatMap { $0.isEmpty ? nil : $0 }
+            ?? (stack.tls ? "ingress_https" : "ingress_http")
+        return AmbassadorListener(
+            reference: object.reference, location: object.location, processingKey: object.processingKey, port: port,
+            terminatesTLS: stack.tls, proxyProtocol: stack.proxy, securityModel: securityModel, l7Depth: l7Depth,
+            statsPrefix: statsPrefix, hostNamespace: hostNamespace, hostSelector: hostSelector)
     }
-    guard reader.isValid, let port, let stack, let securityModel else { return nil }
-    let statsPrefix =
-        reader.string("statsPrefix").flatMap { $0.isEmpty ? nil : $0 } ?? (stack.tls ? "ingress_https" : "ingress_http")
-    return AmbassadorListener(
-        reference: object.reference, location: object.location, processingKey: object.processingKey, port: port,
-        terminatesTLS: stack.tls, proxyProtocol: stack.proxy, securityModel: securityModel, l7Depth: l7Depth,
-        statsPrefix: statsPrefix, hostNamespace: hostNamespace, hostSelector: hostSelector)
 }
 
 /// Emissary's protocol stack for the flags, outermost first (its `ProtocolStacks`).
@@ -121,111 +122,106 @@ private func protocolStack(tls: Bool, proxy: Bool) -> [String] {
 }
 
 /// Stage: a `Host` object → its settings, or nil when it must be rejected.
-func decodeHostResource(_ object: KubernetesObject, log: inout DiagnosticLog) -> AmbassadorHost? {
-    var reader = FieldReader(object: object, typing: .schema)
-    defer { log.add(contentsOf: reader.log) }
-    guard reader.node.mapping != nil else {
-        reader.error(.hostInvalid, "the Host's spec must be a mapping", at: reader.node)
-        return nil
-    }
-    reader.rejectUnknownFields(
+func decodeHostResource(_ object: KubernetesObject) -> (AmbassadorHost?, [Diagnostic]) {
+    decodeSpec(
+        object, kind: "Host", invalid: .hostInvalid,
         known: [
             "hostname", "tlsSecret", "tlsContext", "tls", "requestPolicy", "mappingSelector", "selector",
             "acmeProvider", "previewUrl", "metadata_labels",
-        ], kind: "Host")
-    let hostname = reader.string("hostname").flatMap { $0.isEmpty ? nil : $0 } ?? "*"
-    var action = InsecureAction.redirect
-    _ = reader.nested("requestPolicy") { policy in
-        policy.rejectUnknownFields(known: ["insecure"], kind: "Host")
-        _ = policy.nested("insecure") { insecure in
-            insecure.rejectUnknownFields(known: ["action", "additionalPort"], kind: "Host")
-            if let text = insecure.string("action"), let node = insecure.node["action"] {
-                if let parsed = InsecureAction(rawValue: text) {
-                    action = parsed
-                } else {
-                    insecure.error(
-                        .hostInvalid,
-                        "`requestPolicy.insecure.action` must be Redirect, Route or Reject, but it is \"\(abbreviated(text))\"",
+        ]
+    ) { reader in
+        let hostname = reader.string("hostname").flatMap { $0.isEmpty ? nil : $0 } ?? "*"
+        var action = InsecureAction.redirect
+        _ = reader.nested("requestPolicy") { policy in
+            policy.rejectUnknownFields(known: ["insecure"], kind: "Host")
+            _ = policy.nested("insecure") { insecure in
+                insecure.rejectUnknownFields(known: ["action", "additionalPort"], kind: "Host")
+                if let text = insecure.string("action"), let node = insecure.node["action"] {
+                    if let parsed = InsecureAction(rawValue: text) {
+                        action = parsed
+                    } else {
+                        insecure.error(
+                            .hostInvalid,
+                            "`requestPolicy.insecure.action` must be Redirect, Route or Reject, but it is \"\(abbreviated(text))\"",
+                            at: node)
+                    }
+                }
+                if insecure.has("additionalPort"), let node = insecure.node["additionalPort"] {
+                    _ = insecure.integer("additionalPort")
+                    insecure.warning(
+                        .edgeFieldIgnored,
+                        "`requestPolicy.insecure.additionalPort` is ignored, as in Emissary 3.x (which opens no port for it): add a Listener",
                         at: node)
                 }
             }
-            if insecure.has("additionalPort"), let node = insecure.node["additionalPort"] {
-                _ = insecure.integer("additionalPort")
-                insecure.warning(
+        }
+        var selector: [String: String]?
+        if reader.has("mappingSelector") {
+            selector = reader.labelSelector("mappingSelector", kind: "Host", matchLabelsRequired: false)
+        } else if reader.has("selector") {
+            selector = reader.labelSelector("selector", kind: "Host", matchLabelsRequired: false)
+        }
+        var tlsSecret: (name: String, namespace: String?)?
+        _ = reader.nested("tlsSecret") { secret in
+            secret.rejectUnknownFields(known: ["name", "namespace"], kind: "Host")
+            if let name = secret.string("name"), !name.isEmpty {
+                tlsSecret = (name, secret.string("namespace").flatMap { $0.isEmpty ? nil : $0 })
+            }
+        }
+        var source = AmbassadorHost.TLSSource.implicit
+        let contextName = reader.nested("tlsContext") { context -> String? in
+            context.rejectUnknownFields(known: ["name"], kind: "Host")
+            return context.string("name").flatMap { $0.isEmpty ? nil : $0 }
+        }
+        let inline = reader.nested("tls") { tls in tls.tlsSettings(camelCaseAllowed: true) }
+        if let contextName = contextName ?? nil {
+            if inline != nil, let node = reader.node["tls"] {
+                reader.error(
+                    .hostInvalid, "`tlsContext` and `tls` are both set; write one (Emissary refuses the Host)", at: node
+                )
+            }
+            source = .named(contextName)
+        } else if let inline {
+            source = .inline(inline)
+        }
+        if tlsSecret == nil, source != .implicit, let node = reader.node["tlsContext"] ?? reader.node["tls"] {
+            // Emissary reads a Host's TLS settings only together with its certificate.
+            reader.warning(
+                .edgeFieldIgnored,
+                "TLS settings without `tlsSecret` are ignored (as in Emissary): this Host terminates no TLS",
+                at: node)
+        }
+        for field in ["acmeProvider", "previewUrl"] {
+            if let node = reader.node[field] {
+                reader.warning(
                     .edgeFieldIgnored,
-                    "`requestPolicy.insecure.additionalPort` is ignored, as in Emissary 3.x (which opens no port for it): add a Listener",
+                    "`\(field)` is ignored (\(field == "acmeProvider" ? "ACME is Ambassador Edge Stack's; get certificates with cert-manager" : "no longer supported by Emissary"))",
                     at: node)
             }
         }
+        guard reader.isValid else { return nil }
+        return AmbassadorHost(
+            reference: object.reference, location: object.location, processingKey: object.processingKey,
+            labels: objectLabels(object), hostname: hostname, insecureAction: action, mappingSelector: selector,
+            tlsSecret: tlsSecret, tlsSource: source)
     }
-    var selector: [String: String]?
-    if reader.has("mappingSelector") {
-        selector = reader.labelSelector("mappingSelector", kind: "Host", matchLabelsRequired: false)
-    } else if reader.has("selector") {
-        selector = reader.labelSelector("selector", kind: "Host", matchLabelsRequired: false)
-    }
-    var tlsSecret: (name: String, namespace: String?)?
-    _ = reader.nested("tlsSecret") { secret in
-        secret.rejectUnknownFields(known: ["name", "namespace"], kind: "Host")
-        if let name = secret.string("name"), !name.isEmpty {
-            tlsSecret = (name, secret.string("namespace").flatMap { $0.isEmpty ? nil : $0 })
-        }
-    }
-    var source = AmbassadorHost.TLSSource.implicit
-    let contextName = reader.nested("tlsContext") { context -> String? in
-        context.rejectUnknownFields(known: ["name"], kind: "Host")
-        return context.string("name").flatMap { $0.isEmpty ? nil : $0 }
-    }
-    let inline = reader.nested("tls") { tls in tls.tlsSettings(camelCaseAllowed: true) }
-    if let contextName = contextName ?? nil {
-        if inline != nil, let node = reader.node["tls"] {
-            reader.error(
-                .hostInvalid, "`tlsContext` and `tls` are both set; write one (Emissary refuses the Host)", at: node)
-        }
-        source = .named(contextName)
-    } else if let inline {
-        source = .inline(inline)
-    }
-    if tlsSecret == nil, source != .implicit, let node = reader.node["tlsContext"] ?? reader.node["tls"] {
-        // Emissary reads a Host's TLS settings only together with its certificate.
-        reader.warning(
-            .edgeFieldIgnored,
-            "TLS settings without `tlsSecret` are ignored (as in Emissary): this Host terminates no TLS",
-            at: node)
-    }
-    for field in ["acmeProvider", "previewUrl"] {
-        if let node = reader.node[field] {
-            reader.warning(
-                .edgeFieldIgnored,
-                "`\(field)` is ignored (\(field == "acmeProvider" ? "ACME is Ambassador Edge Stack's; get certificates with cert-manager" : "no longer supported by Emissary"))",
-                at: node)
-        }
-    }
-    guard reader.isValid else { return nil }
-    return AmbassadorHost(
-        reference: object.reference, location: object.location, processingKey: object.processingKey,
-        labels: objectLabels(object), hostname: hostname, insecureAction: action, mappingSelector: selector,
-        tlsSecret: tlsSecret, tlsSource: source)
 }
 
 /// Stage: a `TLSContext` object → its settings, or nil when it must be rejected.
-func decodeTLSContext(_ object: KubernetesObject, log: inout DiagnosticLog) -> AmbassadorTLSContext? {
-    var reader = FieldReader(object: object, typing: .schema)
-    defer { log.add(contentsOf: reader.log) }
-    guard reader.node.mapping != nil else {
-        reader.error(.tlsContextInvalid, "the TLSContext's spec must be a mapping", at: reader.node)
-        return nil
+func decodeTLSContext(_ object: KubernetesObject) -> (AmbassadorTLSContext?, [Diagnostic]) {
+    decodeSpec(
+        object, kind: "TLSContext", invalid: .tlsContextInvalid,
+        known: tlsSettingFields.union(["hosts", "secret", "secret_namespacing"])
+    ) { reader in
+        let hosts = reader.stringList("hosts", singleStringAllowed: false)
+        let secret = reader.string("secret").flatMap { $0.isEmpty ? nil : $0 }
+        let namespacing = reader.bool("secret_namespacing")
+        let settings = reader.tlsSettings(camelCaseAllowed: false)
+        guard reader.isValid else { return nil }
+        return AmbassadorTLSContext(
+            reference: object.reference, location: object.location, processingKey: object.processingKey, hosts: hosts,
+            secret: secret, secretNamespacing: namespacing, settings: settings)
     }
-    reader.rejectUnknownFields(
-        known: tlsSettingFields.union(["hosts", "secret", "secret_namespacing"]), kind: "TLSContext")
-    let hosts = reader.stringList("hosts", singleStringAllowed: false)
-    let secret = reader.string("secret").flatMap { $0.isEmpty ? nil : $0 }
-    let namespacing = reader.bool("secret_namespacing")
-    let settings = reader.tlsSettings(camelCaseAllowed: false)
-    guard reader.isValid else { return nil }
-    return AmbassadorTLSContext(
-        reference: object.reference, location: object.location, processingKey: object.processingKey, hosts: hosts,
-        secret: secret, secretNamespacing: namespacing, settings: settings)
 }
 
 /// The TLS settings fields (snake_case, as TLSContext and the v3alpha1 Host write them).
@@ -344,6 +340,23 @@ extension FieldReader {
         }
         return settings
     }
+}
+
+/// The start every edge kind's decoder shares: a reader on the object's spec, which must be a mapping, with fields
+/// not in `known` refused (did-you-mean); `body` reads the rest and returns nil to reject the object. The value
+/// comes back with what reading reported.
+func decodeSpec<T>(
+    _ object: KubernetesObject, kind: String, invalid code: DiagnosticCode, known: Set<String>,
+    _ body: (inout FieldReader) -> T?
+) -> (T?, [Diagnostic]) {
+    var reader = FieldReader(object: object, typing: .schema)
+    guard reader.node.mapping != nil else {
+        reader.error(code, "the \(kind)'s spec must be a mapping, not \(reader.node.typeDescription)", at: reader.node)
+        return (nil, reader.log.items)
+    }
+    reader.rejectUnknownFields(known: known, kind: kind)
+    let value = body(&reader)
+    return (value, reader.log.items)
 }
 
 /// An object's labels: `metadata.labels` of a resource, `metadata_labels` of an annotation document.
