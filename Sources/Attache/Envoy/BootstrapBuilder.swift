@@ -155,6 +155,20 @@ public enum EndpointDelivery: Sendable, Equatable {
     case inline
     /// From one file per cluster under `<directory>/endpoints/` (EDS), for the sidecar: pod churn rewrites only
     /// those files. One file per cluster because Envoy's file-based EDS takes exactly one ClusterLoadAssignment per
-    /// file ("Unexpected EDS resource length: 2" otherwise).
-    case files(directory: String)
+    /// file ("Unexpected EDS resource length: 2" otherwise). Envoy reads them in `encoding`.
+    case files(directory: String, encoding: XDSEncoding = .json)
+}
+
+/// The form Envoy reads the sidecar's xDS files in. Attaché renders JSON (the form `diff`, `explain` and people
+/// read); with `protobuf`, each file also gets a binary twin (`rds.pb` beside `rds.json`) and Envoy is pointed at
+/// the twin, because Envoy parses binary several times faster (docs/PERFORMANCE.md, end to end).
+public enum XDSEncoding: String, Sendable, Equatable, CaseIterable {
+    case protobuf, json
+
+    /// The file Envoy reads for the rendered file `name` (`rds.json` → `rds.pb`); Envoy picks its parser by the
+    /// extension.
+    public func envoyFile(_ name: String) -> String {
+        guard self == .protobuf, name.hasSuffix(".json") else { return name }
+        return name.dropLast(".json".count) + ".pb"
+    }
 }

@@ -35,10 +35,11 @@ func envoyCluster(_ cluster: UpstreamCluster, delivery: EndpointDelivery, secret
             built = Envoy.Cluster(
                 name: cluster.name, type: .STATIC, connectTimeoutMs: cluster.connectTimeoutMs, dnsLookupFamily: nil,
                 loadAssignment: loadAssignment(cluster), edsPath: nil, upstreamTLS: cluster.tls)
-        case .files(let directory):
+        case .files(let directory, let encoding):
             built = Envoy.Cluster(
                 name: cluster.name, type: .EDS, connectTimeoutMs: cluster.connectTimeoutMs, dnsLookupFamily: nil,
-                loadAssignment: nil, edsPath: directory + "/" + endpointFileName(forCluster: cluster.name),
+                loadAssignment: nil,
+                edsPath: directory + "/" + encoding.envoyFile(endpointFileName(forCluster: cluster.name)),
                 upstreamTLS: cluster.tls)
         }
     case .dns(let host, let port):

@@ -638,6 +638,9 @@ public enum Envoy {
         }
     }
 
+    /// The message every file-based xDS file holds.
+    static let discoveryResponseMessage = "envoy.service.discovery.v3.DiscoveryResponse"
+
     /// `envoy.service.discovery.v3.DiscoveryResponse` as Envoy's file-based subscriptions read it, with
     /// `version_info` a hash of the resources: the same content always carries the same version. `compact`: no
     /// line breaks or indentation (the sidecar's files, which only Envoy reads).

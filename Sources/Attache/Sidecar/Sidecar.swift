@@ -44,6 +44,8 @@ public struct SidecarSettings: Sendable {
     public var confirmationTimeout: TimeInterval = 2
     /// How the log lines look (`--log-format`).
     public var logFormat = EventLog.Format.text
+    /// The form Envoy reads the xDS files in (`--xds-encoding`): binary twins of the JSON files by default.
+    public var xdsEncoding = XDSEncoding.protobuf
 
     public init(options: TranslationOptions, directory: String) {
         self.options = options
@@ -101,7 +103,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         events = EventLog(format: settings.logFormat, write: io.writeErr)
         self.control = control
         options = settings.options
-        options.endpointDelivery = .files(directory: settings.directory)
+        options.endpointDelivery = .files(directory: settings.directory, encoding: settings.xdsEncoding)
         options.envoy.secretsDirectory = settings.directory + "/" + XDSFileNames.secrets
     }
 
@@ -185,7 +187,8 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         let shape = routeShape(translation.envoy)
         let weightsOnly = shape == publishedShape
         let files = renderXDSFiles(
-            translation, directory: settings.directory, previous: assignments, renderRoutes: !weightsOnly)
+            translation, directory: settings.directory, encoding: settings.xdsEncoding, previous: assignments,
+            renderRoutes: !weightsOnly)
         var wrote: [String] = []
         // Envoy's rejected-update counters before writing, so that a rejection of what follows can be told apart.
         let watchedEndpoints = files.endpoints.keys.sorted().prefix(Self.confirmedEndpointFiles)
@@ -266,7 +269,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         // 4. The bootstrap, which names the files above. It carries the Module's regex_max_size, which Envoy reads
         //    only when it starts.
         let bootstrap = sidecarBootstrap(
-            directory: settings.directory, addresses: options.envoy,
+            directory: settings.directory, encoding: settings.xdsEncoding, addresses: options.envoy,
             regexMaxProgramSize: translation.model.regexMaxProgramSize)
         switch write(XDSFileNames.bootstrap, bootstrap) {
         case true?:
@@ -396,13 +399,15 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         }
         let keep = Set(currentClusters.map { endpointFileName(forCluster: $0.name) })
         for path in written.keys where path.hasPrefix("endpoints/") && !keep.contains(path) {
-            unlink(settings.directory + "/" + path)
-            written[path] = nil
+            removeFile(path)
         }
         events.info("removed unused clusters from \(XDSFileNames.clusters)")
     }
 
     /// Writes a file atomically unless it already holds these bytes. nil on failure (logged), else whether it wrote.
+    /// An xDS file Envoy reads in binary (`XDSEncoding.protobuf`) is written twice: the binary twin Envoy reads
+    /// first, then the JSON. After a crash between the two, the JSON on disk is the older one, so the next run
+    /// sees a difference and writes both again (the reverse order could leave Envoy on a stale twin for good).
     private func write(_ path: String, _ bytes: [UInt8], secret: Bool = false) -> Bool? {
         let hash = contentHash(bytes)
         // A certificate's version would be a hash of its key: not kept where it could be logged.
@@ -410,18 +415,37 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         if written[path] == hash { return false }
         let parts = path.split(separator: "/").map(String.init)
         let directory = ([settings.directory] + parts.dropLast()).joined(separator: "/")
+        let name = parts.last ?? path
         do {
             if parts.count > 1, !preparedDirectories.contains(directory) {
                 try AtomicFile.prepareDirectory(directory, privateToOwner: secret)
                 preparedDirectories.insert(directory)
             }
-            try AtomicFile.write(bytes, to: parts.last ?? path, in: directory, secret: secret)
+            if hasBinaryTwin(path, secret: secret) {
+                let binary = try protobufEncoding(ofJSON: bytes, as: Envoy.discoveryResponseMessage)
+                try AtomicFile.write(binary, to: settings.xdsEncoding.envoyFile(name), in: directory)
+            }
+            try AtomicFile.write(bytes, to: name, in: directory, secret: secret)
         } catch {
-            events.error("\(error)")
+            events.error("\(path): \(error)")
             return nil
         }
         written[path] = hash
         return true
+    }
+
+    /// Whether Envoy reads `path` through a binary twin: every xDS file but the bootstrap (read once, at start)
+    /// and the certificates (small; a second copy of a key is a second place for it to leak from).
+    private func hasBinaryTwin(_ path: String, secret: Bool) -> Bool {
+        settings.xdsEncoding == .protobuf && !secret && path != XDSFileNames.bootstrap
+    }
+
+    /// Removes a file Attaché wrote, and its binary twin.
+    private func removeFile(_ path: String) {
+        unlink(settings.directory + "/" + path)
+        let twin = settings.xdsEncoding.envoyFile(path)
+        if twin != path { unlink(settings.directory + "/" + twin) }
+        written[path] = nil
     }
 
     /// Removes the files of `subdirectory` that the last translation no longer writes (a deleted Host's
@@ -433,8 +457,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         let directory = settings.directory + "/" + subdirectory
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         where name.hasSuffix(".json") && !name.hasPrefix(".") && only(name) && !current.contains(prefix + name) {
-            try? FileManager.default.removeItem(atPath: directory + "/" + name)
-            written[prefix + name] = nil
+            removeFile(subdirectory == "." ? name : subdirectory + "/" + name)
         }
     }
 
@@ -448,6 +471,12 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
         paths += ((try? fm.contentsOfDirectory(atPath: settings.directory + "/endpoints")) ?? [])
             .filter { $0.hasSuffix(".json") && !$0.hasPrefix(".") }.map { "endpoints/" + $0 }
         for path in paths {
+            // A file whose binary twin is missing (the last run let Envoy read JSON) is not known: written again.
+            if hasBinaryTwin(path, secret: false),
+                !fm.fileExists(atPath: settings.directory + "/" + settings.xdsEncoding.envoyFile(path))
+            {
+                continue
+            }
             if let data = fm.contents(atPath: settings.directory + "/" + path) {
                 written[path] = contentHash(Array(data))
             }

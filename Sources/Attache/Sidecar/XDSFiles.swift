@@ -2,7 +2,8 @@
 //
 // Envoy reads DIR/lds.json and DIR/cds.json (named in DIR/bootstrap.json), the routes from DIR/rds.json and each
 // endpoint cluster's members from DIR/endpoints/<cluster>.json, and reloads a file when a new one is renamed over
-// it. Each file is a DiscoveryResponse whose version_info hashes its content. InputWatcher notices input changes;
+// it. Each file is a DiscoveryResponse whose version_info hashes its content. By default Envoy reads each one's
+// binary twin (lds.pb, ...; `XDSEncoding`), the same message in protobuf's wire format, which it parses faster. InputWatcher notices input changes;
 // Sidecar re-runs the shared pipeline and writes only the files whose bytes changed, in an order that never lets
 // a route point at a cluster Envoy does not have.
 
@@ -29,7 +30,8 @@ struct XDSFiles {
 /// files whose assignment equals the one in `previous` are not rendered again (thousands of them, rarely changed);
 /// nor are the route files when `renderRoutes` is false (only weights changed: the runtime layer carries them).
 func renderXDSFiles(
-    _ translation: Translation, directory: String, previous: [String: Envoy.ClusterLoadAssignment],
+    _ translation: Translation, directory: String, encoding: XDSEncoding,
+    previous: [String: Envoy.ClusterLoadAssignment],
     renderRoutes: Bool = true
 ) -> XDSFiles {
     var endpoints: [String: [UInt8]] = [:]
@@ -46,7 +48,8 @@ func renderXDSFiles(
         for chain in listeners[index].chains.indices {
             let name = listeners[index].chains[chain].routes.configurationName
             listeners[index].chains[chain].routes = .rds(
-                Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.routes(forConfiguration: name)),
+                Envoy.FileConfigSource(
+                    path: directory + "/" + encoding.envoyFile(XDSFileNames.routes(forConfiguration: name))),
                 name: name)
         }
     }
@@ -121,14 +124,18 @@ func discoveryVersion(_ bytes: [UInt8]) -> String {
 }
 
 /// The sidecar's bootstrap: admin, and listeners and clusters from files.
-func sidecarBootstrap(directory: String, addresses: EnvoyAddresses, regexMaxProgramSize: Int) -> [UInt8] {
-    JSONWriter.render(
+func sidecarBootstrap(directory: String, encoding: XDSEncoding, addresses: EnvoyAddresses, regexMaxProgramSize: Int)
+    -> [UInt8]
+{
+    func source(_ name: String) -> Envoy.FileConfigSource {
+        Envoy.FileConfigSource(path: directory + "/" + encoding.envoyFile(name))
+    }
+    return JSONWriter.render(
         Envoy.DynamicBootstrap(
             nodeID: "attache",
-            listenerSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.listeners),
-            clusterSource: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.clusters),
+            listenerSource: source(XDSFileNames.listeners),
+            clusterSource: source(XDSFileNames.clusters),
             admin: Envoy.SocketAddress(address: addresses.adminAddress, port: addresses.adminPort),
             runtime: Envoy.LayeredRuntime(
-                regexMaxProgramSize: regexMaxProgramSize,
-                weights: Envoy.FileConfigSource(path: directory + "/" + XDSFileNames.runtime))))
+                regexMaxProgramSize: regexMaxProgramSize, weights: source(XDSFileNames.runtime))))
 }
