@@ -67,30 +67,19 @@ struct ProtobufEncoder {
     /// The members of an object whose `{` has been read (and, with `opened`, some members too), up to its `}`.
     /// `inAny`: the object is an `Any`'s, whose `@type` member is not one of the message's fields.
     mutating func fields(of index: Int, opened: Bool, inAny: Bool = false) throws(ProtobufEncodingError) {
-        var first = !opened
-        while true {
-            skipSpace()
-            if peek == UInt8(ascii: "}") {
-                position += 1
+        try eachMember(opened: opened) { encoder, key throws(ProtobufEncodingError) in
+            if inAny, encoder.isTypeKey(key) {
+                _ = try encoder.stringRange()
                 return
             }
-            if !first { try expect(UInt8(ascii: ",")) }
-            first = false
-            skipSpace()
-            let key = try stringRange()
-            skipSpace()
-            try expect(UInt8(ascii: ":"))
-            skipSpace()
-            if inAny, isTypeKey(key) {
-                _ = try stringRange()
-                continue
+            let input = encoder.input
+            guard let field = encoder.schema.field(of: index, named: UnsafeBufferPointer(rebasing: input[key])) else {
+                encoder.position = key.lowerBound
+                throw encoder.failure(
+                    "\(encoder.schema.messages[index].name) has no field \"\(String(decoding: input[key], as: UTF8.self))\""
+                )
             }
-            guard let field = schema.field(of: index, named: UnsafeBufferPointer(rebasing: input[key])) else {
-                position = key.lowerBound
-                throw failure(
-                    "\(schema.messages[index].name) has no field \"\(String(decoding: input[key], as: UTF8.self))\"")
-            }
-            try value(of: field)
+            try encoder.value(of: field)
         }
     }
 
@@ -98,28 +87,11 @@ struct ProtobufEncoder {
     /// for a map, `null` for absent.
     mutating func value(of field: ProtobufSchema.Field) throws(ProtobufEncodingError) {
         if literal("null") { return }
-        if field.repeated {
-            if case .message(let entry) = field.kind, schema.messages[entry].isMapEntry {
-                return try mapEntries(field.number, entry: entry)
-            }
-            try expect(UInt8(ascii: "["))
-            skipSpace()
-            if peek == UInt8(ascii: "]") {
-                position += 1
-                return
-            }
-            while true {
-                skipSpace()
-                try single(field.number, field.kind)
-                skipSpace()
-                if peek == UInt8(ascii: "]") {
-                    position += 1
-                    return
-                }
-                try expect(UInt8(ascii: ","))
-            }
+        guard field.repeated else { return try single(field.number, field.kind) }
+        if case .message(let entry) = field.kind, schema.messages[entry].isMapEntry {
+            return try mapEntries(field.number, entry: entry)
         }
-        try single(field.number, field.kind)
+        try eachElement { encoder throws(ProtobufEncodingError) in try encoder.single(field.number, field.kind) }
     }
 
     /// One occurrence of field `number`.
@@ -149,79 +121,45 @@ struct ProtobufEncoder {
         }
     }
 
-    /// A map field: one entry message (`key` = 1, `value` = 2) per member of the JSON object.
+    /// A map field: one entry message (`key` = 1, `value` = 2) per member of the JSON object. Every map in
+    /// Envoy's API that Attaché writes has string keys (the member names, written as they are).
     mutating func mapEntries(_ number: Int, entry: Int) throws(ProtobufEncodingError) {
         let fields = schema.fields[schema.messages[entry].fieldRange]
-        guard fields.count == 2, fields.first?.number == 1, fields.last?.number == 2, let key = fields.first,
-            let value = fields.last
+        guard fields.count == 2, let key = fields.first, let value = fields.last, key.number == 1, value.number == 2,
+            case .scalar(.string) = key.kind
         else {
-            throw failure("\(schema.messages[entry].name) is not a map entry")
+            throw failure("\(schema.messages[entry].name) is not a map entry with string keys")
         }
         try expect(UInt8(ascii: "{"))
-        var first = true
-        while true {
-            skipSpace()
-            if peek == UInt8(ascii: "}") {
-                position += 1
-                return
-            }
-            if !first { try expect(UInt8(ascii: ",")) }
-            first = false
-            skipSpace()
-            let start = beginLengthDelimited(number)
-            // The key is a JSON string whatever the key type: a string key is copied, a number key parsed.
-            if case .scalar(.string) = key.kind {
-                try single(1, key.kind)
-            } else {
-                try expect(UInt8(ascii: "\""))
-                try single(1, key.kind)
-                try expect(UInt8(ascii: "\""))
-            }
-            skipSpace()
-            try expect(UInt8(ascii: ":"))
-            skipSpace()
-            try single(2, value.kind)
-            endLengthDelimited(start)
+        try eachMember { encoder, name throws(ProtobufEncodingError) in
+            let start = encoder.beginLengthDelimited(number)
+            encoder.stringField(1, name)
+            try encoder.single(2, value.kind)
+            encoder.endLengthDelimited(start)
         }
     }
 
     // MARK: Well-known types
 
     mutating func wellKnown(_ number: Int, _ known: ProtobufSchema.WellKnown) throws(ProtobufEncodingError) {
+        if case .unsupported(let index) = known {
+            throw failure("\(schema.unsupportedNames[index]) is not encoded (no Attaché file holds one)")
+        }
+        let start = beginLengthDelimited(number)
         switch known {
-        case .any:
-            let start = beginLengthDelimited(number)
-            try any()
-            endLengthDelimited(start)
-        case .duration:
-            let start = beginLengthDelimited(number)
-            try duration()
-            endLengthDelimited(start)
-        case .structure:
-            let start = beginLengthDelimited(number)
-            try structure()
-            endLengthDelimited(start)
-        case .value:
-            let start = beginLengthDelimited(number)
-            try structValue()
-            endLengthDelimited(start)
-        case .list:
-            let start = beginLengthDelimited(number)
-            try list()
-            endLengthDelimited(start)
+        case .any: try any()
+        case .duration: try duration()
+        case .structure: try structure()
+        case .value: try structValue()
+        case .list: try list()
         case .empty:
-            let start = beginLengthDelimited(number)
             try expect(UInt8(ascii: "{"))
             skipSpace()
             try expect(UInt8(ascii: "}"))
-            endLengthDelimited(start)
-        case .wrapper(let scalar):
-            let start = beginLengthDelimited(number)
-            try self.scalar(1, scalar)
-            endLengthDelimited(start)
-        case .unsupported(let index):
-            throw failure("\(schema.unsupportedNames[index]) is not encoded (no Attaché file holds one)")
+        case .wrapper(let scalar): try self.scalar(1, scalar)
+        case .unsupported: break
         }
+        endLengthDelimited(start)
     }
 
     /// An `Any`: `type_url` (1) from the object's `@type`, then the named message as `value` (2). Attaché writes
@@ -325,25 +263,13 @@ struct ProtobufEncoder {
     /// A Struct: `fields` (1), a map from each member's name to its Value.
     mutating func structure() throws(ProtobufEncodingError) {
         try expect(UInt8(ascii: "{"))
-        var first = true
-        while true {
-            skipSpace()
-            if peek == UInt8(ascii: "}") {
-                position += 1
-                return
-            }
-            if !first { try expect(UInt8(ascii: ",")) }
-            first = false
-            skipSpace()
-            let start = beginLengthDelimited(1)
-            try scalar(1, .string)
-            skipSpace()
-            try expect(UInt8(ascii: ":"))
-            skipSpace()
-            let value = beginLengthDelimited(2)
-            try structValue()
-            endLengthDelimited(value)
-            endLengthDelimited(start)
+        try eachMember { encoder, name throws(ProtobufEncodingError) in
+            let start = encoder.beginLengthDelimited(1)
+            encoder.stringField(1, name)
+            let value = encoder.beginLengthDelimited(2)
+            try encoder.structValue()
+            encoder.endLengthDelimited(value)
+            encoder.endLengthDelimited(start)
         }
     }
 
@@ -373,6 +299,44 @@ struct ProtobufEncoder {
 
     /// A ListValue: `values` (1), one Value per element.
     mutating func list() throws(ProtobufEncodingError) {
+        try eachElement { encoder throws(ProtobufEncodingError) in
+            let start = encoder.beginLengthDelimited(1)
+            try encoder.structValue()
+            encoder.endLengthDelimited(start)
+        }
+    }
+
+    // MARK: JSON structure
+
+    /// Calls `body` for each member of an object whose `{` has been read (with `opened`, some members too), with
+    /// the position at the member's value and the range of its name (decoded into `scratch` when
+    /// `scratchHolds`); returns after the `}`.
+    mutating func eachMember(
+        opened: Bool = false, _ body: (inout ProtobufEncoder, Range<Int>) throws(ProtobufEncodingError) -> Void
+    ) throws(ProtobufEncodingError) {
+        var first = !opened
+        while true {
+            skipSpace()
+            if peek == UInt8(ascii: "}") {
+                position += 1
+                return
+            }
+            if !first { try expect(UInt8(ascii: ",")) }
+            first = false
+            skipSpace()
+            let name = try stringRange()
+            skipSpace()
+            try expect(UInt8(ascii: ":"))
+            skipSpace()
+            try body(&self, name)
+        }
+    }
+
+    /// Calls `body` for each element of an array (its `[` next), with the position at the element; returns after
+    /// the `]`.
+    mutating func eachElement(_ body: (inout ProtobufEncoder) throws(ProtobufEncodingError) -> Void)
+        throws(ProtobufEncodingError)
+    {
         try expect(UInt8(ascii: "["))
         skipSpace()
         if peek == UInt8(ascii: "]") {
@@ -381,9 +345,7 @@ struct ProtobufEncoder {
         }
         while true {
             skipSpace()
-            let start = beginLengthDelimited(1)
-            try structValue()
-            endLengthDelimited(start)
+            try body(&self)
             skipSpace()
             if peek == UInt8(ascii: "]") {
                 position += 1
@@ -398,13 +360,7 @@ struct ProtobufEncoder {
     mutating func scalar(_ number: Int, _ scalar: ProtobufSchema.Scalar) throws(ProtobufEncodingError) {
         switch scalar {
         case .string:
-            let range = try stringRange()
-            if scratchHolds {
-                let decoded = scratch
-                decoded.withUnsafeBufferPointer { bytesField(number, $0) }
-            } else {
-                bytesField(number, UnsafeBufferPointer(rebasing: input[range]))
-            }
+            stringField(number, try stringRange())
         case .bytes:
             let range = try stringRange()
             let text = scratchHolds ? scratch : Array(input[range])
@@ -533,6 +489,16 @@ struct ProtobufEncoder {
 
     mutating func littleEndian(_ value: UInt64, bytes: Int) {
         for shift in stride(from: 0, to: bytes * 8, by: 8) { output.append(UInt8(truncatingIfNeeded: value >> shift)) }
+    }
+
+    /// The string just read (`range`, or `scratch` when it had escapes) as field `number`.
+    mutating func stringField(_ number: Int, _ range: Range<Int>) {
+        if scratchHolds {
+            let decoded = scratch
+            decoded.withUnsafeBufferPointer { bytesField(number, $0) }
+        } else {
+            bytesField(number, UnsafeBufferPointer(rebasing: input[range]))
+        }
     }
 
     mutating func bytesField(_ number: Int, _ bytes: UnsafeBufferPointer<UInt8>) {
