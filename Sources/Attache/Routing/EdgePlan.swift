@@ -295,8 +295,9 @@ private func certificateSecret(
 }
 
 /// Each TLSContext nothing uses (no Host, no Mapping's `tls`): an error when it names `hosts` (its author asked for
-/// TLS on those names, which Emissary would serve by making Hosts of them, and Attaché does not: the names would be
-/// served in cleartext or not at all), a warning otherwise. Runs with or without an edge.
+/// TLS on those names, as Ambassador 1.x served it; Emissary 3.x ignores such a context, with an error when there is
+/// no Host at all, and so does Attaché: the names would be served in cleartext or not at all), a warning otherwise.
+/// Runs with or without an edge.
 func reportUnusedContexts(
     _ resources: AmbassadorResources, usedByHosts used: Set<ObjectReference>, log: inout DiagnosticLog
 ) {
@@ -309,7 +310,7 @@ func reportUnusedContexts(
         if let hosts = context.hosts, !hosts.isEmpty {
             log.error(
                 .tlsContextIgnored,
-                "no Host uses this TLSContext, so TLS is NOT served for \(hosts.joined(separator: ", ")) (Emissary would make Hosts of `hosts`; Attaché does not): write a Host with `tlsContext: {name: \(context.reference.name)}` and its tlsSecret",
+                "no Host uses this TLSContext, so TLS is NOT served for \(hosts.joined(separator: ", ")) (Ambassador 1.x did; Emissary 3.x and Attaché need a Host): write a Host with `tlsContext: {name: \(context.reference.name)}` and its tlsSecret",
                 at: context.location, object: context.reference)
         } else {
             log.warning(
