@@ -126,8 +126,11 @@ func buildEdgeModel(_ resources: AmbassadorResources, groups: [CanaryGroup], log
         a.element.host.hostname == b.element.host.hostname
             ? a.offset < b.offset : codePointLess(a.element.host.hostname, b.element.host.hostname)
     }.map(\.element)
-    var labels: [ObjectReference: [String: String]] = [:]
-    for mapping in resources.mappings where !mapping.labels.isEmpty { labels[mapping.reference] = mapping.labels }
+    // Each Mapping's labels, in processing order (the order Emissary merges a group's labels in).
+    var labels: [ObjectReference: (order: Int, labels: [String: String])] = [:]
+    for (order, mapping) in resources.mappings.enumerated() where !mapping.labels.isEmpty {
+        labels[mapping.reference] = (order, mapping.labels)
+    }
     let selection = GroupSelection(groups: groups, hosts: served.map(\.host), labels: labels)
     var edge = EdgeModel()
     for listener in listeners {
@@ -328,14 +331,19 @@ private struct GroupSelection {
     /// For each group, whether each Host (by index into the Hosts served) takes it.
     var hostsOfGroup: [[Bool]]
 
-    init(groups: [CanaryGroup], hosts: [AmbassadorHost], labels: [ObjectReference: [String: String]]) {
+    init(
+        groups: [CanaryGroup], hosts: [AmbassadorHost],
+        labels: [ObjectReference: (order: Int, labels: [String: String])]
+    ) {
         self.groups = groups
         hostsOfGroup = groups.map { group in
             let target = hostTarget(group)
-            // The group's labels: every member Mapping's (Emissary merges them into the group).
+            // The group's labels: every member Mapping's, merged in processing order, a later Mapping's value of a
+            // label replacing an earlier one's (`IRHTTPMappingGroup.finalize`; the routes are in weight order, which
+            // is another order when the group has weights).
             var groupLabels: [String: String] = [:]
-            for route in group.routes {
-                if let own = labels[route.mapping] { groupLabels.merge(own) { _, later in later } }
+            for member in group.routes.compactMap({ labels[$0.mapping] }).sorted(by: { $0.order < $1.order }) {
+                groupLabels.merge(member.labels) { _, later in later }
             }
             return hosts.map { host in
                 let hostMatch: Bool?
