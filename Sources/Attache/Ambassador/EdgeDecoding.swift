@@ -217,6 +217,15 @@ func decodeTLSContext(_ object: KubernetesObject) -> (AmbassadorTLSContext?, [Di
         let secret = reader.string("secret").flatMap { $0.isEmpty ? nil : $0 }
         let namespacing = reader.bool("secret_namespacing")
         let settings = reader.tlsSettings(camelCaseAllowed: false)
+        // Emissary refuses a context that validates with a CA but has no certificate of its own (irtlscontext.py:
+        // it reads `ca_secret` as client-certificate validation, which needs TLS termination). Taking it as "verify
+        // the upstream" would route, with TLS, what Emissary sends in cleartext after the error.
+        if settings.caSecret != nil, secret == nil, let node = reader.node["ca_secret"] {
+            reader.error(
+                .tlsContextInvalid,
+                "`ca_secret` without `secret`: a TLSContext cannot validate client certificates without terminating TLS (as Emissary says); give it the `secret` of its own certificate",
+                at: node)
+        }
         guard reader.isValid else { return nil }
         return AmbassadorTLSContext(
             reference: object.reference, location: object.location, processingKey: object.processingKey, hosts: hosts,

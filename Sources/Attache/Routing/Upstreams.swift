@@ -79,7 +79,7 @@ func upstreamTLSContext(
     else {
         log.error(
             .mappingFieldValue,
-            "`tls` names TLSContext \(name), which is not in the input; the Mapping is refused (its upstream connection would not be the one asked for)",
+            "`tls` names TLSContext \(name), which is not in the input or was rejected; the Mapping is refused (its upstream connection would not be the one asked for)",
             at: mapping.location, object: mapping.reference)
         return nil
     }
