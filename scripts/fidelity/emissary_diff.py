@@ -6,8 +6,13 @@ conversions, go_half.py) and `attache translate`, reads both Envoy configs with 
 compares where each probe request goes: upstream, share of Envoy's random draw, rewritten path, Host rewrite,
 timeouts, or 404. Differences are printed with the input that produced them (saved under --keep DIR).
 
+An input with Listeners and Hosts of its own (`random --edge` makes such sets) is compared on the cleartext filter
+chain of its port-8080 Listener: each probe first picks a virtual host by its authority as Envoy does (exact name,
+then the longest `*.suffix`, then the longest `prefix.*`, then `*`), then a route; probes come with
+x-forwarded-proto http and https. Emissary runs with strict label selectors then (its default).
+
 Usage (scripts/emissary-diff wraps this; see docs/FIDELITY.md):
-  emissary_diff.py --emissary EMISSARY_ROOT --attache BINARY random [--sets N] [--seed S] [--keep DIR]
+  emissary_diff.py --emissary EMISSARY_ROOT --attache BINARY random [--sets N] [--seed S] [--edge] [--keep DIR]
   emissary_diff.py --emissary EMISSARY_ROOT --attache BINARY files PATH... [--keep DIR]
 
 EMISSARY_ROOT is an Emissary 3.x checkout whose python/ is importable by this interpreter. This is a developer
@@ -54,7 +59,11 @@ class Emissary:
         from ambassador.config import Config
         Config.ambassador_id = option_value(args, "--ambassador-id", "default")
         Config.ambassador_namespace = option_value(args, "--ambassador-namespace", "default")
-        snapshot, notes = go_half.watt_snapshot(documents, self.schemas, ambassador_id=Config.ambassador_id)
+        edge = is_edge(documents)
+        snapshot, notes = go_half.watt_snapshot(documents, self.schemas, ambassador_id=Config.ambassador_id, edge=edge)
+        # The input's own Hosts select Mappings as Emissary 3.x does by default (strictly); the harness's Host
+        # needs the loose matching (see go_half.NO_HOST_LABEL).
+        os.environ["DISABLE_STRICT_LABEL_SELECTORS"] = "false" if edge else "true"
         try:
             result = self.compile(self.logger, json.dumps(snapshot), k8s=False)
         except Exception as error:  # Emissary's translator itself fails on some input (e.g. a malformed IPv6 address)
@@ -63,6 +72,13 @@ class Emissary:
         config = result["xds"].as_dict()
         resources = config["static_resources"]
         upstreams = {c["name"]: envoy_routes.upstream_of_cluster(c) for c in resources["clusters"]}
+        errors = []
+        for rkey, items in result["ir"].aconf.errors.items():
+            for item in items:
+                if "Pod labels" not in item.get("error", ""):
+                    errors.append(f"{rkey}: {item.get('error')}")
+        if edge:
+            return EdgeTable.of_listeners(resources["listeners"], upstreams), notes + errors, snapshot
         routes = []
         for listener in resources["listeners"]:
             if listener["address"]["socket_address"]["port_value"] != 8080:
@@ -71,12 +87,77 @@ class Emissary:
                 for network_filter in chain["filters"]:
                     for vhost in network_filter["typed_config"].get("route_config", {}).get("virtual_hosts", []):
                         routes += [r for r in vhost["routes"] if not r["match"].get("prefix", "").startswith("/ambassador/v0/")]
-        errors = []
-        for rkey, items in result["ir"].aconf.errors.items():
-            for item in items:
-                if "Pod labels" not in item.get("error", ""):
-                    errors.append(f"{rkey}: {item.get('error')}")
         return RouteTable(routes, upstreams), notes + errors, snapshot
+
+
+def is_edge(documents):
+    """Whether the input has Listeners or Hosts of its own (a `kind: List`'s items included)."""
+    for doc in documents:
+        if not isinstance(doc, dict):
+            continue
+        items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
+        for item in items if isinstance(items, list) else [doc]:
+            if isinstance(item, dict) and item.get("kind") in ("Host", "Listener"):
+                return True
+    return False
+
+
+class EdgeTable:
+    """The virtual hosts of a listener's cleartext filter chain, each with its RouteTable: a request first picks a
+    virtual host by its authority as Envoy does, then a route there."""
+
+    def __init__(self, virtual_hosts, upstreams):
+        self.virtual_hosts = virtual_hosts  # [(domains, RouteTable)]
+        self.routes = [r for _, table in virtual_hosts for r in table.routes]
+
+    @staticmethod
+    def of_listeners(listeners, upstreams, route_files=None):
+        hosts = []
+        for listener in listeners:
+            if listener["address"]["socket_address"]["port_value"] != 8080:
+                continue
+            for chain in listener["filter_chains"]:
+                match = chain.get("filter_chain_match") or {}
+                if match.get("server_names") or match.get("transport_protocol") == "tls":
+                    continue
+                for network_filter in chain["filters"]:
+                    manager = network_filter.get("typed_config", {})
+                    config = manager.get("route_config")
+                    if config is None and "rds" in manager and route_files:
+                        config = route_files(manager["rds"]["route_config_name"])
+                    for vhost in (config or {}).get("virtual_hosts", []):
+                        routes = [r for r in vhost["routes"]
+                                  if not r["match"].get("prefix", "").startswith("/ambassador/v0/")]
+                        hosts.append(([d.lower() for d in vhost["domains"]], RouteTable(routes, upstreams)))
+        return EdgeTable(hosts, upstreams)
+
+    def select(self, host):
+        """Envoy's order: an exact name, then the longest suffix wildcard, then the longest prefix wildcard, then
+        `*`; the first virtual host listing the winning domain."""
+        host = host.lower()
+        best = None
+        for domains, table in self.virtual_hosts:
+            for domain in domains:
+                if domain == host:
+                    rank = (3, len(domain))
+                elif domain == "*":
+                    rank = (0, 0)
+                elif domain.startswith("*") and host.endswith(domain[1:]) and len(host) > len(domain) - 1:
+                    rank = (2, len(domain))
+                elif domain.endswith("*") and host.startswith(domain[:-1]) and len(host) > len(domain) - 1:
+                    rank = (1, len(domain))
+                else:
+                    continue
+                if best is None or rank > best[0]:
+                    best = (rank, table)
+        return best[1] if best else None
+
+    def evaluate(self, request):
+        table = self.select(request.host)
+        if table is None:
+            from collections import Counter
+            return Counter({("no virtual host",): 100})
+        return table.evaluate(request)
 
 
 CLUSTER_SETTINGS = ("resolver", "connect_timeout_ms", "enable_ipv6", "enable_ipv4", "tls", "grpc", "dns_type",
@@ -117,18 +198,22 @@ class Attache:
     def __init__(self, binary):
         self.binary = binary
 
-    def route_table(self, directory, args=()):
+    def route_table(self, directory, args=(), edge=False):
         out = os.path.join(directory, "attache-out")
         run = subprocess.run([self.binary, "translate", *args, "--output", out, os.path.join(directory, "input.yaml")],
                              capture_output=True, text=True, timeout=60)
         if run.returncode == 2:
             raise InputRefused(run.stderr.strip().splitlines()[-1] if run.stderr.strip() else "exit status 2")
-        with open(os.path.join(out, "routes.json")) as f:
-            route_configuration = json.load(f)
         with open(os.path.join(out, "clusters.json")) as f:
             clusters = json.load(f)
-        routes = [r for vh in route_configuration.get("virtual_hosts", []) for r in vh.get("routes", [])]
         upstreams = {c["name"]: envoy_routes.upstream_of_cluster(c) for c in clusters}
+        if edge:
+            with open(os.path.join(out, "bootstrap.json")) as f:
+                listeners = json.load(f)["static_resources"]["listeners"]
+            return EdgeTable.of_listeners(listeners, upstreams), run.stderr.strip().splitlines()
+        with open(os.path.join(out, "routes.json")) as f:
+            route_configuration = json.load(f)
+        routes = [r for vh in route_configuration.get("virtual_hosts", []) for r in vh.get("routes", [])]
         return RouteTable(routes, upstreams), run.stderr.strip().splitlines()
 
 
@@ -307,6 +392,52 @@ def random_set(rng):
     return documents
 
 
+EDGE_HOSTNAMES = ["*", "foo.example.com", "*.example.com", "bar.example.com", "shop.test", "*.test"]
+TEAMS = ["a", "b"]
+
+
+def random_edge_set(rng):
+    """A Listener on 8080 (or none) and Hosts of its own (names, label selectors, insecure actions; no TLS), and Mappings
+    that name hosts or not and carry team labels or not: how Emissary 3.x's Hosts pick their Mappings."""
+    documents = [{"apiVersion": "getambassador.io/v3alpha1", "kind": "Listener",
+                  "metadata": {"name": "http", "namespace": "default"},
+                  "spec": {"port": 8080, "protocol": "HTTP",
+                           "securityModel": rng.choice(["XFP", "XFP", "XFP", "INSECURE", "SECURE"]),
+                           "hostBinding": {"namespace": {"from": "ALL"}}}}]
+    if rng.random() < 0.15:
+        documents = []  # Hosts only: both sides listen as Emissary's Helm chart does (see go_half.watt_snapshot)
+    for index in range(rng.randint(1, 4)):
+        spec = {"hostname": rng.choice(EDGE_HOSTNAMES)}
+        if rng.random() < 0.4:
+            spec["mappingSelector"] = {"matchLabels": {"team": rng.choice(TEAMS)}}
+        if rng.random() < 0.7:
+            spec["requestPolicy"] = {"insecure": {"action": rng.choice(["Route", "Redirect", "Reject"])}}
+        documents.append({"apiVersion": "getambassador.io/v3alpha1", "kind": "Host",
+                          "metadata": {"name": f"host{index}", "namespace": rng.choice(["default", "prod"])},
+                          "spec": spec})
+    for index in range(rng.randint(2, 10)):
+        version = rng.choice(["getambassador.io/v3alpha1", "getambassador.io/v3alpha1", "getambassador.io/v2"])
+        spec = {"prefix": rng.choice(PREFIXES), "service": rng.choice(SERVICES)}
+        if version.endswith("v3alpha1"):
+            if rng.random() < 0.6:
+                spec["hostname"] = rng.choice(EDGE_HOSTNAMES + ["other.example.org"])
+        elif rng.random() < 0.5:
+            spec["host"] = rng.choice(EDGE_HOSTNAMES)
+        if rng.random() < 0.3:
+            spec["weight"] = rng.choice(WEIGHTS)
+        if rng.random() < 0.2:
+            spec["headers"] = {rng.choice(HEADER_NAMES): rng.choice(HEADER_VALUES)}
+        if rng.random() < 0.15:
+            spec["precedence"] = rng.choice([1, 2])
+        metadata = {"name": rng.choice([f"map{index}", "shop", "shop-canary"]) if rng.random() < 0.3 else f"map{index}",
+                    "namespace": rng.choice(["default", "prod"])}
+        if rng.random() < 0.5:
+            metadata["labels"] = {"team": rng.choice(TEAMS)}
+        documents.append({"apiVersion": version, "kind": "Mapping", "metadata": metadata, "spec": spec})
+    rng.shuffle(documents)
+    return documents
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Probe requests
 
@@ -372,6 +503,13 @@ def mapping_specs(documents):
 def probes(documents, rng):
     """Requests aimed at each Mapping: one that meets all its conditions, and variants that break one each."""
     requests = [Request(path="/"), Request(path="/a/b/c"), Request(path="/shop/x"), Request(path="/Shop/x")]
+    # With Hosts, every Mapping is also tried on every Host's names (a Host selects Mappings by more than the name).
+    host_names = []
+    for doc in documents:
+        if isinstance(doc, dict) and doc.get("kind") == "Host":
+            hostname = (doc.get("spec") or {}).get("hostname")
+            host_names += sample_hosts(hostname if isinstance(hostname, str) else "*")
+
     def entries(spec, key):
         value = spec.get(key)
         return value.items() if isinstance(value, dict) else []
@@ -387,7 +525,7 @@ def probes(documents, rng):
                  for name, value in entries(spec, key) if isinstance(name, str)]
         method = spec.get("method") if isinstance(spec.get("method"), str) else "GET"
         authority = dict(entries(spec, "headers")).get(":authority")
-        hosts = sample_hosts(host if isinstance(host, str) else None)
+        hosts = sample_hosts(host if isinstance(host, str) else None) + host_names
         if isinstance(authority, str):
             hosts.append(authority)
         for path in sample_paths(spec):
@@ -402,6 +540,10 @@ def probes(documents, rng):
                 requests.append(Request(method=method, host=hosts[0], path=path, headers=other, query=query))
             if query:
                 requests.append(Request(method=method, host=hosts[0], path=path, headers=headers))
+    if is_edge(documents):
+        # Each also as if TLS had been terminated in front (XFP https): the Hosts' secure and insecure actions.
+        requests += [Request(method=r.method, host=r.host, path=r.path, query=r.query,
+                             headers=dict(r.headers, **{"x-forwarded-proto": "https"})) for r in requests]
     unique = {}
     for request in requests:
         unique.setdefault(request.describe(), request)
@@ -486,7 +628,7 @@ def compare(emissary, attache, documents, rng, workdir, args=(), isolating=False
     emissary_table, emissary_notes, snapshot = emissary.route_table(documents, args)
     with open(os.path.join(workdir, "emissary-snapshot.json"), "w") as f:
         json.dump(snapshot, f, indent=1, sort_keys=True)
-    attache_table, attache_diagnostics = attache.route_table(workdir, args)
+    attache_table, attache_diagnostics = attache.route_table(workdir, args, edge=is_edge(documents))
     differences = []
     requests = probes(documents, rng)
     for request in requests:
@@ -536,6 +678,9 @@ DELIBERATE_ATTACHE_REJECTIONS = [
     ("cannot both be used: Envoy takes one way", "`auto_host_rewrite` with `host_rewrite` (Envoy would refuse the whole config)"),
     ("a redirect's `service` is the host", "a redirect to a `service` with a scheme"),
     ("a redirect with a regex `host`", "a redirect with a regex host (Emissary drops it silently)"),
+    ("which is not in the input or was rejected; the Mapping is refused",
+     "a Mapping's `tls` naming a missing or rejected TLSContext (Emissary routes it in cleartext)"),
+    ("[SecretMissing]", "a Mapping's `tls` whose TLSContext's Secret is missing (Emissary routes it in cleartext)"),
 ]
 
 DELIBERATE_ATTACHE = [
@@ -626,6 +771,7 @@ def main():
     random_mode = sub.add_parser("random", parents=[keep])
     random_mode.add_argument("--sets", type=int, default=100)
     random_mode.add_argument("--seed", type=int, default=1)
+    random_mode.add_argument("--edge", action="store_true", help="sets with Listeners and Hosts of their own")
     files_mode = sub.add_parser("files", parents=[keep])
     files_mode.add_argument("paths", nargs="+")
     files_mode.add_argument("--seed", type=int, default=1)
@@ -646,7 +792,10 @@ def main():
     if args.mode == "random":
         for number in range(args.sets):
             seed = args.seed * 1_000_003 + number
-            inputs.append((f"random set seed {seed}", random_set(random.Random(seed)), seed, []))
+            if args.edge:
+                inputs.append((f"random edge set seed {seed}", random_edge_set(random.Random(seed)), seed, []))
+            else:
+                inputs.append((f"random set seed {seed}", random_set(random.Random(seed)), seed, []))
     elif args.mode == "emissary-tests":
         import emissary_cases
         for label, documents in emissary_cases.cases(args.emissary):

@@ -251,17 +251,19 @@ WATT_KEYS = {
     ("v1", "Service"): "service",
     ("v1", "Endpoints"): "Endpoints",
     ("discovery.k8s.io/v1", "EndpointSlice"): "EndpointSlice",
+    ("v1", "Secret"): "secret",
 }
 
 
-def watt_snapshot(documents, schemas, listener_port=8080, ambassador_id="default"):
+def watt_snapshot(documents, schemas, listener_port=8080, ambassador_id="default", edge=False):
     """The Kubernetes objects of Attaché's input → the snapshot Emissary's Go side hands to its Python side, with
-    one plain-HTTP Listener and a Host `*` (routing every Mapping, as Attaché does without Hosts).
+    one plain-HTTP Listener and a Host `*` (routing every Mapping, as Attaché does without Hosts) — unless `edge`:
+    the input has Listeners and Hosts of its own, and is handed over as it is.
 
     Returns (snapshot, notes): notes say which objects Emissary would not have had and why."""
     kubernetes = {"service": [], "Endpoints": [], "EndpointSlice": [], "Listener": [], "Host": [], "Mapping": [],
                   "Module": [], "KubernetesEndpointResolver": [], "KubernetesServiceResolver": [],
-                  "ConsulResolver": [], "annotations": {}}
+                  "ConsulResolver": [], "TLSContext": [], "secret": [], "annotations": {}}
     notes = []
     objects = []
     for doc in documents:
@@ -297,7 +299,7 @@ def watt_snapshot(documents, schemas, listener_port=8080, ambassador_id="default
                         if converted is None:
                             notes.append(f"annotation {unfolded.get('kind')} {unfolded['metadata'].get('name')}: {why}")
                             continue
-                        annotated.append(label_if_no_host(converted))
+                        annotated.append(converted if edge else label_if_no_host(converted))
                     if annotated:
                         kubernetes["annotations"][f"Service/{metadata['name']}.{metadata['namespace']}"] = annotated
             continue
@@ -306,7 +308,19 @@ def watt_snapshot(documents, schemas, listener_port=8080, ambassador_id="default
             if converted is None:
                 notes.append(f"{kind} {metadata['name']}: {why}")
                 continue
-            kubernetes[kind].append(label_if_no_host(converted))
+            kubernetes[kind].append(converted if edge else label_if_no_host(converted))
+    if edge:
+        if not kubernetes["Listener"]:
+            # Hosts without Listeners: Attaché listens as Emissary's Helm chart installs it (docs/ROUTING.md §8b).
+            for name, port, protocol in (("ambassador-http-listener", 8080, "HTTP"),
+                                         ("ambassador-https-listener", 8443, "HTTPS")):
+                kubernetes["Listener"].append({
+                    "apiVersion": "getambassador.io/v3alpha1", "kind": "Listener",
+                    "metadata": {"name": name, "namespace": "default"},
+                    "spec": {"ambassador_id": [ambassador_id], "port": port, "protocol": protocol,
+                             "securityModel": "XFP", "hostBinding": {"namespace": {"from": "ALL"}}}})
+            notes.append("no Listener in the input: Emissary given the Helm chart's two, as Attaché assumes")
+        return {"Kubernetes": kubernetes}, notes
     kubernetes["Listener"].append({
         "apiVersion": "getambassador.io/v3alpha1", "kind": "Listener",
         "metadata": {"name": "attache-diff-http", "namespace": "default"},
