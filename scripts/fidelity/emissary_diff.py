@@ -394,39 +394,68 @@ def random_set(rng):
 
 EDGE_HOSTNAMES = ["*", "foo.example.com", "*.example.com", "bar.example.com", "shop.test", "*.test"]
 TEAMS = ["a", "b"]
+_edge_certificate = []
+
+
+def edge_certificate_secret():
+    """A kubernetes.io/tls Secret with a self-signed certificate for the edge sets' names (made once, by openssl)."""
+    if not _edge_certificate:
+        import base64
+        with tempfile.TemporaryDirectory() as directory:
+            key, cert = os.path.join(directory, "key.pem"), os.path.join(directory, "cert.pem")
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+                            "-subj", "/CN=example.com", "-keyout", key, "-out", cert, "-addext",
+                            "subjectAltName=DNS:*.example.com,DNS:*.test,DNS:shop.test,DNS:example.com"],
+                           check=True, capture_output=True)
+            data = {name: base64.b64encode(open(path, "rb").read()).decode()
+                    for name, path in (("tls.crt", cert), ("tls.key", key))}
+        _edge_certificate.append({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+                                  "metadata": {"name": "edge-cert", "namespace": "default"}, "data": data})
+    return json.loads(json.dumps(_edge_certificate[0]))
 
 
 def random_edge_set(rng):
-    """A Listener on 8080 (or none) and Hosts of its own (names, label selectors, insecure actions; no TLS), and Mappings
+    """A Listener on 8080 (or none) and Hosts of its own (names, label selectors, insecure actions, TLS), and Mappings
     that name hosts or not and carry team labels or not: how Emissary 3.x's Hosts pick their Mappings."""
     documents = [{"apiVersion": "getambassador.io/v3alpha1", "kind": "Listener",
                   "metadata": {"name": "http", "namespace": "default"},
-                  "spec": {"port": 8080, "protocol": "HTTP",
+                  "spec": {"port": 8080, "protocol": rng.choice(["HTTP", "HTTP", "HTTPS"]),
                            "securityModel": rng.choice(["XFP", "XFP", "XFP", "INSECURE", "SECURE"]),
-                           "hostBinding": {"namespace": {"from": "ALL"}}}}]
+                           "hostBinding": rng.choice([{"namespace": {"from": "ALL"}}] * 3 + [
+                               {"namespace": {"from": "SELF"}}, {"selector": {"matchLabels": {"edge": "yes"}}}])}}]
     if rng.random() < 0.15:
         documents = []  # Hosts only: both sides listen as Emissary's Helm chart does (see go_half.watt_snapshot)
     for index in range(rng.randint(1, 4)):
-        spec = {"hostname": rng.choice(EDGE_HOSTNAMES)}
+        spec = {"hostname": rng.choice(EDGE_HOSTNAMES)} if rng.random() < 0.95 else {}
         if rng.random() < 0.4:
             spec["mappingSelector"] = {"matchLabels": {"team": rng.choice(TEAMS)}}
         if rng.random() < 0.7:
             spec["requestPolicy"] = {"insecure": {"action": rng.choice(["Route", "Redirect", "Reject"])}}
-        documents.append({"apiVersion": "getambassador.io/v3alpha1", "kind": "Host",
-                          "metadata": {"name": f"host{index}", "namespace": rng.choice(["default", "prod"])},
+        if rng.random() < 0.3:
+            # TLS changes the default insecure action (Redirect) and which requests are secure.
+            spec["tlsSecret"] = {"name": "edge-cert"}
+        metadata = {"name": f"host{index}", "namespace": rng.choice(["default", "prod"])}
+        if rng.random() < 0.5:
+            metadata["labels"] = {"edge": "yes"}
+        documents.append({"apiVersion": "getambassador.io/v3alpha1", "kind": "Host", "metadata": metadata,
                           "spec": spec})
     for index in range(rng.randint(2, 10)):
         version = rng.choice(["getambassador.io/v3alpha1", "getambassador.io/v3alpha1", "getambassador.io/v2"])
         spec = {"prefix": rng.choice(PREFIXES), "service": rng.choice(SERVICES)}
+        roll = rng.random()
         if version.endswith("v3alpha1"):
-            if rng.random() < 0.6:
+            if roll < 0.55:
                 spec["hostname"] = rng.choice(EDGE_HOSTNAMES + ["other.example.org"])
-        elif rng.random() < 0.5:
+            elif roll < 0.62:
+                spec["host"], spec["host_regex"] = "[a-z]+\\.example\\.org", True
+            elif roll < 0.7:
+                spec["headers"] = {":authority": rng.choice(["foo.example.com", "shop.test"])}
+        elif roll < 0.5:
             spec["host"] = rng.choice(EDGE_HOSTNAMES)
         if rng.random() < 0.3:
             spec["weight"] = rng.choice(WEIGHTS)
         if rng.random() < 0.2:
-            spec["headers"] = {rng.choice(HEADER_NAMES): rng.choice(HEADER_VALUES)}
+            spec.setdefault("headers", {})[rng.choice(HEADER_NAMES)] = rng.choice(HEADER_VALUES)
         if rng.random() < 0.15:
             spec["precedence"] = rng.choice([1, 2])
         metadata = {"name": rng.choice([f"map{index}", "shop", "shop-canary"]) if rng.random() < 0.3 else f"map{index}",
@@ -434,6 +463,10 @@ def random_edge_set(rng):
         if rng.random() < 0.5:
             metadata["labels"] = {"team": rng.choice(TEAMS)}
         documents.append({"apiVersion": version, "kind": "Mapping", "metadata": metadata, "spec": spec})
+    if any(d.get("kind") == "Host" and "tlsSecret" in d["spec"] for d in documents):
+        secret = edge_certificate_secret()
+        # A Host in another namespace finds its Secret there.
+        documents += [secret] + [dict(secret, metadata={"name": "edge-cert", "namespace": "prod"})]
     rng.shuffle(documents)
     return documents
 
