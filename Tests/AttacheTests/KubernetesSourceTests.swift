@@ -255,6 +255,53 @@ final class KubernetesSourceTests: XCTestCase {
         XCTAssertEqual(snapshot.sources.filter { $0.name.hasPrefix("Mapping ") }.count, 30)
     }
 
+    /// Secrets are read whatever their type when they hold a certificate (`tls.crt`), as Emissary reads them (a
+    /// `ca_secret` is often Opaque); Secrets without one never reach the pipeline, and one that loses its
+    /// certificate leaves it.
+    func testSecretsHoldingACertificateOfAnyType() throws {
+        let pki = try TestPKI()
+        defer { pki.remove() }
+        let server = try FakeAPIServer(pki: pki, token: "t")
+        defer { server.stop() }
+        let (certificate, key) = try pki.issue("site.example.com")
+        func base64(_ file: String) throws -> String {
+            try Data(contentsOf: URL(fileURLWithPath: file)).base64EncodedString()
+        }
+        func secret(_ name: String, type: String, data: [String: String]) -> [String: Any] {
+            [
+                "apiVersion": "v1", "kind": "Secret", "metadata": ["name": name, "namespace": "default"], "type": type,
+                "data": data,
+            ]
+        }
+        let pem = ["tls.crt": try base64(certificate), "tls.key": try base64(key)]
+        try server.apply(all: [
+            secret("site-cert", type: "kubernetes.io/tls", data: pem),
+            secret("upstream-ca", type: "Opaque", data: ["tls.crt": try base64(pki.caCertificate)]),
+            secret("app-password", type: "Opaque", data: ["password": Data("hunter2".utf8).base64EncodedString()]),
+            secret("robot-token", type: "kubernetes.io/service-account-token", data: ["token": "dG9rZW4="]),
+            Self.mapping("app", prefix: "/app/", service: "web"),
+        ])
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-k8s-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let kubeconfig = root.appendingPathComponent("kubeconfig").path
+        try server.kubeconfig(pki: pki, token: "t").write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+        let source = KubernetesInputSource(
+            access: try findClusterAccess(kubeconfig: kubeconfig, context: nil), settings: WatchSettings(),
+            syncTimeout: 20
+        ) { _, _ in }
+        defer { source.stop() }
+        func secrets() -> [String] {
+            source.snapshot().sources.map(\.name).filter { $0.hasPrefix("Secret ") }.map {
+                String($0.split(separator: "@")[0])
+            }.sorted()
+        }
+        XCTAssertEqual(secrets(), ["Secret default/site-cert", "Secret default/upstream-ca"])
+        // The CA Secret loses its certificate: it leaves the pipeline's input.
+        try server.apply(secret("upstream-ca", type: "Opaque", data: ["note": "cmV0aXJlZA=="]))
+        XCTAssertTrue(waitUntil(10) { secrets() == ["Secret default/site-cert"] }, "\(secrets())")
+    }
+
     /// Kubeconfig reading: contexts, relative paths, and authentication Attaché cannot do named in the error.
     func testKubeconfigChoicesAndRefusals() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("attache-kc-\(UUID().uuidString)")

@@ -265,7 +265,7 @@ final class Reflector: @unchecked Sendable {
             }
             let metadata = json["metadata"] as? [String: Any] ?? [:]
             resourceVersion = metadata["resourceVersion"] as? String ?? resourceVersion
-            for item in json["items"] as? [[String: Any]] ?? [] {
+            for item in json["items"] as? [[String: Any]] ?? [] where isKept(item) {
                 if let (key, stored) = storedObject(item) { objects[key] = stored }
             }
             continueToken = (metadata["continue"] as? String).flatMap { $0.isEmpty ? nil : $0 }
@@ -305,7 +305,10 @@ final class Reflector: @unchecked Sendable {
                 let version = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String
                 switch type {
                 case "ADDED", "MODIFIED":
-                    if let (key, stored) = self.storedObject(object) {
+                    if !self.isKept(object) {
+                        // A Secret that no longer holds a certificate is gone as far as the pipeline goes.
+                        if let key = self.objectKey(object) { self.store.remove(self.collection, key: key) }
+                    } else if let (key, stored) = self.storedObject(object) {
                         self.store.put(self.collection, key: key, stored)
                     }
                 case "DELETED":
@@ -360,6 +363,13 @@ final class Reflector: @unchecked Sendable {
         else { return nil }
         let version = (object["metadata"] as? [String: Any])?["resourceVersion"] as? String ?? ""
         return (key, ObjectStore.StoredObject(resourceVersion: version, json: Array(json)))
+    }
+
+    /// Whether the pipeline reads `object` (see `WatchedResource.certificatesOnly`).
+    private func isKept(_ object: [String: Any]) -> Bool {
+        guard resource.certificatesOnly else { return true }
+        guard let certificate = (object["data"] as? [String: Any])?["tls.crt"] as? String else { return false }
+        return !certificate.isEmpty
     }
 
     private func objectKey(_ object: [String: Any]) -> String? {

@@ -11,8 +11,12 @@ public struct WatchedResource: Sendable, Hashable {
     public var kind: String
     /// `--label-selector` applies (not to Endpoints, EndpointSlices and Secrets, which other objects name).
     public var selectable: Bool
-    /// A field selector the list and watch carry (Secrets: only `kubernetes.io/tls` ones).
+    /// A field selector the list and watch carry.
     public var fieldSelector: String?
+    /// Secrets: only those holding a certificate (`data["tls.crt"]`) are kept, of any type, as Emissary takes
+    /// them (cmd/entrypoint/secrets.go reads `tls.crt` and `tls.key` whatever the type: a `ca_secret` is often
+    /// Opaque). The others (tokens, Helm releases) are dropped as they arrive, never stored.
+    public var certificatesOnly = false
     /// A custom resource whose definition may not be installed: a 404 is a notice, checked again later.
     public var optional: Bool
 
@@ -25,7 +29,7 @@ public struct WatchedResource: Sendable, Hashable {
     }
 }
 
-/// Everything the pipeline reads: Services (and their annotations), Endpoints, EndpointSlices, TLS Secrets,
+/// Everything the pipeline reads: Services (and their annotations), Endpoints, EndpointSlices, certificate Secrets,
 /// Ambassador's resources (served as v3alpha1, whatever version they were written in) and Argo Rollouts.
 public let watchedResources: [WatchedResource] = {
     func core(_ plural: String, _ kind: String, selectable: Bool, field: String? = nil) -> WatchedResource {
@@ -44,7 +48,11 @@ public let watchedResources: [WatchedResource] = {
         WatchedResource(
             group: "discovery.k8s.io", version: "v1", plural: "endpointslices", kind: "EndpointSlice",
             selectable: false, fieldSelector: nil, optional: false),
-        core("secrets", "Secret", selectable: false, field: "type=kubernetes.io/tls"),
+        {
+            var secrets = core("secrets", "Secret", selectable: false)
+            secrets.certificatesOnly = true
+            return secrets
+        }(),
         ambassador("mappings", "Mapping"),
         ambassador("modules", "Module"),
         ambassador("hosts", "Host"),
