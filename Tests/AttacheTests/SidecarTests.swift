@@ -598,6 +598,26 @@ final class SidecarEncodingTests: XCTestCase {
         }
     }
 
+    /// Switching `--xds-encoding` between runs never leaves Envoy a stale binary file: a run on JSON removes the
+    /// twins, so a later run on binary writes them all again instead of taking an old one for current.
+    func testSwitchingEncodingsLeavesNoStaleBinaryFile() throws {
+        let scratch = try WatchScratch("switch")
+        defer { scratch.remove() }
+        let mapping =
+            "apiVersion: getambassador.io/v2\nkind: Mapping\nmetadata: {name: a}\nspec: {prefix: /a/, service: a}\n"
+        let routes = scratch.xds.appendingPathComponent("rds.json"),
+            binary = scratch.xds.appendingPathComponent("rds.pb")
+        XCTAssertEqual(try scratch.once(mapping).status, 0)
+        XCTAssertEqual(
+            try scratch.once(mapping.replacingOccurrences(of: "/a/", with: "/b/"), ["--xds-encoding", "json"]).status, 0
+        )
+        XCTAssertFalse(FileManager.default.fileExists(atPath: binary.path), "a run on JSON left rds.pb behind")
+        XCTAssertEqual(try scratch.once(mapping.replacingOccurrences(of: "/a/", with: "/b/")).status, 0)
+        let expected = try protobufEncoding(
+            ofJSON: Array(try Data(contentsOf: routes)), as: Envoy.discoveryResponseMessage)
+        XCTAssertEqual(Array(try Data(contentsOf: binary)), expected, "rds.pb is not the binary form of rds.json")
+    }
+
     /// The config dump as sorted, indented JSON, with `.pb` file names read as `.json`, and without update times
     /// and versions (a version hashes its file's content, and the listeners and EDS clusters name other files).
     private func normalizedDump(_ text: String) throws -> String {

@@ -123,6 +123,7 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             "attache \(attacheVersion) watching \(source.description), writing \(directory)",
             [("version", .string(attacheVersion)), ("xds_dir", .string(directory))])
         removeTempFiles()
+        if settings.xdsEncoding == .json { removeBinaryTwins() }
         primeFromDisk()
 
         if !settings.once { (source as? FileInputSource)?.startWatching() }
@@ -479,6 +480,17 @@ public final class Sidecar: @unchecked Sendable {  // runs on one thread; only `
             }
             if let data = fm.contents(atPath: settings.directory + "/" + path) {
                 written[path] = contentHash(Array(data))
+            }
+        }
+    }
+
+    /// Removes the binary twins an earlier run wrote, when this one lets Envoy read JSON: they would not be kept
+    /// current, and a later run back on binary files must not find one and take it for current.
+    private func removeBinaryTwins() {
+        for directory in [settings.directory, settings.directory + "/endpoints"] {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+            where name.hasSuffix(".pb") && !name.hasPrefix(".") {
+                unlink(directory + "/" + name)
             }
         }
     }
