@@ -48,6 +48,10 @@ func fuzzOneInput(_ bytes: [UInt8]) {
         }
         precondition((0...100).contains(route.cumulativeWeight))
     }
+    // The sidecar can write it: every xDS file encodes as the binary protobuf Envoy reads.
+    if let refused = firstUnencodableXDSFile(translation) {
+        preconditionFailure("\(refused.file) cannot be encoded for Envoy: \(refused.error)")
+    }
     for diagnostic in translation.diagnostics { _ = diagnostic.description }
 }
 

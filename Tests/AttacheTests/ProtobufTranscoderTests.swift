@@ -164,16 +164,11 @@ final class ProtobufTranscoderTests: XCTestCase {
             options.endpointDelivery = .files(directory: "/xds", encoding: .protobuf)
             let translation = translate(try fixture.sources(), options: options)
             guard translation.isComplete else { continue }
-            let files = renderXDSFiles(translation, directory: "/xds", encoding: .protobuf, previous: [:])
-            var rendered: [(file: String, bytes: [UInt8])] = [
-                ("lds", files.listeners), ("rtds", files.runtime),
-                (
-                    "cds",
-                    Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: files.clusters, compact: true)
-                ),
-            ]
-            rendered += files.routes + files.secrets
-            rendered += files.endpoints.sorted { $0.key < $1.key }.map { (file: $0.key, bytes: $0.value) }
+            let rendered =
+                sidecarXDSFiles(translation)
+                + renderXDSFiles(
+                    translation, directory: "/xds", encoding: .protobuf, previous: [:]
+                ).secrets
             for (index, (file, json)) in rendered.enumerated() {
                 let binary: [UInt8]
                 do {

@@ -139,3 +139,27 @@ func sidecarBootstrap(directory: String, encoding: XDSEncoding, addresses: Envoy
             runtime: Envoy.LayeredRuntime(
                 regexMaxProgramSize: regexMaxProgramSize, weights: source(XDSFileNames.runtime))))
 }
+
+/// The xDS files the sidecar writes for `translation` (rendered for a directory `/xds`), as JSON: the listeners, the
+/// weights, every cluster, the route files and the endpoint files (certificates left out: they stay JSON).
+func sidecarXDSFiles(_ translation: Translation) -> [(file: String, bytes: [UInt8])] {
+    let files = renderXDSFiles(translation, directory: "/xds", encoding: .protobuf, previous: [:])
+    let clusters = Envoy.discoveryResponse(typeURL: Envoy.clusterType, resources: files.clusters, compact: true)
+    return [(XDSFileNames.listeners, files.listeners), (XDSFileNames.runtime, files.runtime)]
+        + [(XDSFileNames.clusters, clusters)] + files.routes
+        + files.endpoints.sorted { $0.key < $1.key }.map { (file: $0.key, bytes: $0.value) }
+}
+
+/// The first of the sidecar's xDS files for `translation` that the protobuf encoder refuses, with why, or nil.
+/// For the fuzz target (any input the pipeline takes must be writable); the sidecar itself encodes each file as it
+/// writes it.
+public func firstUnencodableXDSFile(_ translation: Translation) -> (file: String, error: ProtobufEncodingError)? {
+    for (file, bytes) in sidecarXDSFiles(translation) {
+        do {
+            _ = try protobufEncoding(ofJSON: bytes, as: Envoy.discoveryResponseMessage)
+        } catch {
+            return (file, error)
+        }
+    }
+    return nil
+}
