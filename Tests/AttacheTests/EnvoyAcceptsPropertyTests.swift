@@ -42,6 +42,11 @@ final class EnvoyAcceptsPropertyTests: XCTestCase {
                 return
             }
 
+            // The sidecar could write it: every xDS file encodes as the binary protobuf Envoy reads.
+            if let refused = firstUnencodableXDSFile(translation) {
+                XCTFail("\(label): \(refused.file) cannot be encoded for Envoy: \(refused.error)")
+            }
+
             // Every generated Mapping is routed (or mirrored to, for a shadow), or an error names it (or, for a
             // shadow with nothing to mirror, the warning that says so).
             let routes = Set(
