@@ -23,6 +23,14 @@ IMPLEMENTED_FIELDS = {
     "method_regex", "precedence", "case_sensitive", "timeout_ms", "idle_timeout_ms", "connect_timeout_ms",
     "host_rewrite", "add_request_headers", "add_response_headers", "remove_request_headers",
     "remove_response_headers", "resolver", "docs",
+    # Issue 18's fields and the auth ones (policyFields in MappingDecoder.swift), and fields Attaché ignores as
+    # they change nothing it builds (ignoredFields there).
+    "grpc", "dns_type", "respect_dns_ttl", "enable_ipv4", "enable_ipv6", "cluster_idle_timeout_ms",
+    "cluster_max_connection_lifetime_ms", "keepalive", "circuit_breakers", "add_linkerd_headers", "allow_upgrade",
+    "auto_host_rewrite", "cors", "host_redirect", "load_balancer", "path_redirect", "prefix_redirect",
+    "redirect_response_code", "regex_redirect", "regex_rewrite", "retry_policy", "shadow", "use_websocket",
+    "bypass_auth", "auth_context_extensions", "tls", "bypass_error_response_overrides", "cluster_tag", "labels",
+    "outlier_detection", "priority", "rate_limits", "stats_name", "v3StatsName",
 }
 KEPT_KINDS = {"Mapping", "Module", "KubernetesEndpointResolver", "KubernetesServiceResolver", "Service", "Endpoints"}
 
