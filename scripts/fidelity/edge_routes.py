@@ -24,7 +24,13 @@ for d in docs:
     if conv is None: print("drop", why); continue
     k[d["kind"]].append(conv)
 logger = logging.getLogger("e"); logger.setLevel(logging.CRITICAL)
-res = Compile(logger, json.dumps({"Kubernetes": k}), k8s=False)
+# Secrets the input lacks are missing, as in a cluster (Compile's default handler invents any secret asked for).
+# (The base SecretHandler, which decodes Secrets into `scratch`; EmptySecretHandler would use the working directory.)
+from ambassador.utils import SecretHandler
+import tempfile
+scratch = tempfile.mkdtemp(prefix="emissary-secrets-")
+res = Compile(logger, json.dumps({"Kubernetes": k}), k8s=False,
+              secret_handler=SecretHandler(logger, scratch, scratch, "0"))
 for rkey, items in res["ir"].aconf.errors.items():
     for it in items: print("ERROR", rkey, it.get("error"))
 cfg = res["xds"].as_dict()["static_resources"]

@@ -6,8 +6,9 @@
 - cmd/entrypoint/testdata, python/tests/unit/testdata, docs/yaml: YAML files, one case each.
 
 Only what Attaché implements is kept: Mappings whose fields are all implemented (other Mappings are left out of the
-case), the ambassador Module, resolvers, Services, Endpoints. Hosts, Listeners, TLSContexts and the other kinds
-are dropped (the harness adds its own Listener and Host `*`).
+case), the ambassador Module, resolvers, Services, Endpoints, Hosts, Listeners, TLSContexts and Secrets (a case with
+Hosts or Listeners of its installation is compared per virtual host, as `random --edge` sets are; without, the
+harness adds its own Listener and Host `*`). The other kinds are dropped.
 """
 
 import os
@@ -32,7 +33,8 @@ IMPLEMENTED_FIELDS = {
     "bypass_auth", "auth_context_extensions", "tls", "bypass_error_response_overrides", "cluster_tag", "labels",
     "outlier_detection", "priority", "rate_limits", "stats_name", "v3StatsName",
 }
-KEPT_KINDS = {"Mapping", "Module", "KubernetesEndpointResolver", "KubernetesServiceResolver", "Service", "Endpoints"}
+KEPT_KINDS = {"Mapping", "Module", "KubernetesEndpointResolver", "KubernetesServiceResolver", "Service", "Endpoints",
+              "Host", "Listener", "TLSContext", "Secret"}
 
 PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 

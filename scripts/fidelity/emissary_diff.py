@@ -52,6 +52,7 @@ class Emissary:
 
         self.compile = Compile
         self.schemas = go_half.Schemas(root)
+        self.scratch = tempfile.mkdtemp(prefix="emissary-secrets-")
         self.logger = logging.getLogger("emissary")
         self.logger.setLevel(logging.CRITICAL)
 
@@ -59,13 +60,19 @@ class Emissary:
         from ambassador.config import Config
         Config.ambassador_id = option_value(args, "--ambassador-id", "default")
         Config.ambassador_namespace = option_value(args, "--ambassador-namespace", "default")
-        edge = is_edge(documents)
+        edge = is_edge(documents, Config.ambassador_id)
         snapshot, notes = go_half.watt_snapshot(documents, self.schemas, ambassador_id=Config.ambassador_id, edge=edge)
         # The input's own Hosts select Mappings as Emissary 3.x does by default (strictly); the harness's Host
         # needs the loose matching (see go_half.NO_HOST_LABEL).
         os.environ["DISABLE_STRICT_LABEL_SELECTORS"] = "false" if edge else "true"
         try:
-            result = self.compile(self.logger, json.dumps(snapshot), k8s=False)
+            # Emissary as it runs in a cluster: a Secret the input lacks is missing (Compile's default handler
+            # would invent one for any name, e.g. the fallback-self-signed-cert that makes a default Host TLS).
+            # (The base SecretHandler: EmptySecretHandler does the same but decodes Secrets into the working
+            # directory, whatever directory it is given.)
+            from ambassador.utils import SecretHandler
+            handler = SecretHandler(self.logger, self.scratch, self.scratch, "0")
+            result = self.compile(self.logger, json.dumps(snapshot), k8s=False, secret_handler=handler)
         except Exception as error:  # Emissary's translator itself fails on some input (e.g. a malformed IPv6 address)
             return RouteTable([], {}), notes + [f"emissary failed: {type(error).__name__}: {error}"], snapshot
         notes = notes + shared_cluster_notes(result["ir"])
@@ -90,15 +97,34 @@ class Emissary:
         return RouteTable(routes, upstreams), notes + errors, snapshot
 
 
-def is_edge(documents):
-    """Whether the input has Listeners or Hosts of its own (a `kind: List`'s items included)."""
+def is_edge(documents, ambassador_id="default"):
+    """Whether the input has Listeners or Hosts of its own (a `kind: List`'s items included) for this
+    `ambassador_id` (another installation's are not read by either side)."""
+    def ours(item):
+        spec = item.get("spec") if isinstance(item.get("spec"), dict) else {}
+        ids = spec.get("ambassador_id", "default")
+        ids = ids if isinstance(ids, list) else [ids]
+        return ambassador_id in ids or "_automatic_" in ids
+
+    def annotated(item):
+        text = ((item.get("metadata") or {}).get("annotations") or {}).get("getambassador.io/config")
+        try:
+            return [d for d in yaml.safe_load_all(text) if isinstance(d, dict)] if isinstance(text, str) else []
+        except yaml.YAMLError:
+            return []
+
     for doc in documents:
         if not isinstance(doc, dict):
             continue
         items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else None
         for item in items if isinstance(items, list) else [doc]:
-            if isinstance(item, dict) and item.get("kind") in ("Host", "Listener"):
-                return True
+            if not isinstance(item, dict):
+                continue
+            for candidate in [item] + annotated(item):
+                # An annotation document is flat: its fields are its spec.
+                spec_holder = candidate if "spec" in candidate else {"spec": candidate}
+                if candidate.get("kind") in ("Host", "Listener") and ours(spec_holder):
+                    return True
     return False
 
 
@@ -106,13 +132,15 @@ class EdgeTable:
     """The virtual hosts of a listener's cleartext filter chain, each with its RouteTable: a request first picks a
     virtual host by its authority as Envoy does, then a route there."""
 
-    def __init__(self, virtual_hosts, upstreams):
+    def __init__(self, virtual_hosts, upstreams, listening=True):
         self.virtual_hosts = virtual_hosts  # [(domains, RouteTable)]
         self.routes = [r for _, table in virtual_hosts for r in table.routes]
+        self.listening = listening  # whether anything listens on 8080 in cleartext
 
     @staticmethod
     def of_listeners(listeners, upstreams, route_files=None):
         hosts = []
+        listening = False
         for listener in listeners:
             if listener["address"]["socket_address"]["port_value"] != 8080:
                 continue
@@ -120,6 +148,7 @@ class EdgeTable:
                 match = chain.get("filter_chain_match") or {}
                 if match.get("server_names") or match.get("transport_protocol") == "tls":
                     continue
+                listening = True
                 for network_filter in chain["filters"]:
                     manager = network_filter.get("typed_config", {})
                     config = manager.get("route_config")
@@ -129,7 +158,7 @@ class EdgeTable:
                         routes = [r for r in vhost["routes"]
                                   if not r["match"].get("prefix", "").startswith("/ambassador/v0/")]
                         hosts.append(([d.lower() for d in vhost["domains"]], RouteTable(routes, upstreams)))
-        return EdgeTable(hosts, upstreams)
+        return EdgeTable(hosts, upstreams, listening)
 
     def select(self, host):
         """Envoy's order: an exact name, then the longest suffix wildcard, then the longest prefix wildcard, then
@@ -153,10 +182,12 @@ class EdgeTable:
         return best[1] if best else None
 
     def evaluate(self, request):
+        from collections import Counter
+        if not self.listening:
+            return Counter({("nothing listens on 8080",): 100})
         table = self.select(request.host)
         if table is None:
-            from collections import Counter
-            return Counter({("no virtual host",): 100})
+            return Counter({("not found",): 100})  # Envoy answers 404 when no virtual host takes the authority
         return table.evaluate(request)
 
 
@@ -661,7 +692,8 @@ def compare(emissary, attache, documents, rng, workdir, args=(), isolating=False
     emissary_table, emissary_notes, snapshot = emissary.route_table(documents, args)
     with open(os.path.join(workdir, "emissary-snapshot.json"), "w") as f:
         json.dump(snapshot, f, indent=1, sort_keys=True)
-    attache_table, attache_diagnostics = attache.route_table(workdir, args, edge=is_edge(documents))
+    attache_table, attache_diagnostics = attache.route_table(
+        workdir, args, edge=is_edge(documents, option_value(args, "--ambassador-id", "default")))
     differences = []
     requests = probes(documents, rng)
     for request in requests:
@@ -713,7 +745,8 @@ DELIBERATE_ATTACHE_REJECTIONS = [
     ("a redirect with a regex `host`", "a redirect with a regex host (Emissary drops it silently)"),
     ("which is not in the input or was rejected; the Mapping is refused",
      "a Mapping's `tls` naming a missing or rejected TLSContext (Emissary routes it in cleartext)"),
-    ("[SecretMissing]", "a Mapping's `tls` whose TLSContext's Secret is missing (Emissary routes it in cleartext)"),
+    ("[SecretMissing]", "a missing Secret rejects what names it (Emissary routes a Mapping's `tls` in cleartext, serves a Host broken)"),
+    ("[SecretInvalid]", "an unusable Secret rejects what names it (Emissary serves the Host broken)"),
 ]
 
 DELIBERATE_ATTACHE = [
