@@ -162,7 +162,7 @@ public enum EndpointDelivery: Sendable, Equatable {
 /// The form Envoy reads the sidecar's xDS files in. Attaché renders JSON (the form `diff`, `explain` and people
 /// read); with `protobuf`, each file also gets a binary twin (`rds.pb` beside `rds.json`) and Envoy is pointed at
 /// the twin, because Envoy parses binary several times faster (docs/PERFORMANCE.md, end to end).
-public enum XDSEncoding: String, Sendable, Equatable, CaseIterable {
+public enum XDSEncoding: String, Sendable, Equatable {
     case protobuf, json
 
     /// The file Envoy reads for the rendered file `name` (`rds.json` → `rds.pb`); Envoy picks its parser by the

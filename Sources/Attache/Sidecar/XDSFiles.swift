@@ -3,9 +3,9 @@
 // Envoy reads DIR/lds.json and DIR/cds.json (named in DIR/bootstrap.json), the routes from DIR/rds.json and each
 // endpoint cluster's members from DIR/endpoints/<cluster>.json, and reloads a file when a new one is renamed over
 // it. Each file is a DiscoveryResponse whose version_info hashes its content. By default Envoy reads each one's
-// binary twin (lds.pb, ...; `XDSEncoding`), the same message in protobuf's wire format, which it parses faster. InputWatcher notices input changes;
-// Sidecar re-runs the shared pipeline and writes only the files whose bytes changed, in an order that never lets
-// a route point at a cluster Envoy does not have.
+// binary twin (lds.pb, ...; `XDSEncoding`), the same message in protobuf's wire format, which it parses faster.
+// InputWatcher notices input changes; Sidecar re-runs the shared pipeline and writes only the files whose bytes
+// changed, in an order that never lets a route point at a cluster Envoy does not have.
 
 /// Everything the sidecar writes for one translation, rendered.
 struct XDSFiles {
